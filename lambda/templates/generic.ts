@@ -1,0 +1,45 @@
+/**
+ * The message for an event type we have no template for yet (Dodo adds types): readable, never
+ * raw JSON. It shows the event name and the scalar top-level fields of `data` that look useful.
+ */
+import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
+import { buildMessage, code, date, type Fact, humanize, plain, str } from './layout';
+
+/** At most this many fields from an unknown payload; Slack shows 10 per section. */
+const MAX_GENERIC_FACTS = 10;
+
+/** "subscription.plan_changed" → "Subscription plan changed". */
+export function describeEventType(eventType: string): string {
+  const words = eventType.replace(/[._]+/g, ' ').trim();
+  if (words === '') return 'Dodo event';
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function renderGeneric(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
+  const data = envelope.data ?? {};
+  const facts: Fact[] = [];
+  const ids: Fact[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    if (key === 'payload_type' || key === 'business_id') continue;
+    const text = str(value);
+    if (text === undefined) continue;
+    // Anything that looks like a secret key is left out of a message we know nothing about.
+    if (/key|secret|token|password/i.test(key)) continue;
+    if (key.endsWith('_id')) ids.push({ label: humanize(key) ?? key, value: code(text) });
+    else if (key.endsWith('_at')) facts.push({ label: humanize(key) ?? key, value: date(value) ?? plain(text) });
+    else facts.push({ label: humanize(key) ?? key, value: plain(text, 500) });
+  }
+  const customerId = (data.customer as Record<string, unknown> | undefined)?.customer_id;
+  if (str(customerId)) ids.push({ label: 'customer', value: code(String(customerId)) });
+  return buildMessage(
+    {
+      tone: 'info',
+      headline: describeEventType(envelope.type),
+      summary: 'Dodo sent an event type this notifier has no template for yet; key fields below.',
+      facts: facts.slice(0, MAX_GENERIC_FACTS),
+      ids: ids.slice(0, 8),
+    },
+    envelope,
+    options,
+  );
+}
