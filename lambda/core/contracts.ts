@@ -9,6 +9,15 @@
 /** Namespace of every custom CloudWatch metric the handlers emit (EMF) and the construct reads. */
 export const METRICS_NAMESPACE = 'DodoSlackNotifier';
 
+/**
+ * `POWERTOOLS_SERVICE_NAME` of each function. Powertools Metrics adds it to every metric as the
+ * `service` dimension, so the construct's metricXxx() methods must use the same value.
+ */
+export const ServiceName = {
+  Receiver: 'dodo-slack-receiver',
+  Transformer: 'dodo-slack-transformer',
+} as const;
+
 /** Custom metric names. The construct's metricXxx() methods and the handlers use these, nothing else. */
 export const MetricName = {
   // receiver
