@@ -3,6 +3,7 @@
  * raw JSON. It shows the event name and the scalar top-level fields of `data` that look useful.
  */
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
+import { formatMinorUnits } from '../core/money';
 import { buildMessage, code, date, type Fact, humanize, plain, str } from './layout';
 
 /** At most this many fields from an unknown payload; Slack shows 10 per section. */
@@ -27,6 +28,12 @@ export function renderGeneric(envelope: DodoWebhookEnvelope, options: BuiltinTem
     if (/key|secret|token|password/i.test(key)) continue;
     if (key.endsWith('_id')) ids.push({ label: humanize(key) ?? key, value: code(text) });
     else if (key.endsWith('_at')) facts.push({ label: humanize(key) ?? key, value: date(value) ?? plain(text) });
+    else if (/(^|_)amount$/.test(key) && typeof value === 'number') {
+      // Unknown shapes follow Dodo's convention (integer minor units next to `currency`); without a
+      // currency the number is shown as it is rather than guessed at.
+      const money = formatMinorUnits(value, data.currency);
+      facts.push({ label: humanize(key) ?? key, value: plain(money ?? text) });
+    }
     else facts.push({ label: humanize(key) ?? key, value: plain(text, 500) });
   }
   const customerId = (data.customer as Record<string, unknown> | undefined)?.customer_id;

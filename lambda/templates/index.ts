@@ -4,12 +4,33 @@
  */
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
 import { canonicalEventType } from '../core/event-glob';
+import { renderAbandonedCheckout } from './abandoned-checkout';
+import { renderCredit } from './credit';
+import { renderDispute } from './dispute';
+import { renderDunning } from './dunning';
+import { renderEntitlementGrant } from './entitlement-grant';
 import { renderGeneric } from './generic';
+import { renderLicenseKey } from './license-key';
+import { renderPayment } from './payment';
+import { renderPayout } from './payout';
+import { renderRefund } from './refund';
+import { renderSubscription } from './subscription';
 
 type FamilyRenderer = (envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions) => SlackMessage;
 
 /** Family (the part of the type before the first dot) → its template. */
-const FAMILY_RENDERERS: Readonly<Record<string, FamilyRenderer>> = {};
+const FAMILY_RENDERERS: Readonly<Record<string, FamilyRenderer>> = {
+  payment: renderPayment,
+  refund: renderRefund,
+  dispute: renderDispute,
+  subscription: renderSubscription,
+  license_key: renderLicenseKey,
+  payout: renderPayout,
+  credit: renderCredit,
+  abandoned_checkout: renderAbandonedCheckout,
+  dunning: renderDunning,
+  entitlement_grant: renderEntitlementGrant,
+};
 
 /** Renders one Dodo event as a Slack message; unknown types get a readable generic message. */
 export function renderBuiltinMessage(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions = {}): SlackMessage {
