@@ -1,0 +1,87 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the fake Slack does with one request. */
+export type SlackScript =
+  | { readonly kind: 'answer'; readonly status: number; readonly body: string; readonly headers?: Record<string, string> }
+  | { readonly kind: 'slow'; readonly delayMs: number }
+  | { readonly kind: 'reset' };
+
+export const ok: SlackScript = { kind: 'answer', status: 200, body: 'ok' };
+export const answer = (status: number, body: string, headers?: Record<string, string>): SlackScript => ({ kind: 'answer', status, body, ...(headers ? { headers } : {}) });
+
+export interface ReceivedRequest {
+  readonly path: string;
+  readonly body: string;
+  readonly json: { text?: string } & Record<string, unknown>;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 standing in for Slack's incoming webhooks. Each request is
+ * answered by `respond(request)` (default: 200 ok); every request is recorded.
+ */
+export class FakeSlack {
+  readonly requests: ReceivedRequest[] = [];
+  respond: (request: ReceivedRequest, index: number) => SlackScript = () => ok;
+  private server: Server | undefined;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  /** Base URL, e.g. http://127.0.0.1:34567 ; use `url('/services/T/B/X')` for a webhook URL. */
+  url(path = '/services/T000/B000/secret-token'): string {
+    const { port } = this.server!.address() as AddressInfo;
+    return `http://127.0.0.1:${port}${path}`;
+  }
+
+  /** Successful deliveries per path. */
+  delivered(path?: string): ReceivedRequest[] {
+    return this.requests.filter((r) => (path === undefined || r.path === path) && (r as ReceivedRequest & { answered?: number }).answered === 200);
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    let json: ReceivedRequest['json'] = {};
+    try {
+      json = JSON.parse(body);
+    } catch {
+      // recorded as-is
+    }
+    const request: ReceivedRequest & { answered?: number } = { path: req.url ?? '', body, json };
+    const index = this.requests.length;
+    this.requests.push(request);
+    const script = this.respond(request, index);
+    switch (script.kind) {
+      case 'answer':
+        request.answered = script.status;
+        res.writeHead(script.status, { 'content-type': 'text/plain', ...script.headers });
+        res.end(script.body);
+        return;
+      case 'slow': {
+        const timer = setTimeout(() => {
+          if (!res.destroyed) res.end('ok');
+        }, script.delayMs);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
+      case 'reset':
+        req.socket.destroy();
+        return;
+    }
+  }
+}
