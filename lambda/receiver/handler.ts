@@ -1,0 +1,132 @@
+/**
+ * Receiver Lambda: API Gateway REST proxy event -> the core receiver (lambda/core/receiver.ts).
+ * Thin wiring only: raw body bytes, headers, environment, Secrets Manager, SQS, Powertools.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ReceiverEnv } from '../core/contracts';
+import { createWebhookReceiver, signingKeyParser, type ReceiverRequest } from '../core/receiver';
+import { CachedSecret } from '../core/secret-cache';
+import { globProblems } from '../core/event-glob';
+import { secretsManagerLoader } from '../adapters/aws/secrets-manager';
+import { createTelemetry } from '../adapters/aws/telemetry';
+import { sqsWebhookQueue } from '../adapters/aws/webhook-queue';
+
+const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_SECRET_CACHE_TTL_SECONDS = 300;
+
+const telemetry = createTelemetry('dodo-slack-receiver');
+let sqs: SQSClient | undefined;
+
+export interface ReceiverConfig {
+  readonly signingSecretId: string;
+  readonly queueUrl: string;
+  readonly eventGlobs: readonly string[];
+  readonly toleranceSeconds: number;
+  readonly secretCacheTtlSeconds: number;
+}
+
+/** Reads the receiver's configuration (set by the construct); throws once, naming every problem. */
+export function receiverConfigFromEnv(env: NodeJS.ProcessEnv): ReceiverConfig {
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) problems.push(`${name} is not set`);
+    return value ?? '';
+  };
+  const seconds = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) problems.push(`${name} must be a whole number of seconds, got "${raw}"`);
+    return value;
+  };
+  let eventGlobs: string[] = ['*'];
+  const filter = env[ReceiverEnv.EventFilter];
+  if (filter !== undefined && filter !== '') {
+    try {
+      const parsed: unknown = JSON.parse(filter);
+      if (!Array.isArray(parsed) || !parsed.every((glob): glob is string => typeof glob === 'string')) throw new Error('not an array of strings');
+      eventGlobs = parsed;
+      problems.push(...parsed.flatMap(globProblems));
+    } catch {
+      problems.push(`${ReceiverEnv.EventFilter} must be a JSON array of event-type globs, got ${JSON.stringify(filter)}`);
+    }
+  }
+  const config: ReceiverConfig = {
+    signingSecretId: required(ReceiverEnv.SigningSecretArn),
+    queueUrl: required(ReceiverEnv.QueueUrl),
+    eventGlobs,
+    toleranceSeconds: seconds(ReceiverEnv.TimestampToleranceSeconds, DEFAULT_TOLERANCE_SECONDS),
+    secretCacheTtlSeconds: seconds(ReceiverEnv.SecretCacheTtlSeconds, DEFAULT_SECRET_CACHE_TTL_SECONDS),
+  };
+  if (problems.length > 0) throw new Error(`Receiver configuration is invalid: ${problems.join('; ')}`);
+  return config;
+}
+
+/**
+ * Header names lower-cased; a header sent several times is joined with a space (so two
+ * `webhook-signature` lines read as one signature list).
+ */
+export function requestHeaders(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const multi: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (values !== undefined) (multi[name.toLowerCase()] ??= []).push(...values);
+  }
+  for (const [name, values] of Object.entries(multi)) {
+    if (values.length > 0) headers[name] = values.join(' ');
+  }
+  return headers;
+}
+
+/** The body exactly as Dodo sent it. */
+export function requestBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body === null || event.body === undefined) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+export type ReceiverHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
+
+/** The Lambda handler for one configuration; `handler` below is this over the function's environment. */
+export function createReceiverHandler(config: ReceiverConfig): ReceiverHandler {
+  const { logger, metrics, coreLogger, coreMetrics } = telemetry;
+  sqs ??= new SQSClient({});
+  const receive = createWebhookReceiver({
+    signingKeys: new CachedSecret({
+      load: secretsManagerLoader(config.signingSecretId),
+      parse: signingKeyParser(coreLogger),
+      ttlMs: config.secretCacheTtlSeconds * 1000,
+    }),
+    enqueue: sqsWebhookQueue(sqs, config.queueUrl),
+    eventGlobs: config.eventGlobs,
+    toleranceSeconds: config.toleranceSeconds,
+    logger: coreLogger,
+    metrics: coreMetrics,
+  });
+
+  return async (event, context) => {
+    if (context) logger.addContext(context);
+    const request: ReceiverRequest = { headers: requestHeaders(event), body: requestBody(event) };
+    const webhookId = request.headers['webhook-id'];
+    if (webhookId) logger.setCorrelationId(webhookId);
+    try {
+      const response = await receive(request);
+      return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: response.body };
+    } finally {
+      metrics.publishStoredMetrics();
+      logger.resetKeys();
+    }
+  };
+}
+
+let fromEnvironment: ReceiverHandler | undefined;
+
+/** API Gateway REST proxy entry point. Built on the first invocation, then reused (secret cache included). */
+export const handler: ReceiverHandler = (event, context) => {
+  fromEnvironment ??= createReceiverHandler(receiverConfigFromEnv(process.env));
+  return fromEnvironment(event, context);
+};
