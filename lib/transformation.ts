@@ -1,4 +1,9 @@
-import type { BuiltinTemplateOptions, TransformationSpec } from '../lambda/core/contracts';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Duration } from 'aws-cdk-lib';
+import type { UnwrapWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
+import type { BuiltinTemplateOptions, SlackMessage, TransformationSpec } from '../lambda/core/contracts';
+import { compileUserCode, DEFAULT_USER_CODE_TIMEOUT_MS } from '../lambda/core/transform-runner';
 
 /**
  * What a transformation contributes to the transformer function: the serialisable spec (goes into
@@ -11,15 +16,81 @@ export interface BoundTransformation {
   readonly code?: { readonly codeId: string; readonly source: string };
 }
 
+/** Any Dodo webhook event, typed per event type by the `dodopayments` SDK (switch on `event.type`). */
+export type DodoWebhookEvent = UnwrapWebhookEvent;
+
+/** What a typed transform gets besides the event. */
+export interface TypedTransformContext {
+  /** The Standard Webhooks `webhook-id` of the delivery (the same for Dodo's retries of one event). */
+  readonly webhookId: string;
+}
+
+/**
+ * The function a typed transformation module exports as `transform` (or as its default export):
+ * returns the Slack message for the event, or null to skip it. It may be async, but the sandbox has
+ * no timers or network, so it cannot wait for anything outside itself.
+ */
+export type TypedTransform = (
+  event: DodoWebhookEvent,
+  context: TypedTransformContext,
+) => SlackMessage | null | Promise<SlackMessage | null>;
+
+/** Options of user-code transformations. */
+export interface UserCodeTransformationOptions {
+  /**
+   * Time the code may take for one event; over it, the event is a transformation error.
+   * @default Duration.millis(1000)
+   */
+  readonly timeout?: Duration;
+}
+
+/** Longest allowed per-event time limit: a batch of events must fit in the transformer's own timeout. */
+const MAX_TIMEOUT_MS = 10_000;
+
+/** Global the esbuild IIFE of a typed module assigns its exports to (inside the sandbox only). */
+const TYPED_MODULE_GLOBAL = '__dodoSlackTypedModule';
+
 /**
  * How events become Slack messages.
  *
  * - `Transformation.builtin(options)`: the built-in templates for every Dodo event type (the default).
+ * - `Transformation.fromFile(path)` / `Transformation.fromInline(code)`: code written for the Dodo
+ *   dashboard (`function handler(webhook) { … return webhook; }`), run unchanged.
+ * - `Transformation.fromModule(path)`: a TypeScript or JavaScript module exporting a
+ *   {@link TypedTransform} named `transform`, bundled with esbuild.
+ *
+ * User code is checked when the app synthesizes: a syntax error, a throw at the top level or a
+ * missing `handler` / `transform` throws here, with the file and line.
  */
 export abstract class Transformation {
   /** The built-in message templates for every Dodo event type. */
   static builtin(options: BuiltinTemplateOptions = {}): Transformation {
     return new BuiltinTransformation(options);
+  }
+
+  /** Dashboard-style code from a file: `function handler(webhook) { …; return webhook; }`. */
+  static fromFile(filePath: string, options: UserCodeTransformationOptions = {}): Transformation {
+    let source: string;
+    try {
+      source = fs.readFileSync(filePath, 'utf8');
+    } catch (error) {
+      throw new Error(`Transformation.fromFile: cannot read ${filePath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    return new UserCodeTransformation(source, filePath, path.basename(filePath), options);
+  }
+
+  /** Dashboard-style code given as a string (the same form as {@link Transformation.fromFile}). */
+  static fromInline(code: string, options: UserCodeTransformationOptions = {}): Transformation {
+    return new UserCodeTransformation(code, 'inline transformation', 'inline-transformation.js', options);
+  }
+
+  /**
+   * A TypeScript (or JavaScript) module exporting `transform: TypedTransform` (or a default export),
+   * bundled with its imports by esbuild at synth time. esbuild only strips types: run `tsc` over
+   * your module to type-check it.
+   */
+  static fromModule(modulePath: string, options: UserCodeTransformationOptions = {}): Transformation {
+    return new UserCodeTransformation(compileTypedModule(modulePath), `${modulePath} (bundled)`, `${path.basename(modulePath)}.js`, options);
   }
 
   /**
@@ -37,4 +108,96 @@ class BuiltinTransformation extends Transformation {
   _bind(): BoundTransformation {
     return { spec: { kind: 'builtin', options: this.options } };
   }
+}
+
+function timeoutMillis(timeout: Duration | undefined): number {
+  if (timeout === undefined) return DEFAULT_USER_CODE_TIMEOUT_MS;
+  const ms = timeout.toMilliseconds();
+  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMEOUT_MS) {
+    throw new Error(`Transformation timeout must be 1 ms..${MAX_TIMEOUT_MS} ms, got ${ms} ms`);
+  }
+  return ms;
+}
+
+class UserCodeTransformation extends Transformation {
+  private readonly timeoutMs: number;
+  private readonly embeddedSource: string;
+
+  /**
+   * @param displayPath name in synth-time errors (the path the user gave)
+   * @param runtimeName name in runtime reasons and stack traces (no directories of the build machine)
+   */
+  constructor(source: string, displayPath: string, runtimeName: string, options: UserCodeTransformationOptions) {
+    super();
+    this.timeoutMs = timeoutMillis(options.timeout);
+    // Loads the code once now, so a broken transformation fails `cdk synth`, not the first event.
+    compileUserCode(source, displayPath, { timeoutMs: this.timeoutMs });
+    const sourceUrl = runtimeName.replace(/[^\w.@-]/g, '_');
+    this.embeddedSource = `${source}\n//# sourceURL=${sourceUrl}\n`;
+  }
+
+  _bind(codeId: string): BoundTransformation {
+    return {
+      spec: { kind: 'code', codeId, timeoutMs: this.timeoutMs },
+      code: { codeId, source: this.embeddedSource },
+    };
+  }
+}
+
+interface EsbuildMessage {
+  readonly text: string;
+  readonly location?: { readonly file: string; readonly line: number; readonly column: number; readonly lineText: string } | null;
+}
+
+/**
+ * Bundles a typed transformation module into self-contained JavaScript in the dashboard form
+ * (a `handler(webhook)` adapter around the module's `transform`), so one runner serves both forms.
+ * Also used by the local workbench to preview typed modules.
+ */
+export function compileTypedModule(modulePath: string): string {
+  // Required lazily: only apps that use typed transformations need esbuild at synth time.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  let bundled: string;
+  try {
+    const result = esbuild.buildSync({
+      entryPoints: [modulePath],
+      bundle: true,
+      platform: 'node',
+      format: 'iife',
+      globalName: TYPED_MODULE_GLOBAL,
+      target: 'node22',
+      write: false,
+      logLevel: 'silent',
+      legalComments: 'none',
+      charset: 'utf8',
+    });
+    bundled = result.outputFiles[0]?.text ?? '';
+  } catch (error) {
+    const messages = (error as { errors?: EsbuildMessage[] }).errors ?? [];
+    const described = messages.map((message) =>
+      message.location
+        ? `${message.location.file}:${message.location.line}:${message.location.column}: ${message.text}\n  ${message.location.lineText}`
+        : message.text,
+    );
+    throw new Error(
+      `Transformation.fromModule: cannot bundle ${modulePath}:\n${described.length > 0 ? described.join('\n') : String(error)}`,
+    );
+  }
+  return `${bundled}
+var __dodoSlackTransform = (function (mod) {
+  if (mod && typeof mod.transform === 'function') return mod.transform;
+  if (mod && typeof mod.default === 'function') return mod.default;
+  throw new Error('the module exports no function named "transform" (and no default export)');
+})(${TYPED_MODULE_GLOBAL});
+function handler(webhook) {
+  function apply(message) {
+    if (message === undefined) return undefined;
+    if (message === null) { webhook.cancel = true; return webhook; }
+    webhook.payload = message;
+    return webhook;
+  }
+  var result = __dodoSlackTransform(webhook.payload, { webhookId: webhook.headers['webhook-id'] });
+  return result !== null && typeof result === 'object' && typeof result.then === 'function' ? result.then(apply) : apply(result);
+}`;
 }
