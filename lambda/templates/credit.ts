@@ -6,6 +6,7 @@
 import type { CreditLedgerEntry } from 'dodopayments/resources/credit-entitlements/balances';
 import type { CreditBalanceLowWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
+import { canonicalEventType } from '../core/event-glob';
 import { asLoose, dashboardLinks, idFact, sentence, textFact } from './common';
 import { describeEventType } from './generic';
 import { buildMessage, type Fact, humanize, plain, str, type Tone } from './layout';
@@ -69,7 +70,7 @@ function renderBalanceLow(envelope: DodoWebhookEnvelope, options: BuiltinTemplat
 export function renderCredit(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   if (envelope.type === 'credit.balance_low') return renderBalanceLow(envelope, options);
   const entry = asLoose<CreditLedgerEntry>(envelope.data);
-  const event = CREDIT_EVENTS[envelope.type] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = CREDIT_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
   const amount = formatCredits(entry.amount);
   const before = formatCredits(entry.balance_before);
   const after = formatCredits(entry.balance_after);

@@ -2,6 +2,7 @@
 import type { Dispute } from 'dodopayments/resources/disputes';
 import type { CustomerLimitedDetails } from 'dodopayments/resources/payments';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
+import { canonicalEventType } from '../core/event-glob';
 import { currencyCode, formatMinorUnits } from '../core/money';
 import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, sentence, textFact } from './common';
 import { describeEventType } from './generic';
@@ -38,7 +39,7 @@ export function formatDisputeAmount(amount: unknown, currency: unknown): string 
 
 export function renderDispute(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const dispute = asLoose<DisputePayload>(envelope.data);
-  const event = DISPUTE_EVENTS[envelope.type] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = DISPUTE_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
   const amount = formatDisputeAmount(dispute.amount, dispute.currency);
   const who = customerLabel(dispute.customer, options);
   const reason = humanize(dispute.reason);

@@ -1,6 +1,7 @@
 /** entitlement_grant.created | delivered | failed | revoked */
 import type { EntitlementGrant } from 'dodopayments/resources/entitlements/grants';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
+import { canonicalEventType } from '../core/event-glob';
 import { asLoose, dashboardLinks, idFact, sentence, textFact } from './common';
 import { describeEventType } from './generic';
 import { licenseKeyPreview } from './license-key';
@@ -20,7 +21,7 @@ const GRANT_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> =
 
 export function renderEntitlementGrant(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const grant = asLoose<EntitlementGrantPayload>(envelope.data);
-  const event = GRANT_EVENTS[envelope.type] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = GRANT_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
   const integration = humanize(grant.integration_type);
   const keyPreview = licenseKeyPreview(grant.license_key?.key);
   const revocation = humanize(grant.revocation_reason);

@@ -11,7 +11,8 @@ const MAX_GENERIC_FACTS = 10;
 
 /** "subscription.plan_changed" → "Subscription plan changed". */
 export function describeEventType(eventType: string): string {
-  const words = eventType.replace(/[._]+/g, ' ').trim();
+  // The headline is plain_text, where escaping does not apply: keep only harmless characters.
+  const words = eventType.replace(/[^A-Za-z0-9]+/g, ' ').trim().slice(0, 100);
   if (words === '') return 'Dodo event';
   return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -34,13 +34,15 @@ const FAMILY_RENDERERS: Readonly<Record<string, FamilyRenderer>> = {
 
 /** Renders one Dodo event as a Slack message; unknown types get a readable generic message. */
 export function renderBuiltinMessage(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions = {}): SlackMessage {
-  const type = canonicalEventType(typeof envelope.type === 'string' ? envelope.type : '');
+  // The envelope keeps the type Dodo sent (mention globs and the context line use it); families
+  // look their events up by the canonical name, so `payout.not_initiated` renders as `payout.created`.
+  const type = typeof envelope.type === 'string' ? envelope.type : '';
   const normalised: DodoWebhookEnvelope = {
     ...envelope,
     type,
     data: typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : {},
   };
-  const family = type.split('.')[0] ?? '';
+  const family = canonicalEventType(type).split('.')[0] ?? '';
   const renderer = Object.prototype.hasOwnProperty.call(FAMILY_RENDERERS, family) ? FAMILY_RENDERERS[family] : undefined;
   return (renderer ?? renderGeneric)(normalised, options);
 }

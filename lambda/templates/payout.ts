@@ -1,6 +1,7 @@
 /** payout.created (formerly payout.not_initiated) | on_hold | in_progress | failed | success */
 import type { PayoutCreatedWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
+import { canonicalEventType } from '../core/event-glob';
 import { formatMinorUnits } from '../core/money';
 import { asLoose, dashboardLinks, idFact, moneyFact, optionalMoneyFact, sentence, textFact } from './common';
 import { describeEventType } from './generic';
@@ -18,11 +19,11 @@ const PAYOUT_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> 
 
 export function renderPayout(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const payout = asLoose<PayoutPayload>(envelope.data);
-  const event = PAYOUT_EVENTS[envelope.type] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = PAYOUT_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
   const amount = formatMinorUnits(payout.amount, payout.currency);
   const status = humanize(payout.status);
   // Payout events are not ordered: say so when the payload's state disagrees with the event.
-  const eventStatus = envelope.type.split('.')[1]?.replace(/_/g, ' ');
+  const eventStatus = canonicalEventType(envelope.type).split('.')[1]?.replace(/_/g, ' ');
   const stateNote = status && eventStatus && status !== eventStatus && !(eventStatus === 'created' && status === 'not initiated')
     ? `(now ${status})` : undefined;
 

@@ -1,6 +1,7 @@
 /** refund.succeeded | failed */
 import type { Refund } from 'dodopayments/resources/refunds';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
+import { canonicalEventType } from '../core/event-glob';
 import { formatMinorUnits } from '../core/money';
 import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, moneyFact, sentence, textFact } from './common';
 import { describeEventType } from './generic';
@@ -13,7 +14,7 @@ const REFUND_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> 
 
 export function renderRefund(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const refund = asLoose<Refund>(envelope.data);
-  const event = REFUND_EVENTS[envelope.type] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = REFUND_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
   // amount and currency are nullable: an unknown refund amount must not read as "$0.00".
   const amount = formatMinorUnits(refund.amount, refund.currency);
   const who = customerLabel(refund.customer, options);

@@ -4,6 +4,7 @@
  */
 import type { SubscriptionActiveWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
+import { canonicalEventType } from '../core/event-glob';
 import { formatMinorUnits } from '../core/money';
 import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, sentence, textFact } from './common';
 import { describeEventType } from './generic';
@@ -48,7 +49,7 @@ function dateFact(label: string, value: unknown): Fact {
 
 export function renderSubscription(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const subscription = asLoose<SubscriptionPayload>(envelope.data);
-  const event = SUBSCRIPTION_EVENTS[envelope.type] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = SUBSCRIPTION_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
   const price = pricePerPeriod(subscription);
   const who = customerLabel(subscription.customer, options);
   const feedback = humanize(subscription.cancellation_feedback);
