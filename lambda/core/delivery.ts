@@ -178,14 +178,20 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
     let result = await post(url, outcome.message, hasTime);
     if (result.kind === 'response' && URL_GONE_STATUSES.has(result.status)) {
       const first = describeSlackResult(result);
-      let refreshedUrl: string | undefined;
+      let refreshed: { value: string; refreshed: boolean };
       try {
-        refreshedUrl = (await route.slackUrl.refresh()).value;
+        refreshed = await route.slackUrl.refresh();
       } catch (error) {
         throw new RouteFailure('permanent', `Slack answered ${first} and the Slack secret cannot be read again: ${errorMessage(error)}`, first);
       }
-      // Retrying the URL that just answered "gone" cannot help; only a rotated URL gets the one retry.
-      if (refreshedUrl === url) throw new RouteFailure('permanent', `Slack answered ${first} (the Slack secret has not changed)`, first);
+      const refreshedUrl = refreshed.value;
+      if (refreshedUrl === url) {
+        // The refetch was rate-limited (the secret was read moments ago): we could not check for a
+        // rotation, so try again later rather than dead-letter a message a new URL might take.
+        if (!refreshed.refreshed) throw new RouteFailure('transient', `Slack answered ${first}; the Slack secret was read moments ago, checking it again on the next attempt`, first);
+        // Retrying the URL that just answered "gone" cannot help; only a rotated URL gets the one retry.
+        throw new RouteFailure('permanent', `Slack answered ${first} (the Slack secret has not changed)`, first);
+      }
       logger.info('Slack secret changed after a "gone" answer; retrying once with the new URL', { ...context, slackResponse: first });
       url = refreshedUrl;
       result = await post(url, outcome.message, hasTime);

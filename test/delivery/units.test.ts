@@ -1,0 +1,107 @@
+import { SECRET_PLACEHOLDER } from '../../lambda/core/contracts';
+import { SecretConfigurationError } from '../../lambda/core/errors';
+import { createRateLimiter } from '../../lambda/core/rate-limiter';
+import { parseRetryAfter } from '../../lambda/core/slack-client';
+import { parseSlackWebhookUrl } from '../../lambda/core/slack-url';
+
+describe('parseSlackWebhookUrl', () => {
+  const url = 'https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX';
+
+  it('accepts the plain URL and {"url": …}', () => {
+    expect(parseSlackWebhookUrl(url)).toBe(url);
+    expect(parseSlackWebhookUrl(`  ${url}\n`)).toBe(url);
+    expect(parseSlackWebhookUrl(JSON.stringify({ url }))).toBe(url);
+  });
+
+  it('flags the placeholder, also inside JSON', () => {
+    for (const raw of [SECRET_PLACEHOLDER, JSON.stringify({ url: SECRET_PLACEHOLDER })]) {
+      const error = captured(() => parseSlackWebhookUrl(raw));
+      expect(error).toBeInstanceOf(SecretConfigurationError);
+      expect(error.isPlaceholder).toBe(true);
+    }
+  });
+
+  it.each([
+    ['http://hooks.slack.com/services/T000/B000/XXXXsecretXXXX', /must use https/],
+    ['hooks.slack.com/services/XXXXsecretXXXX', /not a URL/],
+    ['{"url": 42, "token": "XXXXsecretXXXX"}', /no "url" string/],
+    ['{"url": "XXXXsecretXXXX', /does not parse/],
+    ['', /empty/],
+  ])('rejects %s with a clear error that does not print the value', (raw, message) => {
+    const error = captured(() => parseSlackWebhookUrl(raw));
+    expect(error).toBeInstanceOf(SecretConfigurationError);
+    expect(error.isPlaceholder).toBe(false);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('XXXXsecretXXXX');
+  });
+
+  it('allows http on the loopback interface only when asked (local server)', () => {
+    expect(() => parseSlackWebhookUrl('http://127.0.0.1:3000/hook')).toThrow(/https/);
+    expect(parseSlackWebhookUrl('http://127.0.0.1:3000/hook', { allowInsecureLocalhost: true })).toBe('http://127.0.0.1:3000/hook');
+    expect(parseSlackWebhookUrl('http://localhost:3000/hook', { allowInsecureLocalhost: true })).toBe('http://localhost:3000/hook');
+    expect(() => parseSlackWebhookUrl('http://example.com/hook', { allowInsecureLocalhost: true })).toThrow(/https/);
+  });
+});
+
+function captured(fn: () => unknown): SecretConfigurationError {
+  try {
+    fn();
+  } catch (error) {
+    return error as SecretConfigurationError;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('parseRetryAfter', () => {
+  it('reads delta-seconds and HTTP dates', () => {
+    expect(parseRetryAfter('30')).toBe(30);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(new Date(10_000 + 5_000).toUTCString(), 10_000)).toBe(5);
+  });
+});
+
+describe('createRateLimiter', () => {
+  function clock() {
+    const state = { now: 0, waits: [] as number[] };
+    const limiter = (ratePerSecond: number, burst: number) =>
+      createRateLimiter({
+        ratePerSecond,
+        burst,
+        now: () => state.now,
+        sleep: async (ms) => {
+          state.waits.push(ms);
+        },
+      });
+    return { state, limiter };
+  }
+
+  it('lets a burst through, then paces at the rate, per key', async () => {
+    const { state, limiter } = clock();
+    const rl = limiter(1, 3);
+    for (let i = 0; i < 5; i++) await rl.acquire('a');
+    expect(state.waits).toEqual([1000, 2000]);
+    await rl.acquire('b');
+    expect(state.waits).toHaveLength(2);
+  });
+
+  it('refills over time', async () => {
+    const { state, limiter } = clock();
+    const rl = limiter(2, 2);
+    await rl.acquire('a');
+    await rl.acquire('a');
+    state.now = 1000;
+    await rl.acquire('a');
+    await rl.acquire('a');
+    expect(state.waits).toEqual([]);
+  });
+
+  it('a Retry-After pauses the key, then requests come one interval apart', async () => {
+    const { state, limiter } = clock();
+    const rl = limiter(1, 5);
+    rl.pause('a', 30);
+    await rl.acquire('a');
+    await rl.acquire('a');
+    expect(state.waits).toEqual([30_000, 31_000]);
+  });
+});
