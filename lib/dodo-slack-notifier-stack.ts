@@ -1,0 +1,109 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DodoSlackNotifier, DodoSlackNotifierProps } from './dodo-slack-notifier';
+
+/**
+ * Props of {@link DodoSlackNotifierStack}: the stack's own, every notifier prop, and existing
+ * secrets by ARN or name (what `cdk deploy -c ...` can express; inside a CDK app prefer passing
+ * `slackWebhookSecret` / `signingSecret` directly).
+ */
+export interface DodoSlackNotifierStackProps extends StackProps, DodoSlackNotifierProps {
+  /**
+   * Complete ARN (with the 6-character suffix) of an existing Slack webhook secret.
+   * @default - see `slackWebhookSecretName`
+   */
+  readonly slackWebhookSecretArn?: string;
+  /**
+   * Name of an existing Slack webhook secret.
+   * @default - `slackWebhookSecret`, or a new secret with a placeholder
+   */
+  readonly slackWebhookSecretName?: string;
+  /**
+   * Complete ARN (with the 6-character suffix) of an existing signing secret.
+   * @default - see `signingSecretName`
+   */
+  readonly signingSecretArn?: string;
+  /**
+   * Name of an existing signing secret.
+   * @default - `signingSecret`, or a new secret with a placeholder
+   */
+  readonly signingSecretName?: string;
+}
+
+/**
+ * A deployable stack holding one {@link DodoSlackNotifier}, with outputs an operator needs after
+ * `cdk deploy`: the URL to paste into Dodo and console links to set the secrets, inspect the
+ * dead-letter queue and open the dashboard.
+ */
+export class DodoSlackNotifierStack extends Stack {
+  /** The notifier: every resource is reachable through it. */
+  public readonly notifier: DodoSlackNotifier;
+
+  constructor(scope: Construct, id: string, props: DodoSlackNotifierStackProps = {}) {
+    super(scope, id, props);
+    this.notifier = new DodoSlackNotifier(this, 'Notifier', {
+      ...props,
+      slackWebhookSecret: this.existingSecret(
+        'SlackWebhookSecret',
+        props.slackWebhookSecret,
+        props.slackWebhookSecretArn,
+        props.slackWebhookSecretName,
+      ),
+      signingSecret: this.existingSecret('SigningSecret', props.signingSecret, props.signingSecretArn, props.signingSecretName),
+    });
+    const notifier = this.notifier;
+
+    new CfnOutput(this, 'WebhookUrl', {
+      description: 'Paste into Dodo Payments: Developer > Webhooks > Add endpoint',
+      value: notifier.endpointUrl,
+    });
+    new CfnOutput(this, 'SigningSecretConsoleUrl', {
+      description: "Set the signing secret here: Dodo's whsec_... key (Plaintext)",
+      value: this.secretConsoleUrl(notifier.signingSecret),
+    });
+    if (notifier.slackWebhookSecret) {
+      new CfnOutput(this, 'SlackWebhookSecretConsoleUrl', {
+        description: 'Set the Slack incoming-webhook URL of the default route here (Plaintext)',
+        value: this.secretConsoleUrl(notifier.slackWebhookSecret),
+      });
+    }
+    for (const route of props.routes ?? []) {
+      new CfnOutput(this, `Route${route.id}SlackWebhookSecretConsoleUrl`, {
+        description: `Set the Slack incoming-webhook URL of route ${route.id} here (Plaintext)`,
+        value: this.secretConsoleUrl(route.slackWebhookSecret),
+      });
+    }
+    // The SQS console addresses a queue by its URL, percent-encoded.
+    const encodedDlqUrl = `https%3A%2F%2Fsqs.${this.region}.${this.urlSuffix}%2F${this.account}%2F${notifier.deadLetterQueue.queueName}`;
+    new CfnOutput(this, 'DeadLetterQueueConsoleUrl', {
+      description: 'Undelivered events; after a fix use "Start DLQ redrive" here',
+      value: `https://console.aws.amazon.com/sqs/v3/home?region=${this.region}#/queues/${encodedDlqUrl}`,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The whole flow at a glance',
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${notifier.dashboard.dashboardName}`,
+    });
+  }
+
+  /** The secret passed as an object, by complete ARN, or by name; at most one of the three. */
+  private existingSecret(
+    id: string,
+    secret: secretsmanager.ISecret | undefined,
+    arn: string | undefined,
+    name: string | undefined,
+  ): secretsmanager.ISecret | undefined {
+    const prop = id.charAt(0).toLowerCase() + id.slice(1);
+    const given = [secret && prop, arn && `${prop}Arn`, name && `${prop}Name`].filter(Boolean);
+    if (given.length > 1) {
+      throw new Error(`DodoSlackNotifierStack: set only one of ${given.join(', ')}`);
+    }
+    if (arn) return secretsmanager.Secret.fromSecretCompleteArn(this, `Existing${id}`, arn);
+    if (name) return secretsmanager.Secret.fromSecretNameV2(this, `Existing${id}`, name);
+    return secret;
+  }
+
+  private secretConsoleUrl(secret: secretsmanager.ISecret): string {
+    return `https://console.aws.amazon.com/secretsmanager/secret?name=${secret.secretName}&region=${this.region}`;
+  }
+}

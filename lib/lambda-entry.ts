@@ -1,0 +1,60 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The two Lambda handlers this package ships. */
+export type HandlerName = 'receiver' | 'transformer';
+
+/** Lock files NodejsFunction understands, in the order we prefer them when several sit in one folder. */
+const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'] as const;
+
+/** Where esbuild starts (`entry`) and which project it resolves dependencies from. */
+export interface HandlerBundleLocation {
+  /** Absolute path of the handler source. */
+  readonly entry: string;
+  /** Absolute path of the nearest lock file above the entry. */
+  readonly depsLockFilePath: string;
+  /** The folder holding that lock file: esbuild's working directory. */
+  readonly projectRoot: string;
+}
+
+/**
+ * Finds a handler whether this library runs from its TypeScript sources (`lib/*.ts` next to
+ * `lambda/<name>/handler.ts`, as in this repository and under ts-node) or from the compiled package
+ * (`dist/lib/*.js` next to `dist/lambda/<name>/handler.js`, as when installed from npm).
+ *
+ * The lock file is looked up from the entry upwards, so inside a user's app (package in
+ * `node_modules/dodo-slack-notifier`, which ships no lock file) it is the app's own lock file and
+ * esbuild resolves the handlers' dependencies from the app's `node_modules`.
+ */
+export function locateHandler(name: HandlerName, libDir: string = __dirname): HandlerBundleLocation {
+  const candidates = ['handler.ts', 'handler.js'].map((file) => path.resolve(libDir, '..', 'lambda', name, file));
+  const entry = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!entry) {
+    throw new Error(
+      `dodo-slack-notifier: cannot find the ${name} handler; looked for ${candidates.join(' and ')}. ` +
+        'Reinstall the package, or run `npm run build` when using it from a git checkout.',
+    );
+  }
+  const depsLockFilePath = findLockFileAbove(path.dirname(entry));
+  if (!depsLockFilePath) {
+    throw new Error(
+      `dodo-slack-notifier: no lock file (${LOCK_FILES.join(', ')}) in ${path.dirname(entry)} or any folder above it; ` +
+        'the Lambda bundler needs one to know the project root. Run `npm install` in your CDK app.',
+    );
+  }
+  return { entry, depsLockFilePath, projectRoot: path.dirname(depsLockFilePath) };
+}
+
+/** The nearest lock file in `startDir` or one of its ancestors, or undefined. */
+export function findLockFileAbove(startDir: string): string | undefined {
+  let dir = path.resolve(startDir);
+  for (;;) {
+    for (const lockFile of LOCK_FILES) {
+      const candidate = path.join(dir, lockFile);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
