@@ -4,6 +4,7 @@
  */
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
 import { formatMinorUnits } from '../core/money';
+import { sentence } from './common';
 import { buildMessage, code, date, type Fact, humanize, plain, str } from './layout';
 
 /** At most this many fields from an unknown payload; Slack shows 10 per section. */
@@ -43,11 +44,22 @@ export function renderGeneric(envelope: DodoWebhookEnvelope, options: BuiltinTem
     {
       tone: 'info',
       headline: describeEventType(envelope.type),
-      summary: 'Dodo sent an event type this notifier has no template for yet; key fields below.',
+      // The notification carries what a reader acts on first: an amount and a status, if any.
+      summary: sentence(genericAmount(data), humanize(data.status) && `(${humanize(data.status)})`),
+      details: { label: 'About this message', text: 'This notifier has no template for this event type yet; these are its fields.' },
       facts: facts.slice(0, MAX_GENERIC_FACTS),
       ids: ids.slice(0, 8),
     },
     envelope,
     options,
   );
+}
+
+/** The first amount-like field, formatted with the payload's currency, if there is one. */
+function genericAmount(data: Record<string, unknown>): string | undefined {
+  for (const key of ['total_amount', 'amount']) {
+    const money = formatMinorUnits(data[key], data.currency);
+    if (money) return money;
+  }
+  return undefined;
 }

@@ -253,7 +253,7 @@ describe('unknown event types', () => {
       timestamp: '2026-03-14T09:26:53.412Z',
       data: { invoice_id: 'inv_1', total_amount: 1500, currency: 'JPY', status: 'open', api_key: 'sk_live_secret', created_at: '2026-03-14T09:00:00Z', nested: { a: 1 } },
     });
-    expect(message.text).toContain('Invoice finalized');
+    expect(message.text).toBe('Invoice finalized: ¥1,500 (open)');
     expect(message.attachments![0]!.color).toBe('#1D9BD1');
     const body = bodyText(message);
     expect(body).toContain('*total amount*\n¥1,500');

@@ -1,0 +1,232 @@
+/**
+ * Renders one fixture per event family through the built-in templates, draws each message as an
+ * HTML approximation of Slack (attachment colour bar, header, sections, fields, context, buttons)
+ * and screenshots it with headless Chromium into docs/gallery/<family>.png, then writes
+ * docs/messages.md with every image, its event type and its notification text.
+ *
+ *   npx ts-node --transpile-only scripts/render-gallery.ts
+ *
+ * Chromium is taken from $CHROMIUM or `chromium` on the PATH (Debian: `apt-get install chromium`).
+ * Without it, docs/messages.md gets the messages in text form instead, and says so.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { KnownBlock } from '@slack/types';
+import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../lambda/core/contracts';
+import { validateSlackMessage } from '../lambda/core/slack-limits';
+import { renderBuiltinMessage } from '../lambda/templates';
+
+const ROOT = path.resolve(__dirname, '..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'dodo');
+const GALLERY = path.join(ROOT, 'docs', 'gallery');
+const MESSAGES_MD = path.join(ROOT, 'docs', 'messages.md');
+
+/** Options the gallery renders with: buttons and one mention, so both show up in the pictures. */
+const OPTIONS: BuiltinTemplateOptions = {
+  dashboardBaseUrl: 'https://app.dodopayments.com',
+  mentions: { 'dispute.opened': '<!here>' },
+};
+
+/** One telling fixture per family (the one with the most to show), plus an unknown type. */
+const SAMPLES: ReadonlyArray<{ family: string; fixture?: string; envelope?: DodoWebhookEnvelope }> = [
+  { family: 'payment', fixture: 'payment.failed' },
+  { family: 'refund', fixture: 'refund.succeeded' },
+  { family: 'dispute', fixture: 'dispute.opened' },
+  { family: 'subscription', fixture: 'subscription.cancelled' },
+  { family: 'license_key', fixture: 'license_key.created' },
+  { family: 'payout', fixture: 'payout.failed' },
+  { family: 'credit', fixture: 'credit.balance_low' },
+  { family: 'abandoned_checkout', fixture: 'abandoned_checkout.detected' },
+  { family: 'dunning', fixture: 'dunning.started' },
+  { family: 'entitlement_grant', fixture: 'entitlement_grant.failed' },
+  {
+    family: 'unknown',
+    envelope: {
+      business_id: 'bus_P6T3UCkJVGlGNP9WcM3ZD',
+      type: 'invoice.finalized',
+      timestamp: '2026-03-14T09:30:00.000Z',
+      data: { invoice_id: 'inv_8Hq2Lw0Zk', status: 'open', total_amount: 4900, currency: 'EUR', created_at: '2026-03-14T09:29:58.000Z' },
+    },
+  },
+];
+
+const COLORS: Readonly<Record<string, string>> = { good: '#2EB67D', warning: '#ECB22E', danger: '#E01E5A' };
+
+function htmlEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Slack's `<!date^…|fallback>` as Slack would show it to a reader in UTC. */
+function renderDateToken(unix: string): string {
+  const date = new Date(Number(unix) * 1000);
+  const day = date.toLocaleDateString('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
+  const time = date.toLocaleTimeString('en-US', { hour: 'numeric', minute: '2-digit', timeZone: 'UTC' });
+  return `${day} at ${time}`;
+}
+
+/**
+ * mrkdwn → HTML. Payload text was escaped with `&amp; &lt; &gt;` by the templates, which is also
+ * valid HTML; every literal `<` left is a Slack token the templates wrote themselves.
+ */
+function mrkdwnToHtml(text: string): string {
+  let html = text.replace(/<([^<>]*)>/g, (_, token: string) => {
+    const date = /^!date\^(\d+)\^[^|]*\|(.*)$/.exec(token);
+    if (date) return `<span class="date">${renderDateToken(date[1]!)}</span>`;
+    if (token === '!here' || token === '!channel' || token === '!everyone') return `<span class="mention">@${token.slice(1)}</span>`;
+    if (token.startsWith('@')) return `<span class="mention">@${htmlEscape(token.slice(1))}</span>`;
+    const link = /^(https?:[^|]*)\|?(.*)$/.exec(token);
+    if (link) return `<a>${htmlEscape(link[2] || link[1]!)}</a>`;
+    return htmlEscape(`<${token}>`);
+  });
+  html = html.replace(/`([^`]+)`/g, '<code>$1</code>');
+  html = html.replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1<b>$2</b>');
+  return html.replace(/\n/g, '<br>');
+}
+
+function textHtml(text: { type: string; text: string } | undefined): string {
+  if (!text) return '';
+  return text.type === 'mrkdwn' ? mrkdwnToHtml(text.text) : htmlEscape(text.text);
+}
+
+function blockHtml(block: KnownBlock): string {
+  switch (block.type) {
+    case 'header':
+      return `<div class="header">${htmlEscape(block.text.text)}</div>`;
+    case 'section': {
+      const text = block.text ? `<div class="section">${textHtml(block.text)}</div>` : '';
+      const fields = block.fields
+        ? `<div class="fields">${block.fields.map((field) => `<div>${textHtml(field)}</div>`).join('')}</div>`
+        : '';
+      return text + fields;
+    }
+    case 'context':
+      return `<div class="context">${block.elements
+        .map((element) => ('text' in element ? `<span>${textHtml(element as { type: string; text: string })}</span>` : ''))
+        .join('')}</div>`;
+    case 'actions':
+      return `<div class="actions">${block.elements
+        .map((element) => (element.type === 'button' ? `<span class="button">${htmlEscape(element.text.text)}</span>` : ''))
+        .join('')}</div>`;
+    case 'divider':
+      return '<hr>';
+    default:
+      return `<div class="section">[${htmlEscape(block.type)} block]</div>`;
+  }
+}
+
+function messageHtml(message: SlackMessage): string {
+  const attachments = (message.attachments ?? [])
+    .map((attachment) => {
+      const color = COLORS[attachment.color ?? ''] ?? attachment.color ?? '#DDDDDD';
+      const blocks = (attachment.blocks ?? []) as KnownBlock[];
+      return `<div class="attachment" style="border-left-color:${htmlEscape(color)}">${blocks.map(blockHtml).join('')}</div>`;
+    })
+    .join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><style>
+  body { margin: 0; background: #fff; font: 15px/1.47 "Liberation Sans", "DejaVu Sans", Arial, sans-serif; color: #1d1c1d; }
+  .message { display: flex; padding: 16px 20px; width: 720px; }
+  .avatar { width: 36px; height: 36px; border-radius: 6px; background: #3b2a8a; color: #fff; font-weight: 700;
+            display: flex; align-items: center; justify-content: center; margin-right: 8px; flex: none; }
+  .name { font-weight: 900; } .name small { font-weight: 400; color: #616061; font-size: 12px; margin-left: 4px; }
+  .app { background: #e8e8e8; color: #616061; font-size: 10px; font-weight: 700; padding: 1px 3px; border-radius: 2px; margin-left: 4px; }
+  .attachment { border-left: 4px solid #ddd; border-radius: 4px; padding: 4px 0 4px 12px; margin-top: 4px; }
+  .header { font-size: 18px; font-weight: 900; margin: 4px 0 8px; }
+  .section { margin: 4px 0 8px; } .fields { display: grid; grid-template-columns: 1fr 1fr; gap: 8px 16px; margin: 4px 0 10px; }
+  .context { color: #616061; font-size: 12px; margin: 6px 0; } .context span + span::before { content: "  ·  "; }
+  .actions { margin: 8px 0; } .button { display: inline-block; border: 1px solid #ccc; border-radius: 4px; padding: 3px 12px;
+            font-size: 13px; font-weight: 700; margin-right: 8px; }
+  code { font: 12px "DejaVu Sans Mono", monospace; color: #e01e5a; background: #f6f6f6; border: 1px solid #e8e8e8; border-radius: 3px; padding: 1px 3px; }
+  .mention { background: #fff4d6; color: #8c6500; border-radius: 3px; padding: 0 2px; }
+  .date { text-decoration: underline dotted; } a { color: #1264a3; }
+  </style></head><body><div class="message"><div class="avatar">D</div><div style="flex:1">
+  <div><span class="name">Dodo Payments<span class="app">APP</span><small>9:27 AM</small></span></div>
+  ${attachments}</div></div></body></html>`;
+}
+
+/** A height that fits the message: Chromium's --screenshot captures the window, not the page. */
+function estimateHeight(message: SlackMessage): number {
+  let height = 90;
+  for (const block of (message.attachments?.[0]?.blocks ?? []) as KnownBlock[]) {
+    if (block.type === 'header') height += 42;
+    else if (block.type === 'section') {
+      if (block.text) height += 16 + 22 * Math.max(1, Math.ceil(block.text.text.length / 80) + (block.text.text.match(/\n/g)?.length ?? 0));
+      if (block.fields) height += 14 + block.fields.reduce((sum, field, i) => (i % 2 === 0 ? sum + 22 * (1 + (field.text.match(/\n/g)?.length ?? 0) + Math.floor(field.text.length / 60)) + 8 : sum), 0);
+    } else if (block.type === 'context') height += 30;
+    else if (block.type === 'actions') height += 46;
+  }
+  return height;
+}
+
+function chromiumBinary(): string | undefined {
+  const candidates = [process.env.CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome'].filter(Boolean) as string[];
+  for (const candidate of candidates) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  return undefined;
+}
+
+function screenshot(chromium: string, html: string, png: string, height: number): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dodo-gallery-'));
+  try {
+    const file = path.join(dir, 'message.html');
+    fs.writeFileSync(file, html);
+    execFileSync(chromium, [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--hide-scrollbars', `--user-data-dir=${path.join(dir, 'profile')}`,
+      `--window-size=760,${height}`, `--screenshot=${png}`, `file://${file}`,
+    ], { stdio: 'ignore', timeout: 60_000 });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function main(): void {
+  const chromium = chromiumBinary();
+  fs.mkdirSync(GALLERY, { recursive: true });
+  const sections: string[] = [];
+  for (const sample of SAMPLES) {
+    const envelope = sample.envelope
+      ?? (JSON.parse(fs.readFileSync(path.join(FIXTURES, `${sample.fixture}.json`), 'utf8')) as DodoWebhookEnvelope);
+    const message = renderBuiltinMessage(envelope, OPTIONS);
+    const problems = validateSlackMessage(message);
+    if (problems.length > 0) throw new Error(`${envelope.type} renders an invalid message: ${problems.join('; ')}`);
+
+    let picture: string;
+    if (chromium) {
+      const png = path.join(GALLERY, `${sample.family}.png`);
+      screenshot(chromium, messageHtml(message), png, estimateHeight(message));
+      picture = `![${envelope.type} as shown in Slack](gallery/${sample.family}.png)`;
+    } else {
+      picture = '```\n' + JSON.stringify(message.attachments?.[0]?.blocks, null, 2) + '\n```';
+    }
+    const source = sample.fixture ? `fixture \`test/fixtures/dodo/${sample.fixture}.json\`` : 'a made-up type no template knows';
+    sections.push(`## ${sample.family}: \`${envelope.type}\`\n\nFrom ${source}.\n\nNotification text: \`${message.text.replace(/`/g, "'")}\`\n\n${picture}\n`);
+    process.stdout.write(`${sample.family}: ${envelope.type}\n`);
+  }
+
+  const intro = [
+    '# What the built-in messages look like',
+    '',
+    'One message per event family, rendered from the project\'s fixtures by the built-in templates',
+    '(`Transformation.builtin()`), with `dashboardBaseUrl` set and a `<!here>` mention on',
+    '`dispute.opened`. Every family has one template covering all its event types; the colour bar',
+    'says good (green), warning (yellow), danger (red) or info (blue).',
+    '',
+    chromium
+      ? 'The images are an HTML approximation of Slack\'s rendering (times shown in UTC; Slack shows each reader\'s own zone), screenshotted with headless Chromium.'
+      : 'Chromium was not available when this page was generated, so the messages are shown as Block Kit JSON.',
+    '',
+    'Regenerate with `npx ts-node --transpile-only scripts/render-gallery.ts`.',
+    '',
+  ].join('\n');
+  fs.writeFileSync(MESSAGES_MD, `${intro}\n${sections.join('\n')}`);
+}
+
+main();
