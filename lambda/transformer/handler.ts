@@ -1,0 +1,193 @@
+/**
+ * Transformer Lambda: a thin SQS adapter over the delivery core (lambda/core/delivery.ts).
+ * Reads its configuration from the environment the construct sets (TransformerEnv), reports
+ * partial batch failures, and turns each record's outcome into SQS calls:
+ *   done -> acknowledged; retry -> visibility set to the delay, reported failed;
+ *   requeue -> fresh copy on the queue, acknowledged; dead-letter -> copy with reason on the DLQ, acknowledged.
+ */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { TransformerEnv, type RouteConfig } from '../core/contracts';
+import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type RecordOutcome } from '../core/delivery';
+import { createRateLimiter } from '../core/rate-limiter';
+import { CachedSecret } from '../core/secret-cache';
+import { createSlackClient } from '../core/slack-client';
+import { parseSlackWebhookUrl } from '../core/slack-url';
+import { createTransform } from '../core/transform';
+import { createIdempotentRunOnce, type IdempotentRunOnce } from '../adapters/idempotency';
+import { secretsManagerLoader } from '../adapters/aws/secrets-manager';
+import { createSqsDelivery, type SqsDelivery } from '../adapters/aws/sqs-delivery';
+import { fromSqsRecord } from '../adapters/aws/sqs-message';
+import { createTelemetry, type Telemetry } from '../adapters/aws/telemetry';
+
+/** Defaults when the construct does not set a variable (it always does; these keep the handler usable alone). */
+const DEFAULTS = {
+  deduplicationWindowSeconds: 172_800,
+  secretCacheTtlSeconds: 300,
+  maxReceiveCount: 5,
+  slackTimeoutMs: 5_000,
+  deliveryRatePerSecond: 1,
+  deliveryBurst: 3,
+} as const;
+/** Time kept back beyond one Slack request for the SQS calls that settle the batch. */
+const SETTLE_MARGIN_MS = 2_000;
+
+export interface TransformerHandlerOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly sqs?: SQSClient;
+  /** @default DynamoDBPersistenceLayer on IDEMPOTENCY_TABLE_NAME */
+  readonly persistenceStore?: BasePersistenceLayer;
+  readonly telemetry?: Telemetry;
+  /** Accept an http://127.0.0.1 Slack URL (tests with a Slack stand-in). Deliberately not an env var. @default false */
+  readonly allowInsecureLocalhostSlack?: boolean;
+  /** Minimum time between two Slack secret refetches forced by 403/404/410 answers. @default 10_000 */
+  readonly secretMinRefreshIntervalMs?: number;
+}
+
+interface Wiring {
+  readonly processor: DeliveryProcessor;
+  readonly dedup: IdempotentRunOnce;
+  readonly sqsDelivery: SqsDelivery;
+  readonly telemetry: Telemetry;
+}
+
+export function createTransformerHandler(options: TransformerHandlerOptions = {}): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  let wiring: Wiring | undefined;
+
+  return async (event, context) => {
+    // Built on first use, so a configuration error surfaces as a failed invocation with its reason (records retried).
+    wiring ??= wire(options);
+    const { processor, dedup, sqsDelivery, telemetry } = wiring;
+    telemetry.logger.addContext(context);
+    dedup.registerContext(context);
+    const failures: string[] = [];
+    try {
+      const byId = new Map<string, SQSRecord>();
+      const records: DeliveryRecord[] = [];
+      for (const record of event.Records) {
+        byId.set(record.messageId, record);
+        try {
+          records.push({ id: record.messageId, webhook: fromSqsRecord(record), receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1 });
+        } catch (error) {
+          // Not a message the receiver wrote: keep it for an operator rather than retry it forever.
+          const reason = error instanceof Error ? error.message : String(error);
+          if (!(await settle(record, { kind: 'dead-letter', reason, attempts: Number(record.attributes.ApproximateReceiveCount) || 1 }))) failures.push(record.messageId);
+        }
+      }
+      const outcomes = await processor.processBatch(records, { remainingTimeMs: () => context.getRemainingTimeInMillis() });
+      for (const record of records) {
+        const outcome = outcomes.get(record.id) ?? ({ kind: 'retry', delaySeconds: 0, reason: 'no outcome' } as const);
+        if (!(await settle(byId.get(record.id)!, outcome))) failures.push(record.id);
+      }
+    } finally {
+      telemetry.metrics.publishStoredMetrics();
+    }
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+
+    /** Applies one outcome; returns true when the record is settled (acknowledged), false to report it failed. */
+    async function settle(record: SQSRecord, outcome: RecordOutcome): Promise<boolean> {
+      const log = { messageId: record.messageId };
+      try {
+        switch (outcome.kind) {
+          case 'done':
+            return true;
+          case 'retry':
+            await sqsDelivery.retryLater(record, outcome.delaySeconds);
+            return false;
+          case 'requeue':
+            await sqsDelivery.requeue(record, outcome.delaySeconds);
+            return true;
+          case 'dead-letter':
+            await sqsDelivery.deadLetter(record, outcome);
+            return true;
+        }
+      } catch (error) {
+        // The record goes back to the queue as it is (queue visibility timeout, then redrive policy): nothing is lost.
+        telemetry.logger.error('Could not settle the record with SQS; it returns to the queue', { ...log, outcome: outcome.kind, error: errorName(error) });
+        return false;
+      }
+    }
+  };
+}
+
+function wire(options: TransformerHandlerOptions): Wiring {
+  const env = options.env ?? process.env;
+  const telemetry = options.telemetry ?? createTelemetry('dodo-slack-transformer');
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) problems.push(`${name} is not set`);
+    return value ?? '';
+  };
+  const positive = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!(value > 0)) problems.push(`${name} must be a positive number, got "${raw}"`);
+    return value;
+  };
+
+  const routes = parseRoutes(required(TransformerEnv.Routes), problems);
+  const queueUrl = required(TransformerEnv.QueueUrl);
+  const deadLetterQueueUrl = required(TransformerEnv.DeadLetterQueueUrl);
+  const tableName = options.persistenceStore ? '' : required(TransformerEnv.IdempotencyTableName);
+  const deduplicationWindowSeconds = positive(TransformerEnv.DeduplicationWindowSeconds, DEFAULTS.deduplicationWindowSeconds);
+  const secretTtlMs = positive(TransformerEnv.SecretCacheTtlSeconds, DEFAULTS.secretCacheTtlSeconds) * 1000;
+  const maxReceiveCount = positive(TransformerEnv.MaxReceiveCount, DEFAULTS.maxReceiveCount);
+  const slackTimeoutMs = positive(TransformerEnv.SlackTimeoutMs, DEFAULTS.slackTimeoutMs);
+  const ratePerSecond = positive(TransformerEnv.DeliveryRatePerSecond, DEFAULTS.deliveryRatePerSecond);
+  const burst = positive(TransformerEnv.DeliveryBurst, DEFAULTS.deliveryBurst);
+  if (problems.length > 0) throw new Error(`transformer configuration: ${problems.join('; ')}`);
+
+  const dedup = createIdempotentRunOnce({
+    persistenceStore: options.persistenceStore ?? new DynamoDBPersistenceLayer({ tableName }),
+    expiresAfterSeconds: deduplicationWindowSeconds,
+  });
+  const processor = createDeliveryProcessor({
+    routes: routes.map((config) => ({
+      config,
+      transform: createTransform(config.transformation, undefined, { logger: telemetry.coreLogger }),
+      slackUrl: new CachedSecret({ load: secretsManagerLoader(config.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs,
+        ...(options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs }),
+      }),
+    })),
+    runOnce: dedup.runOnce,
+    postToSlack: createSlackClient({ timeoutMs: slackTimeoutMs }),
+    rateLimiter: createRateLimiter({ ratePerSecond, burst }),
+    maxReceiveCount,
+    logger: telemetry.coreLogger,
+    metrics: telemetry.coreMetrics,
+    reserveTimeMs: slackTimeoutMs + SETTLE_MARGIN_MS,
+  });
+  const sqsDelivery = createSqsDelivery({ sqs: options.sqs ?? new SQSClient({}), queueUrl, deadLetterQueueUrl });
+  return { processor, dedup, sqsDelivery, telemetry };
+}
+
+function parseRoutes(raw: string, problems: string[]): RouteConfig[] {
+  if (raw === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    problems.push(`${TransformerEnv.Routes} is not JSON`);
+    return [];
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    problems.push(`${TransformerEnv.Routes} must be a non-empty JSON array of routes`);
+    return [];
+  }
+  parsed.forEach((route: Partial<RouteConfig>, index) => {
+    if (typeof route?.id !== 'string' || !Array.isArray(route.events) || typeof route.slackSecretId !== 'string' || typeof route.transformation !== 'object') {
+      problems.push(`${TransformerEnv.Routes}[${index}] needs id, events, slackSecretId and transformation`);
+    }
+  });
+  return parsed as RouteConfig[];
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error).slice(0, 300);
+}
+
+export const handler = createTransformerHandler();
