@@ -1,0 +1,392 @@
+/**
+ * `dodo-slack`: the local workbench. The same core as the Lambdas (signature, receiver, transform,
+ * delivery), with local adapters instead of API Gateway, SQS, DynamoDB and Secrets Manager.
+ *
+ *   dodo-slack preview <payload.json | event-type> [--transform <file>] [--format json|text]
+ *   dodo-slack send <payload.json | event-type> --url <endpoint> [--secret <whsec_…>] [--webhook-id <id>]
+ *   dodo-slack serve [--port 3000] [--host 127.0.0.1] [--transform <file>] [--events <globs>] …
+ *
+ * This file only parses arguments and prints; the server wiring lives in lambda/adapters/local/server.ts.
+ * Exit codes: 0 done, 1 the command ran and failed, 2 usage error.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { WEBHOOK_PATH, type DodoWebhookEnvelope, type TransformInput } from '../lambda/core/contracts';
+import { InvalidPayloadError, SecretConfigurationError, TransformationError } from '../lambda/core/errors';
+import { canonicalEventType, globProblems } from '../lambda/core/event-glob';
+import { parseSigningKeys, signWebhook } from '../lambda/core/signature';
+import { renderSlackMessageForTerminal } from '../lambda/core/terminal-render';
+import { UserCodeLoadError } from '../lambda/core/transform-runner';
+import { loadLocalTransform, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/adapters/local/server';
+
+const USAGE = `Usage: dodo-slack <command> [options]
+
+Commands:
+  preview <payload.json | event-type>   Render one event as the Slack message it would become
+      --transform <file>      transformation (.js dashboard-style handler, or .ts module); default: built-in templates
+      --format json|text      json (default): the exact body posted to Slack; text: a terminal rendering
+
+  send <payload.json | event-type>      Sign a payload like Dodo does and POST it
+      --url <endpoint>        e.g. http://127.0.0.1:3000${WEBHOOK_PATH} or your deployed webhook URL (required)
+      --secret <whsec_…>      signing key (default: $DODO_WEBHOOK_SECRET, first usable key)
+      --webhook-id <id>       reuse a webhook-id, as Dodo does when it retries (default: a fresh one)
+
+  serve                                 Receiver → in-process queue → transformer → Slack, on this machine
+      --port <n>              default 3000 (0 picks a free port)
+      --host <address>        default 127.0.0.1
+      --transform <file>      as for preview
+      --events <globs>        comma-separated event-type globs to forward, e.g. "payment.*,dispute.*" (default "*")
+      --max-attempts <n>      delivery attempts before a message is dead-lettered (default 3)
+      --retry-delay-ms <n>    delay before the first retry, doubled each time (default 1000)
+      --rate <n>              messages per second to Slack (default 1, Slack's documented limit)
+      --dead-letter-file <p>  append dead letters as JSON lines (default dead-letters.jsonl)
+      --demo                  generate a signing key when DODO_WEBHOOK_SECRET is unset and print a ready send line
+      --verbose               also print the core's structured log lines
+    Signing keys come from DODO_WEBHOOK_SECRET (whitespace-separated). Messages go to SLACK_WEBHOOK_URL
+    (http://127.0.0.1 / localhost allowed); without it they are printed here as \`preview --format text\` would.
+
+  -h, --help                  this text
+
+Event types name built-in samples, e.g. payment.succeeded, dispute.opened, subscription.renewed.`;
+
+/** A mistake in how the command was called: message + usage hint, exit 2. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The command ran and failed (bad payload, transformation error, non-2xx answer): exit 1. */
+class CommandFailure extends Error {
+  override name = 'CommandFailure';
+}
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+/** Runs one command; resolves with the exit code (serve resolves after SIGINT/SIGTERM). */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'preview':
+        return await preview(rest, io);
+      case 'send':
+        return await send(rest, io);
+      case 'serve':
+        return await serve(rest, io);
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout(`${USAGE}\n`);
+        return 0;
+      case undefined:
+        io.stderr(`${USAGE}\n`);
+        return 2;
+      default:
+        throw new UsageError(`unknown command "${command}" (expected preview, send or serve)`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`dodo-slack: ${error.message}\nRun "dodo-slack --help" for usage.\n`);
+      return 2;
+    }
+    if (error instanceof CommandFailure || error instanceof InvalidPayloadError || error instanceof TransformationError ||
+        error instanceof SecretConfigurationError || error instanceof UserCodeLoadError || error instanceof TransformFileError) {
+      io.stderr(`dodo-slack: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    // node:util's messages are clear ("Unknown option '--prot'"); keep them, exit 2.
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function onePositional(positionals: readonly string[], what: string): string {
+  if (positionals.length === 0) throw new UsageError(`missing ${what}`);
+  if (positionals.length > 1) throw new UsageError(`expected one ${what}, got ${positionals.length}: ${positionals.join(' ')}`);
+  return positionals[0] as string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads: a file, or the built-in sample of an event type.
+
+/**
+ * The samples folder: `<package>/samples`, reached from bin/ (sources, ts-node) and from dist/bin/
+ * (the compiled CLI) alike, so a fresh clone and an installed package both find it.
+ */
+function samplesDirectory(): string | undefined {
+  return [path.resolve(__dirname, '..', 'samples'), path.resolve(__dirname, '..', '..', 'samples')].find((candidate) =>
+    existsSync(path.join(candidate, 'payment.succeeded.json')),
+  );
+}
+
+function sampleEventTypes(): string[] {
+  const dir = samplesDirectory();
+  if (!dir) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => name.slice(0, -'.json'.length))
+    .sort();
+}
+
+const EVENT_TYPE_SHAPE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+
+/** The raw bytes of a payload argument: a path to a file, or an event type naming a built-in sample. */
+export function readPayload(argument: string): { readonly raw: Buffer; readonly source: string } {
+  if (existsSync(argument)) return { raw: readFileSync(argument), source: argument };
+  if (!EVENT_TYPE_SHAPE.test(argument) || argument.endsWith('.json')) {
+    throw new UsageError(`no such file: ${argument}`);
+  }
+  const dir = samplesDirectory();
+  const file = dir && path.join(dir, `${canonicalEventType(argument)}.json`);
+  if (!file || !existsSync(file)) {
+    throw new UsageError(`no built-in sample for event type "${argument}" (and no such file). Known types: ${sampleEventTypes().join(', ')}`);
+  }
+  return { raw: readFileSync(file), source: `built-in sample ${path.basename(file)}` };
+}
+
+function parseEnvelope(raw: Buffer, source: string): DodoWebhookEnvelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new InvalidPayloadError(`${source} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidPayloadError(`${source} is not a JSON object`);
+  }
+  const type = (parsed as { type?: unknown }).type;
+  if (typeof type !== 'string' || type === '') {
+    throw new InvalidPayloadError(`${source} has no string "type": a Dodo webhook body is { business_id, type, timestamp, data }`);
+  }
+  return parsed as DodoWebhookEnvelope;
+}
+
+// ---------------------------------------------------------------------------------------------
+// preview
+
+async function preview(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    transform: { type: 'string' },
+    format: { type: 'string', default: 'json' },
+  });
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  const format = values.format;
+  if (format !== 'json' && format !== 'text') throw new UsageError(`--format must be json or text, got "${format}"`);
+  const { raw, source } = readPayload(onePositional(positionals, 'payload file or event type'));
+  const envelope = parseEnvelope(raw, source);
+
+  // The transformation's console output is shown on stderr, so stdout stays exactly the Slack body.
+  const transform = await loadLocalTransform(values.transform, {
+    debug: () => {},
+    info: (message, extra) => consoleLine(io, message, extra),
+    warn: (message, extra) => consoleLine(io, message, extra),
+    error: (message, extra) => consoleLine(io, message, extra),
+  });
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const webhookId = 'msg_preview';
+  const input: TransformInput = {
+    webhookId,
+    eventType: envelope.type,
+    envelope,
+    rawBody: raw.toString('utf8'),
+    headers: { 'webhook-id': webhookId, 'webhook-timestamp': String(nowSeconds) },
+  };
+  const outcome = await transform(input);
+  if (outcome.kind === 'skip') {
+    io.stderr(`dodo-slack: ${envelope.type} was cancelled by the transformation (${outcome.reason}); nothing would be posted\n`);
+    return 0;
+  }
+  io.stdout(format === 'json' ? `${JSON.stringify(outcome.message, null, 2)}\n` : renderSlackMessageForTerminal(outcome.message, { color: useColor(io) }));
+  return 0;
+}
+
+function consoleLine(io: CliIo, message: string, extra: Record<string, unknown> | undefined): void {
+  if (message === 'transformation console output') io.stderr(`transformation says: ${String(extra?.output ?? '')}\n`);
+  else io.stderr(`${message}${extra ? ` ${JSON.stringify(extra)}` : ''}\n`);
+}
+
+/** ANSI colours only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+function useColor(io: CliIo): boolean {
+  return io === processIo && process.stdout.isTTY === true && !io.env.NO_COLOR;
+}
+
+// ---------------------------------------------------------------------------------------------
+// send
+
+/** A fresh id in the Standard Webhooks style (`msg_` + random), as Dodo sends. */
+function freshWebhookId(): string {
+  return `msg_${randomBytes(18).toString('base64url')}`;
+}
+
+/** `http://host:port` alone means the local server: append the webhook path. */
+function endpointUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url must be an absolute http(s) URL, e.g. http://127.0.0.1:3000${WEBHOOK_PATH}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--url must use http or https');
+  if (url.pathname === '/' || url.pathname === '') url.pathname = WEBHOOK_PATH;
+  return url;
+}
+
+async function send(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    url: { type: 'string' },
+    secret: { type: 'string' },
+    'webhook-id': { type: 'string' },
+  });
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  const { raw, source } = readPayload(onePositional(positionals, 'payload file or event type'));
+  if (values.url === undefined) throw new UsageError('send needs --url <endpoint>');
+  const url = endpointUrl(values.url);
+  const secret = values.secret ?? io.env.DODO_WEBHOOK_SECRET;
+  if (secret === undefined || secret.trim() === '') {
+    throw new UsageError('send needs a signing key: --secret whsec_… or DODO_WEBHOOK_SECRET');
+  }
+  const { keys, problems } = parseSigningKeys(secret);
+  const key = keys[0];
+  if (key === undefined) throw new UsageError(`no usable signing key: ${problems.join('; ')}`);
+
+  const webhookId = values['webhook-id'] ?? freshWebhookId();
+  const timestamp = Math.floor(Date.now() / 1000);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': webhookId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(key, webhookId, timestamp, raw),
+    },
+    body: new Uint8Array(raw),
+  }).catch((error: unknown) => {
+    const cause = (error as { cause?: { code?: unknown } }).cause?.code;
+    throw new CommandFailure(`could not reach ${url.origin}: ${typeof cause === 'string' ? cause : String(error)}`);
+  });
+  const body = await response.text();
+  io.stderr(`sent ${source} as webhook-id ${webhookId}\n`);
+  io.stdout(`${response.status} ${response.statusText}\n${body}${body.endsWith('\n') ? '' : '\n'}`);
+  return response.ok ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// serve
+
+function integerOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+async function serve(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    port: { type: 'string', default: '3000' },
+    host: { type: 'string', default: '127.0.0.1' },
+    transform: { type: 'string' },
+    events: { type: 'string', default: '*' },
+    'max-attempts': { type: 'string', default: '3' },
+    'retry-delay-ms': { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '1' },
+    'dead-letter-file': { type: 'string', default: 'dead-letters.jsonl' },
+    demo: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+  });
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got: ${positionals.join(' ')}`);
+  const eventGlobs = values.events.split(',').map((glob) => glob.trim()).filter((glob) => glob !== '');
+  const globErrors = eventGlobs.flatMap(globProblems);
+  if (eventGlobs.length === 0) globErrors.push('--events needs at least one glob');
+  if (globErrors.length > 0) throw new UsageError(globErrors.join('; '));
+  const rate = Number(values.rate);
+  if (!Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UsageError(`--rate must be a number of messages per second in (0, 1000], got "${values.rate}"`);
+
+  let signingSecret = io.env.DODO_WEBHOOK_SECRET;
+  let demoKey: string | undefined;
+  if ((signingSecret === undefined || signingSecret.trim() === '') && values.demo) {
+    // Demo mode: a key made up here, printed on purpose so the user can sign with it.
+    demoKey = `whsec_${randomBytes(24).toString('base64')}`;
+    signingSecret = demoKey;
+  }
+  if (signingSecret === undefined || signingSecret.trim() === '') {
+    throw new UsageError('serve needs DODO_WEBHOOK_SECRET (the whsec_… key; several separated by spaces), or --demo to generate one');
+  }
+
+  const options: LocalServerOptions = {
+    port: integerOption('port', values.port, 0, 65535) as number,
+    host: values.host,
+    transformFile: values.transform,
+    eventGlobs,
+    maxAttempts: integerOption('max-attempts', values['max-attempts'], 1, 100) as number,
+    retryDelayMs: integerOption('retry-delay-ms', values['retry-delay-ms'], 0, 3_600_000) as number,
+    ratePerSecond: rate,
+    deadLetterFile: path.resolve(values['dead-letter-file']),
+    signingSecret,
+    slackWebhookUrl: io.env.SLACK_WEBHOOK_URL?.trim() || undefined,
+    verbose: values.verbose,
+    print: io.stdout,
+    printError: io.stderr,
+  };
+  const server = await startLocalServer(options);
+  io.stdout(`listening on ${server.url}\n`);
+  if (demoKey !== undefined) {
+    io.stdout(
+      `demo signing key (generated for this run): ${demoKey}\n` +
+        `try it, in another terminal:\n  npx dodo-slack send payment.succeeded --url ${server.url} --secret ${demoKey}\n`,
+    );
+  }
+  io.stdout(options.slackWebhookUrl ? 'posting to the Slack webhook in SLACK_WEBHOOK_URL\n' : 'SLACK_WEBHOOK_URL is not set: messages are printed here\n');
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  io.stdout(`${signal}: finishing in-flight deliveries…\n`);
+  await server.close();
+  io.stdout('stopped\n');
+  return 0;
+}
+
+/** Runs the CLI on this process's arguments and sets the exit code (the bin shim calls this). */
+export function runCli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`dodo-slack: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+if (require.main === module) runCli();

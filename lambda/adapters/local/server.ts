@@ -1,0 +1,410 @@
+/**
+ * `dodo-slack serve`: the whole pipeline on one machine, with the same core as the Lambdas.
+ *
+ *   HTTP POST /webhooks/dodo ─▶ createWebhookReceiver (same answer table as API Gateway + Lambda)
+ *                             ─▶ local queue (receive counts, retry delays, dead-letter sink)
+ *                             ─▶ createDeliveryProcessor (transform, dedup, Slack policy)
+ *                             ─▶ SLACK_WEBHOOK_URL, or the terminal when there is none
+ *
+ * Only the adapters differ from AWS: signing keys and the Slack URL come from the environment
+ * instead of Secrets Manager, deduplication records live in memory instead of DynamoDB, and dead
+ * letters are appended to a JSON-lines file instead of an SQS dead-letter queue.
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import {
+  MAX_BODY_BYTES,
+  WEBHOOK_PATH,
+  type CoreLogger,
+  type CoreMetrics,
+  type MetricName,
+  type RouteConfig,
+  type SlackMessage,
+  type Transform,
+  type TransformationSpec,
+} from '../../core/contracts';
+import { createDeliveryProcessor, type DeliveryProcessor, type RecordOutcome } from '../../core/delivery';
+import { createRateLimiter } from '../../core/rate-limiter';
+import { createWebhookReceiver, signingKeyParser, type ReceiverOutcome } from '../../core/receiver';
+import { CachedSecret } from '../../core/secret-cache';
+import { createSlackClient, type PostToSlack } from '../../core/slack-client';
+import { parseSlackWebhookUrl } from '../../core/slack-url';
+import { renderSlackMessageForTerminal } from '../../core/terminal-render';
+import { createTransform, createTransformFromSource } from '../../core/transform';
+import { DEFAULT_USER_CODE_TIMEOUT_MS } from '../../core/transform-runner';
+import { createLocalQueue, type LocalDeadLetter } from './local-queue';
+
+/** Same defaults as the construct where they apply (timestamp tolerance, dedup window, Slack timeout). */
+const TIMESTAMP_TOLERANCE_SECONDS = 300;
+const DEDUPLICATION_WINDOW_SECONDS = 48 * 3600;
+const SLACK_TIMEOUT_MS = 5000;
+/** How long shutdown waits for queued messages before giving up on them (in-flight ones always finish). */
+const SHUTDOWN_GRACE_MS = 3000;
+/** Route id of the single local route, as on AWS for the top-level route. */
+const LOCAL_ROUTE_ID = 'default';
+
+export interface LocalServerOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly host: string;
+  /** A transformation file (see {@link loadLocalTransform}); undefined = built-in templates. */
+  readonly transformFile?: string;
+  readonly eventGlobs: readonly string[];
+  /** Delivery attempts before a failing message is dead-lettered (the queue's maxReceiveCount). */
+  readonly maxAttempts: number;
+  /** Wait between two delivery attempts of one message. */
+  readonly retryDelayMs: number;
+  /** Messages per second posted to Slack. */
+  readonly ratePerSecond: number;
+  /** Absolute path; dead letters are appended as JSON lines. */
+  readonly deadLetterFile: string;
+  /** One or more `whsec_…` keys, whitespace-separated. Never printed. */
+  readonly signingSecret: string;
+  /** Slack incoming-webhook URL (http://127.0.0.1 and localhost allowed); undefined = print messages. Never printed. */
+  readonly slackWebhookUrl?: string;
+  /** Print the core's structured logs too. @default false */
+  readonly verbose?: boolean;
+  /** Where progress lines and terminal-rendered messages go (stdout). */
+  readonly print: (text: string) => void;
+  /** Where problems go (stderr). */
+  readonly printError: (text: string) => void;
+}
+
+export interface LocalServer {
+  /** `http://HOST:PORT/webhooks/dodo`, with the real port when 0 was asked for. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting requests, finishes in-flight deliveries, prints a summary. */
+  close(): Promise<void>;
+}
+
+/**
+ * The transformation for `preview` and `serve`: the built-in templates, or a dashboard-style file
+ * (`function handler(webhook) { …; return webhook; }`) run in the same sandbox as on Lambda.
+ * Throws UserCodeLoadError (file:line) when the file does not load.
+ */
+export async function loadLocalTransform(file: string | undefined, logger?: CoreLogger): Promise<Transform> {
+  if (file === undefined) return createTransform({ kind: 'builtin', options: {} });
+  const source = readTransformFile(file);
+  return createTransformFromSource(source, path.basename(file), {
+    timeoutMs: DEFAULT_USER_CODE_TIMEOUT_MS,
+    ...(logger ? { logger } : {}),
+  });
+}
+
+function readTransformFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new TransformFileError(`cannot read transformation ${file}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+}
+
+/** The --transform file cannot be read. */
+export class TransformFileError extends Error {
+  override name = 'TransformFileError';
+}
+
+/** A timestamp for progress lines: local wall-clock time, to the second. */
+function clock(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+/** Log lines the progress lines below already say in a person's words; printed again only with --verbose. */
+const REPORTED_AS_PROGRESS = new Set([
+  'Webhook answered',
+  'Delivery will be retried',
+  'Delivery stopped: message goes to the dead-letter queue',
+  'Transformation failed',
+  'Message delivered to Slack',
+  'Message skipped by the transformation',
+  'Duplicate suppressed: already handled',
+]);
+
+function terminalLogger(options: LocalServerOptions): CoreLogger {
+  const write = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, extra?: Record<string, unknown>) => {
+    const isConsoleOutput = message === 'transformation console output';
+    if (!options.verbose) {
+      if (isConsoleOutput) {
+        options.print(`${clock()}   transformation says: ${String(extra?.output ?? '')}\n`);
+        return;
+      }
+      if (level === 'debug' || level === 'info' || REPORTED_AS_PROGRESS.has(message)) return;
+    }
+    const fields = extra && Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : '';
+    options.printError(`${clock()} ${level}: ${message}${fields}\n`);
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** Counts per metric name, for the summary printed at shutdown. */
+function counters(): CoreMetrics & { readonly totals: Map<MetricName, number> } {
+  const totals = new Map<MetricName, number>();
+  return {
+    totals,
+    count(name, value = 1) {
+      totals.set(name, (totals.get(name) ?? 0) + value);
+    },
+    milliseconds() {},
+  };
+}
+
+/** Stands in for Slack when no URL is configured: prints the message, answers 200 `ok`. */
+function terminalSlack(print: (text: string) => void): PostToSlack {
+  return async (_url, message: SlackMessage) => {
+    const lines = renderSlackMessageForTerminal(message).trimEnd().split('\n');
+    print(`${lines.map((line) => (line === '' ? '' : `    ${line}`)).join('\n')}\n`);
+    return { kind: 'response', status: 200, body: 'ok' };
+  };
+}
+
+function describeOutcome(outcome: RecordOutcome | undefined): string {
+  if (outcome === undefined) return 'no outcome';
+  switch (outcome.kind) {
+    case 'done': {
+      const results = outcome.routes.map((route) => route.result);
+      if (results.length === 0) return 'no route takes this event type';
+      return results.includes('duplicate') ? 'duplicate, already delivered (not posted again)' : results.join(', ');
+    }
+    case 'retry':
+      return `will retry: ${outcome.reason}`;
+    case 'requeue':
+      return `requeued: ${outcome.reason}`;
+    case 'dead-letter':
+      return `dead-lettered after ${outcome.attempts} attempt(s): ${outcome.reason}`;
+  }
+}
+
+/**
+ * Prints one line per delivery attempt. The local queue hands over one record per batch, so the
+ * time measured here is that event's.
+ */
+function withProgressLines(processor: DeliveryProcessor, print: (text: string) => void): DeliveryProcessor {
+  return {
+    async processBatch(records, options) {
+      const started = Date.now();
+      const outcomes = await processor.processBatch(records, options);
+      const ms = Date.now() - started;
+      for (const record of records) {
+        const { webhookId, eventType } = record.webhook;
+        print(`${clock()} ${webhookId} ${eventType} → ${describeOutcome(outcomes.get(record.id))} (attempt ${record.receiveCount}, ${ms} ms)\n`);
+      }
+      return outcomes;
+    },
+  };
+}
+
+const RECEIVER_OUTCOME_TEXT: Readonly<Record<ReceiverOutcome, string>> = {
+  queued: 'accepted',
+  ignored: 'ignored (event type not in --events)',
+  unauthorized: 'refused',
+  'invalid-payload': 'refused',
+  'payload-too-large': 'refused',
+  'signing-key-not-configured': 'unavailable',
+  'signing-key-unavailable': 'unavailable',
+  'queue-unavailable': 'unavailable',
+};
+
+/** Reads the body, keeping at most MAX_BODY_BYTES + 1 bytes: enough for the receiver to answer 413. */
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    request.on('data', (chunk: Buffer) => {
+      if (kept > MAX_BODY_BYTES) return;
+      const room = MAX_BODY_BYTES + 1 - kept;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      chunks.push(piece);
+      kept += piece.length;
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function headersOf(request: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function sendJson(response: ServerResponse, statusCode: number, body: string, extraHeaders: Record<string, string> = {}): void {
+  response.writeHead(statusCode, { 'content-type': 'application/json', ...extraHeaders });
+  response.end(body);
+}
+
+/** Starts the local pipeline; resolves once the HTTP server listens. */
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const logger = terminalLogger(options);
+  const metrics = counters();
+
+  // Fail at start-up, not on the first event, when the Slack URL is unusable (the message never quotes it).
+  const slackTarget = options.slackWebhookUrl === undefined ? undefined : parseSlackWebhookUrl(options.slackWebhookUrl, { allowInsecureLocalhost: true });
+  const spec: TransformationSpec = { kind: 'builtin', options: {} };
+  const transform = await loadLocalTransform(options.transformFile, logger);
+
+  const signingSecret = options.signingSecret;
+  const signingKeys = new CachedSecret<Buffer[]>({
+    load: async () => signingSecret,
+    parse: signingKeyParser(logger),
+    ttlMs: Number.MAX_SAFE_INTEGER,
+  });
+  // Surface unusable keys at start-up (the parser logs each problem without the key).
+  await signingKeys.get();
+
+  const slackUrl = new CachedSecret<string>({
+    // The terminal stand-in ignores the URL; the marker only keys the rate limiter.
+    load: async () => slackTarget ?? 'terminal',
+    parse: (raw) => raw,
+    ttlMs: Number.MAX_SAFE_INTEGER,
+  });
+  const route: RouteConfig = { id: LOCAL_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
+
+  // Loaded here, not at the top: Powertools idempotency costs ~50 ms of start-up that preview and send do not need.
+  const [{ createIdempotentRunOnce }, { MemoryPersistenceLayer }] = await Promise.all([import('../idempotency'), import('./memory-persistence')]);
+  const deduplication = createIdempotentRunOnce({
+    persistenceStore: new MemoryPersistenceLayer(),
+    expiresAfterSeconds: DEDUPLICATION_WINDOW_SECONDS,
+  });
+  // An in-progress record outlives a delivery that hangs at most this long (Slack timeout, twice, plus pacing).
+  deduplication.registerContext({ getRemainingTimeInMillis: () => 4 * SLACK_TIMEOUT_MS });
+
+  const processor = createDeliveryProcessor({
+    routes: [{ config: route, transform, slackUrl }],
+    runOnce: deduplication.runOnce,
+    postToSlack: slackTarget === undefined ? terminalSlack(options.print) : createSlackClient({ timeoutMs: SLACK_TIMEOUT_MS }),
+    rateLimiter: createRateLimiter({ ratePerSecond: options.ratePerSecond }),
+    maxReceiveCount: options.maxAttempts,
+    logger,
+    metrics,
+  });
+
+  let deadLettered = 0;
+  const onDeadLetter = (deadLetter: LocalDeadLetter): void => {
+    deadLettered += 1;
+    const line = {
+      deadLetteredAt: new Date().toISOString(),
+      webhookId: deadLetter.webhookId,
+      type: deadLetter.type,
+      reason: deadLetter.reason,
+      attempts: deadLetter.attempts,
+      ...(deadLetter.lastSlackResponse === undefined ? {} : { lastSlackResponse: deadLetter.lastSlackResponse }),
+      ...(deadLetter.routeId === undefined ? {} : { routeId: deadLetter.routeId }),
+      body: deadLetter.body,
+    };
+    try {
+      // Synchronous, so the line is on disk before the progress line says "dead-lettered".
+      appendFileSync(options.deadLetterFile, `${JSON.stringify(line)}\n`);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      options.printError(
+        `${clock()} error: cannot append to the dead-letter file ${options.deadLetterFile}${typeof code === 'string' ? ` (${code})` : ''}; ` +
+          `the dead letter was:\n${JSON.stringify(line)}\n`,
+      );
+    }
+  };
+
+  const queue = createLocalQueue({
+    processor: withProgressLines(processor, options.print),
+    maxAttempts: options.maxAttempts,
+    onDeadLetter,
+    // One record per batch: each progress line then times one event.
+    batchSize: 1,
+    retryDelayMs: options.retryDelayMs,
+  });
+
+  const receive = createWebhookReceiver({
+    signingKeys,
+    enqueue: async (webhook) => {
+      queue.enqueue(webhook);
+    },
+    eventGlobs: options.eventGlobs,
+    toleranceSeconds: TIMESTAMP_TOLERANCE_SECONDS,
+    logger,
+    metrics,
+  });
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const started = Date.now();
+    const pathname = (request.url ?? '/').split('?')[0];
+    if (pathname !== WEBHOOK_PATH) {
+      sendJson(response, 404, JSON.stringify({ error: `not found; Dodo posts to ${WEBHOOK_PATH}` }));
+      return;
+    }
+    if (request.method !== 'POST') {
+      sendJson(response, 405, JSON.stringify({ error: 'method not allowed; use POST' }), { allow: 'POST' });
+      return;
+    }
+    const body = await readBody(request);
+    const headers = headersOf(request);
+    const answer = await receive({ headers, body });
+    sendJson(response, answer.statusCode, answer.body);
+
+    const webhookId = headers['webhook-id'] || '-';
+    let eventType = '-';
+    try {
+      const parsed = JSON.parse(body.toString('utf8')) as { type?: unknown };
+      if (typeof parsed.type === 'string') eventType = parsed.type;
+    } catch {
+      // Not JSON: the receiver has said so in its answer.
+    }
+    const detail = answer.statusCode >= 400 ? `: ${(JSON.parse(answer.body) as { error?: string }).error ?? ''}` : '';
+    options.print(
+      `${clock()} ${webhookId} ${eventType} ← ${answer.statusCode} ${RECEIVER_OUTCOME_TEXT[answer.outcome]}${detail} (${Date.now() - started} ms)\n`,
+    );
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      options.printError(`${clock()} error: ${error instanceof Error ? error.message : String(error)}\n`);
+      if (!response.headersSent) sendJson(response, 500, JSON.stringify({ error: 'internal error' }));
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}${WEBHOOK_PATH}`,
+    port,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await stopped;
+        // Messages received just before the signal get their turn; a retry scheduled further out does not hold the exit.
+        let graceTimer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          queue.drain().catch(() => undefined),
+          new Promise<void>((resolve) => {
+            graceTimer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(graceTimer);
+        const left = await queue.close();
+        const total = (name: MetricName) => metrics.totals.get(name) ?? 0;
+        options.print(
+          `summary: ${total('WebhookReceived')} received, ${total('MessageDelivered')} delivered, ${total('MessageSkipped')} skipped, ` +
+            `${total('DuplicateSuppressed')} duplicates suppressed, ${deadLettered} dead-lettered\n`,
+        );
+        if (left > 0) {
+          options.printError(`${left} message(s) were still waiting for a retry and are dropped (the local queue lives in memory)\n`);
+        }
+      })();
+      return closing;
+    },
+  };
+}
