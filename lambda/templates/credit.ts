@@ -88,7 +88,7 @@ export function renderCredit(envelope: DodoWebhookEnvelope, options: BuiltinTemp
         textFact('Balance', before && after ? `${before} → ${after}` : after),
         textFact('Overage', overageBefore && overageAfter && overageBefore !== overageAfter ? `${overageBefore} → ${overageAfter}` : undefined),
         textFact('Transaction', humanize(entry.transaction_type)),
-        textFact('Reference', entry.reference_type && entry.reference_id ? `${humanize(entry.reference_type)} ${entry.reference_id}` : undefined, 300),
+        textFact('Reference', sentence(humanize(entry.reference_type), str(entry.reference_id)) || undefined, 300),
       ],
       details: { label: 'Description', text: str(entry.description) },
       ids: [
