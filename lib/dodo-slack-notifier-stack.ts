@@ -59,7 +59,7 @@ export class DodoSlackNotifierStack extends Stack {
       value: notifier.endpointUrl,
     });
     new CfnOutput(this, 'SigningSecretConsoleUrl', {
-      description: "Set the signing secret here: Dodo's whsec_... key (Plaintext)",
+      description: 'Set the signing secret here: the signing key from Dodo webhook settings (Plaintext)',
       value: this.secretConsoleUrl(notifier.signingSecret),
     });
     if (notifier.slackWebhookSecret) {

@@ -83,7 +83,7 @@ export interface DodoSlackNotifierProps {
    */
   readonly slackWebhookSecret?: secretsmanager.ISecret;
   /**
-   * Secret holding the Dodo webhook signing key(s), `whsec_…`, several separated by whitespace
+   * Secret holding the Dodo webhook signing key(s) (`whsec_` + base64), several separated by whitespace
    * while rotating.
    * @default - a new secret holding a placeholder; the receiver answers 503 until it is set
    */
@@ -258,7 +258,7 @@ export class DodoSlackNotifier extends Construct {
     this.signingSecret =
       props.signingSecret ??
       new secretsmanager.Secret(this, 'SigningSecret', {
-        description: 'Dodo Payments webhook signing key(s), whsec_..., whitespace-separated while rotating',
+        description: 'Dodo Payments webhook signing key(s), whitespace-separated while rotating',
         secretStringValue: SecretValue.unsafePlainText(SECRET_PLACEHOLDER),
       });
     const hasDefaultRoute = props.routes === undefined || props.slackWebhookSecret !== undefined;

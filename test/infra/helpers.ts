@@ -66,7 +66,8 @@ export function unacknowledgedNagFindings(app: App): string[] {
 
 /**
  * Renders a CloudFormation string value (plain, or Fn::Join of strings and Ref/GetAtt) with
- * references as `<Ref:LogicalId>` / `<GetAtt:LogicalId.Attr>`, so JSON env values can be parsed.
+ * references as `<Ref:LogicalId>` / `<GetAtt:LogicalId.Attr>` (other intrinsics as `<json>`), so JSON
+ * env values can be parsed.
  */
 export function renderCfnString(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -77,5 +78,5 @@ export function renderCfnString(value: unknown): string {
     const [separator, parts] = object['Fn::Join'];
     return (parts as unknown[]).map(renderCfnString).join(separator);
   }
-  throw new Error(`cannot render ${JSON.stringify(value)}`);
+  return `<${JSON.stringify(value)}>`;
 }
