@@ -20,9 +20,9 @@ describe('fault injection', () => {
     // Deterministic "random" so a failure reproduces.
     let seed = 42;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    // Slack's side: a token bucket of 400 requests/s, burst 20; beyond it, 429 with Retry-After.
-    const slackRate = 400;
-    const slackBurst = 20;
+    // Slack's side: a token bucket of 350 requests/s, burst 5; beyond it, 429 with Retry-After.
+    const slackRate = 350;
+    const slackBurst = 5;
     let tokens = slackBurst;
     let refilledAt = Date.now();
     const counts = { requests: 0, ok: 0, rateLimited: 0, failed: 0 };
@@ -41,8 +41,10 @@ describe('fault injection', () => {
         counts.failed += 1;
         if (roll < 0.1) return answer(500, 'internal_error');
         if (roll < 0.2) return answer(503, 'service_unavailable');
-        if (roll < 0.28) return { kind: 'reset' };
-        return { kind: 'slow', delayMs: 400 };
+        if (roll < 0.295) return { kind: 'reset' };
+        // Too slow: never answers within our timeout. The timeout is generous (1 s) so that a busy
+        // machine (2 cores, other suites running) does not turn an answered 200 into a "timeout".
+        return { kind: 'slow', delayMs: 3000 };
       }
       counts.ok += 1;
       return ok;
@@ -50,13 +52,13 @@ describe('fault injection', () => {
 
     const { processor } = processorFor([route('default', () => slack.url())], {
       maxReceiveCount: 5,
-      // Our side paces a little above Slack's bucket, so some bursts do collect 429s.
-      rateLimiter: createRateLimiter({ ratePerSecond: 500, burst: 40 }),
-      postToSlack: createSlackClient({ timeoutMs: 150 }),
+      // Our side paces below Slack's rate but allows bursts of 20 (8 concurrent batches): the bursts collect 429s, which pause us.
+      rateLimiter: createRateLimiter({ ratePerSecond: 300, burst: 20 }),
+      postToSlack: createSlackClient({ timeoutMs: 1000 }),
     });
     const deadLetters: LocalDeadLetter[] = [];
     // 1 ms per second of policy delay: 30 s backoff -> 30 ms, Retry-After 1 -> 1 ms.
-    const queue = createLocalQueue({ processor, maxAttempts: 5, onDeadLetter: (d) => deadLetters.push(d), concurrency: 4, delayScale: 1 });
+    const queue = createLocalQueue({ processor, maxAttempts: 5, onDeadLetter: (d) => deadLetters.push(d), concurrency: 8, delayScale: 1 });
 
     const started = Date.now();
     const ids = Array.from({ length: EVENTS }, (_, n) => queue.enqueue(webhook('payment.succeeded', `msg_fault_${n}`)) && `msg_fault_${n}`);
