@@ -105,12 +105,12 @@ export interface DodoSlackNotifierProps {
    */
   readonly routes?: DodoSlackRoute[];
   /**
-   * How far a webhook's timestamp may be from the receiver's clock (replay protection).
+   * How far a webhook's timestamp may be from the receiver's clock (replay protection; 1 s..1 h, whole seconds).
    * @default Duration.minutes(5)
    */
   readonly timestampTolerance?: Duration;
   /**
-   * How long the functions cache secret values before reading them again.
+   * How long the functions cache secret values before reading them again (1 s..1 h).
    * @default Duration.minutes(5)
    */
   readonly secretCacheTtl?: Duration;
@@ -121,13 +121,13 @@ export interface DodoSlackNotifierProps {
   readonly maxReceiveCount?: number;
   /**
    * How long a delivered `webhook-id` is remembered to drop duplicates; keep it above Dodo's
-   * retry span of about 27.6 hours.
+   * retry span of about 27.6 hours (1 h..365 days).
    * @default Duration.hours(48)
    */
   readonly deduplicationWindow?: Duration;
   /**
    * Messages per second posted to one Slack incoming webhook, across all transformer instances
-   * (Slack allows about one per second per webhook).
+   * (Slack allows about one per second per webhook); more than 0, at most 100.
    * @default 1
    */
   readonly deliveryRatePerSecond?: number;
@@ -779,7 +779,8 @@ function validateProps(props: DodoSlackNotifierProps): void {
     }
   }
   checkDuration('timestampTolerance', props.timestampTolerance, Duration.seconds(1), Duration.hours(1), 'seconds');
-  checkDuration('secretCacheTtl', props.secretCacheTtl, Duration.seconds(0), Duration.hours(1), 'seconds');
+  // The transformer needs a positive TTL: 0 would mean a Secrets Manager call per message.
+  checkDuration('secretCacheTtl', props.secretCacheTtl, Duration.seconds(1), Duration.hours(1), 'seconds');
   checkDuration('deduplicationWindow', props.deduplicationWindow, Duration.hours(1), Duration.days(365), 'seconds');
   checkDuration('slackTimeout', props.slackTimeout, Duration.seconds(1), Duration.seconds(10), 'milliseconds');
 

@@ -21,7 +21,8 @@ test.each<[string, DodoSlackNotifierProps, RegExp]>([
   ['maxReceiveCount is fractional', { maxReceiveCount: 2.5 }, /got 2\.5/],
   ['timestampTolerance is 0', { timestampTolerance: Duration.seconds(0) }, /timestampTolerance must be between 1 second and 1 hour, got 0 seconds/],
   ['timestampTolerance is not whole seconds', { timestampTolerance: Duration.millis(1500) }, /timestampTolerance must be whole seconds/],
-  ['secretCacheTtl is over an hour', { secretCacheTtl: Duration.hours(2) }, /secretCacheTtl must be between 0 seconds and 1 hour, got 2 hours/],
+  ['secretCacheTtl is over an hour', { secretCacheTtl: Duration.hours(2) }, /secretCacheTtl must be between 1 second and 1 hour, got 2 hours/],
+  ['secretCacheTtl is 0', { secretCacheTtl: Duration.seconds(0) }, /secretCacheTtl must be between 1 second and 1 hour, got 0 seconds/],
   ['deduplicationWindow is under an hour', { deduplicationWindow: Duration.minutes(5) }, /deduplicationWindow must be between 1 hour and 365 days/],
   ['slackTimeout is over 10 s', { slackTimeout: Duration.seconds(30) }, /slackTimeout must be between 1 second and 10 seconds, got 30 seconds/],
   ['deliveryRatePerSecond is 0', { deliveryRatePerSecond: 0 }, /deliveryRatePerSecond must be more than 0 and at most 100, got 0/],
@@ -100,7 +101,7 @@ test('accepts the boundaries', () => {
     construct({
       maxReceiveCount: 1000,
       timestampTolerance: Duration.hours(1),
-      secretCacheTtl: Duration.seconds(0),
+      secretCacheTtl: Duration.seconds(1),
       deduplicationWindow: Duration.hours(1),
       slackTimeout: Duration.seconds(1),
       deliveryRatePerSecond: 0.1,
