@@ -1,7 +1,8 @@
 import { createLocalQueue, type LocalDeadLetter } from '../../lambda/adapters/local/local-queue';
 import type { DeliveryProcessor, DeliveryRecord, RecordOutcome } from '../../lambda/core/delivery';
 import { answer, FakeSlack, ok } from './fake-slack';
-import { processorFor, route, webhook } from './helpers';
+import { createLocalDeliveryProcessor } from '../../lambda/adapters/local/local-delivery';
+import { route, textTransform, webhook } from './helpers';
 
 /** A processor that answers from a script, recording what it saw. */
 function scriptedProcessor(decide: (record: DeliveryRecord) => RecordOutcome, delayMs = 0) {
@@ -21,7 +22,11 @@ describe('local queue', () => {
     const slack = await new FakeSlack().start();
     try {
       slack.respond = (_r, index) => (index === 0 ? answer(503, 'busy') : ok);
-      const { processor } = processorFor([route('default', () => slack.url())]);
+      const processor = createLocalDeliveryProcessor({
+        routes: [{ config: route('default', () => '').config, transform: textTransform, loadSlackUrl: () => slack.url() }],
+        maxAttempts: 3,
+        ratePerSecond: 100,
+      });
       const deadLetters: LocalDeadLetter[] = [];
       const queue = createLocalQueue({ processor, maxAttempts: 3, onDeadLetter: (d) => deadLetters.push(d), retryDelayMs: 50 });
       const started = Date.now();

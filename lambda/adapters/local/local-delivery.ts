@@ -1,0 +1,67 @@
+import { noMetrics, silentLogger, type CoreLogger, type CoreMetrics, type RouteConfig, type Transform } from '../../core/contracts';
+import { createDeliveryProcessor, type DeliveryProcessor } from '../../core/delivery';
+import { createRateLimiter } from '../../core/rate-limiter';
+import { CachedSecret } from '../../core/secret-cache';
+import { createSlackClient, type PostToSlack } from '../../core/slack-client';
+import { parseSlackWebhookUrl } from '../../core/slack-url';
+import { createIdempotentRunOnce } from '../idempotency';
+import { MemoryPersistenceLayer } from './memory-persistence';
+
+export interface LocalRoute {
+  readonly config: RouteConfig;
+  readonly transform: Transform;
+  /** Reads the raw Slack URL (an env var, a file); parsed like the AWS secret, http://127.0.0.1 allowed. */
+  readonly loadSlackUrl: () => string | Promise<string>;
+}
+
+export interface LocalDeliveryOptions {
+  readonly routes: readonly LocalRoute[];
+  /** Must equal the local queue's maxAttempts. */
+  readonly maxAttempts: number;
+  /** Replace the HTTP client, e.g. to print messages to the terminal when no Slack URL is set. @default real HTTP */
+  readonly postToSlack?: PostToSlack;
+  /** @default 5000 */
+  readonly slackTimeoutMs?: number;
+  /** @default 1 (Slack's documented pace) */
+  readonly ratePerSecond?: number;
+  /** @default 3 */
+  readonly burst?: number;
+  /** @default 172800 (48 h) */
+  readonly deduplicationWindowSeconds?: number;
+  /** How often the Slack URL is re-read. @default 300_000 */
+  readonly secretCacheTtlMs?: number;
+  readonly logger?: CoreLogger;
+  readonly metrics?: CoreMetrics;
+}
+
+/**
+ * The delivery processor wired for the local workbench: the same core as the Lambda, with
+ * Powertools idempotency over in-memory records. Drive it with createLocalQueue.
+ */
+export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): DeliveryProcessor {
+  const slackTimeoutMs = options.slackTimeoutMs ?? 5000;
+  const dedup = createIdempotentRunOnce({
+    persistenceStore: new MemoryPersistenceLayer(),
+    expiresAfterSeconds: options.deduplicationWindowSeconds ?? 172_800,
+    // A delivery that has not finished by then is considered abandoned.
+    inProgressTimeoutMs: slackTimeoutMs * 3 + 1000,
+  });
+  return createDeliveryProcessor({
+    routes: options.routes.map((route) => ({
+      config: route.config,
+      transform: route.transform,
+      slackUrl: new CachedSecret({
+        load: async () => route.loadSlackUrl(),
+        parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
+        ttlMs: options.secretCacheTtlMs ?? 300_000,
+        minRefreshIntervalMs: 1000,
+      }),
+    })),
+    runOnce: dedup.runOnce,
+    postToSlack: options.postToSlack ?? createSlackClient({ timeoutMs: slackTimeoutMs }),
+    rateLimiter: createRateLimiter({ ratePerSecond: options.ratePerSecond ?? 1, burst: options.burst ?? 3 }),
+    maxReceiveCount: options.maxAttempts,
+    logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? noMetrics,
+  });
+}
