@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, SecretValue, Token } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, SecretValue, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -400,6 +400,8 @@ export class DodoSlackNotifier extends Construct {
     const createCloudWatchRole = props.createApiGatewayCloudWatchRole ?? true;
     this.api = new apigateway.RestApi(this, 'Api', {
       description: 'Receives Dodo Payments webhooks',
+      // API Gateway metrics are keyed by this name: unique per notifier, so two never share alarms.
+      restApiName: Names.uniqueResourceName(this, { maxLength: 128 }),
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       cloudWatchRole: createCloudWatchRole,
       deployOptions: {

@@ -313,8 +313,14 @@ describe('alarms', () => {
     });
   });
 
-  test('API 5XX', () => {
-    expect(alarmProps(notifier.alarms.apiServerErrors)).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError' });
+  test('API 5XX, keyed by an API name unique to this notifier', () => {
+    const apiName = onlyResource(template, 'AWS::ApiGateway::RestApi').Properties.Name;
+    expect(apiName).toMatch(/^TestStackNotifier/);
+    expect(alarmProps(notifier.alarms.apiServerErrors)).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Dimensions: [{ Name: 'ApiName', Value: apiName }],
+    });
   });
 
   test.each([
