@@ -378,6 +378,9 @@ export class DodoSlackNotifier extends Construct {
     );
     // The transformer sets visibility itself (Slack's Retry-After), not only through the event source.
     this.queue.grant(this.transformerFunction, 'sqs:ChangeMessageVisibility');
+    // A record whose turn never came (Slack 429, no time left) is re-queued as a fresh message at
+    // its last receive, instead of being moved to the DLQ by SQS without a reason.
+    this.queue.grantSendMessages(this.transformerFunction);
     // Dead-letters permanent failures directly, with the reason as attributes.
     this.deadLetterQueue.grantSendMessages(this.transformerFunction);
     for (const secret of uniqueSecrets(routes.map((route) => route.slackWebhookSecret))) {

@@ -178,14 +178,15 @@ describe('transformer', () => {
   });
 
 
-  test('permissions: Slack secret read, queue visibility, DLQ send, idempotency items', () => {
+  test('permissions: Slack secret read, queue visibility and re-queue, DLQ send, idempotency items', () => {
     const statements = roleStatements(template, 'NotifierTransformerRole');
     expect(actionsOn(statements, ref(slackSecretId))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     expect(actionsOn(statements, ref(signingSecretId))).toEqual([]);
     expect(actionsOn(statements, arnOf(queueId))).toEqual(
       expect.arrayContaining(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']),
     );
-    expect(actionsOn(statements, arnOf(queueId))).not.toContain('sqs:SendMessage');
+    // Re-queue of records that were never attempted (429, out of time) at their last receive.
+    expect(actionsOn(statements, arnOf(queueId))).toContain('sqs:SendMessage');
     expect(actionsOn(statements, arnOf(dlqId))).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     expect(actionsOn(statements, arnOf(tableId))).toEqual([
       'dynamodb:DeleteItem',
