@@ -136,22 +136,29 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** `message` and `stack` of an error from any realm (jest and vm contexts make `instanceof Error` unreliable). */
+function errorParts(error: unknown): { message: string; stack: string } {
+  if (error !== null && typeof error === 'object') {
+    const { message, stack } = error as { message?: unknown; stack?: unknown };
+    return { message: typeof message === 'string' ? message : String(error), stack: typeof stack === 'string' ? stack : '' };
+  }
+  return { message: String(error), stack: '' };
+}
+
 /** `file:line` of a SyntaxError thrown by `new vm.Script(…, { filename })`, with the offending line. */
 function describeSyntaxError(error: unknown, filename: string): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack.split('\n') : [];
+  const { message, stack } = errorParts(error);
   // V8 puts "file:line", the source line and a caret above the message.
-  const where = stack[0]?.startsWith(`${filename}:`) ? stack[0] : filename;
-  const excerpt = stack[0]?.startsWith(`${filename}:`) && stack[1] !== undefined ? `\n${stack[1]}\n${stack[2] ?? ''}` : '';
-  return `${where}: SyntaxError: ${message}${excerpt}`;
+  const lines = stack.split('\n');
+  const located = lines[0]?.startsWith(`${filename}:`) === true;
+  const excerpt = located && lines[1] !== undefined ? `\n${lines[1]}\n${lines[2] ?? ''}` : '';
+  return `${located ? lines[0] : filename}: SyntaxError: ${message}${excerpt}`;
 }
 
 /** Where (file:line) an error thrown by user code at the top level happened, from its stack. */
 function describeTopLevelError(error: unknown, filename: string): string {
-  const stack = error !== null && typeof error === 'object' && typeof (error as { stack?: unknown }).stack === 'string'
-    ? (error as { stack: string }).stack : '';
+  const { message, stack } = errorParts(error);
   const match = new RegExp(`${escapeRegExp(filename)}:(\\d+)`).exec(stack);
-  const message = error !== null && typeof error === 'object' && 'message' in error ? String((error as { message: unknown }).message) : String(error);
   return `${match ? `${filename}:${match[1]}` : filename}: top-level code threw: ${message}`;
 }
 
@@ -223,7 +230,7 @@ export function compileUserCode(source: string, filename: string, options: UserC
       } catch (error) {
         if (isTimeout(error)) return { status: 'timed-out', timeoutMs };
         // Only the harness itself can throw here (e.g. a body that is not JSON).
-        return { status: 'threw', message: error instanceof Error ? error.message : String(error) };
+        return { status: 'threw', message: errorParts(error).message };
       } finally {
         sandbox[META] = undefined;
         sandbox[BODY] = undefined;
