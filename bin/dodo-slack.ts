@@ -285,8 +285,10 @@ async function send(args: readonly string[], io: CliIo): Promise<number> {
     },
     body: new Uint8Array(raw),
   }).catch((error: unknown) => {
-    const cause = (error as { cause?: { code?: unknown } }).cause?.code;
-    throw new CommandFailure(`could not reach ${url.origin}: ${typeof cause === 'string' ? cause : String(error)}`);
+    // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, "bad port", …).
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : String(error);
+    throw new CommandFailure(`could not reach ${url.origin}: ${why}`);
   });
   const body = await response.text();
   io.stderr(`sent ${source} as webhook-id ${webhookId}\n`);
@@ -356,6 +358,11 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     print: io.stdout,
     printError: io.stderr,
   };
+  // Listen for signals before announcing readiness: a supervisor (or a test) may stop us the moment it reads the line.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
   const server = await startLocalServer(options);
   io.stdout(`listening on ${server.url}\n`);
   if (demoKey !== undefined) {
@@ -366,10 +373,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   }
   io.stdout(options.slackWebhookUrl ? 'posting to the Slack webhook in SLACK_WEBHOOK_URL\n' : 'SLACK_WEBHOOK_URL is not set: messages are printed here\n');
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await stopSignal;
   io.stdout(`${signal}: finishing in-flight deliveries…\n`);
   await server.close();
   io.stdout('stopped\n');

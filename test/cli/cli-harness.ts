@@ -161,13 +161,13 @@ export interface SlackRequest {
   readonly body: string;
 }
 
-/** A real HTTP server on 127.0.0.1 standing in for Slack; answers from a script, then 200 `ok`. */
+/** A real HTTP server on 127.0.0.1 standing in for Slack; answers from a script (optionally late), then 200 `ok`. */
 export class FakeSlack {
   readonly requests: SlackRequest[] = [];
   private server: Server | undefined;
   private waiters: { count: number; wake: () => void }[] = [];
 
-  constructor(private readonly script: { status: number; body: string }[] = []) {}
+  constructor(private readonly script: { status: number; body: string; delayMs?: number }[] = []) {}
 
   async start(): Promise<string> {
     this.server = createServer((request, response) => {
@@ -176,8 +176,10 @@ export class FakeSlack {
       request.on('end', () => {
         this.requests.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
         const answer = this.script.shift() ?? { status: 200, body: 'ok' };
-        response.writeHead(answer.status, { 'content-type': 'text/plain' });
-        response.end(answer.body);
+        setTimeout(() => {
+          response.writeHead(answer.status, { 'content-type': 'text/plain' });
+          response.end(answer.body);
+        }, answer.delayMs ?? 0);
         this.waiters = this.waiters.filter((waiter) => {
           if (this.requests.length < waiter.count) return true;
           waiter.wake();

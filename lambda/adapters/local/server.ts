@@ -253,6 +253,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     load: async () => signingSecret,
     parse: signingKeyParser(logger),
     ttlMs: Number.MAX_SAFE_INTEGER,
+    // Reading an in-memory value costs nothing, so no rate limit on refreshes.
+    minRefreshIntervalMs: 0,
   });
   // Surface unusable keys at start-up (the parser logs each problem without the key).
   await signingKeys.get();
@@ -262,11 +264,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     load: async () => slackTarget ?? 'terminal',
     parse: (raw) => raw,
     ttlMs: Number.MAX_SAFE_INTEGER,
+    // The environment cannot change while serve runs: a refetch after a 403/404/410 returns the same
+    // URL at once, so such an answer dead-letters on the first attempt, as on AWS with an unchanged secret.
+    minRefreshIntervalMs: 0,
   });
   const route: RouteConfig = { id: LOCAL_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
 
   // Loaded here, not at the top: Powertools idempotency costs ~50 ms of start-up that preview and send do not need.
-  const [{ createIdempotentRunOnce }, { MemoryPersistenceLayer }] = await Promise.all([import('../idempotency'), import('./memory-persistence')]);
+  // (require, not import(): a dynamic import() left untranspiled would need file extensions.)
+  const { createIdempotentRunOnce } = require('../idempotency') as typeof import('../idempotency');
+  const { MemoryPersistenceLayer } = require('./memory-persistence') as typeof import('./memory-persistence');
   const deduplication = createIdempotentRunOnce({
     persistenceStore: new MemoryPersistenceLayer(),
     expiresAfterSeconds: DEDUPLICATION_WINDOW_SECONDS,
