@@ -1,0 +1,61 @@
+import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/**
+ * esbuild settings of the two Lambda bundles. The construct passes these to `NodejsFunction`
+ * and `npm run bench` builds with the same values (through {@link esbuildOptionsFor}), so the
+ * benchmark measures the code that is deployed.
+ *
+ * Why these values (measured with `npm run bench` and per-module timings, see docs/performance.md):
+ * - `externalModules: []` bundles AWS SDK v3 instead of loading the copy in the Lambda runtime. The
+ *   runtime's copy is hundreds of unbundled files (each one a file read and a compile at init) and a
+ *   version we do not test against; bundled and tree-shaken, only the two or three clients we use
+ *   are loaded, from one file.
+ * - `mainFields: ['module', 'main']` makes esbuild read the SDK's and Powertools' ES module builds,
+ *   which tree-shake: the receiver bundle drops from ~530 KB to ~380 KB and its init from ~50 ms to
+ *   ~31 ms CPU, and the browser-only `bowser` that the CommonJS builds pull in disappears.
+ * - `minify`: less to read and parse at init; no source maps (they cost init time when enabled
+ *   and the handlers are small enough to debug from their logs).
+ */
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  sourceMap: false,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  externalModules: [] as string[],
+} satisfies BundlingOptions;
+
+/** The esbuild `build()` options equivalent to what NodejsFunction runs for {@link LAMBDA_BUNDLING}. */
+export interface LambdaEsbuildOptions {
+  readonly entryPoints: string[];
+  readonly outfile: string;
+  readonly bundle: true;
+  readonly platform: 'node';
+  readonly format: 'cjs';
+  readonly target: string;
+  readonly minify: boolean;
+  readonly sourcemap: boolean;
+  readonly mainFields: string[];
+  readonly external: string[];
+  readonly define: Record<string, string>;
+}
+
+/**
+ * Options for esbuild's `build()` that produce the same file NodejsFunction produces from
+ * {@link LAMBDA_BUNDLING} (`--bundle --platform=node --target --minify --main-fields --external
+ * --define`; NodejsFunction's default output format is CommonJS).
+ */
+export function esbuildOptionsFor(entry: string, outfile: string, define: Record<string, string> = {}): LambdaEsbuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: LAMBDA_BUNDLING.target,
+    minify: LAMBDA_BUNDLING.minify,
+    sourcemap: LAMBDA_BUNDLING.sourceMap,
+    mainFields: [...LAMBDA_BUNDLING.mainFields],
+    external: [...LAMBDA_BUNDLING.externalModules],
+    define,
+  };
+}

@@ -1,0 +1,321 @@
+/**
+ * `dodo-slack serve` end to end, as a child process: signed events in over HTTP, Slack messages out
+ * to a Slack stand-in on 127.0.0.1 run by this process. Every event carries a unique envelope
+ * timestamp, which the built-in templates render as `<!date^SECONDS^…>`; the stand-in reads it
+ * back to tell events apart, so "delivered exactly once" is checked per event.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { renderBuiltinMessage } from '../../lambda/templates';
+import type { DodoWebhookEnvelope } from '../../lambda/core/contracts';
+import { newSigningSecret, percentile, signedHeaders, type Fixture } from './fixtures';
+import { track } from './processes';
+
+/** Envelope timestamps start here (2030-03-17), far from any date inside the fixtures. */
+const FIRST_MARKER_SECONDS = 1_900_000_000;
+const MARKER = /<!date\^(\d+)\^/g;
+
+/** The fixtures whose built-in message shows the envelope timestamp (the marker); all of them, normally. */
+export function markableFixtures(fixtures: readonly Fixture[]): { usable: Fixture[]; unusable: string[] } {
+  const usable: Fixture[] = [];
+  const unusable: string[] = [];
+  for (const fixture of fixtures) {
+    const envelope = { ...fixture.envelope, timestamp: new Date(FIRST_MARKER_SECONDS * 1000).toISOString() } as unknown as DodoWebhookEnvelope;
+    const text = JSON.stringify(renderBuiltinMessage(envelope));
+    if (text.includes(`<!date^${FIRST_MARKER_SECONDS}^`)) usable.push(fixture);
+    else unusable.push(fixture.name);
+  }
+  return { usable, unusable };
+}
+
+export type SlackBehaviour = { readonly kind: 'instant' } | { readonly kind: 'token-bucket'; readonly ratePerSecond: number; readonly burst: number };
+
+/** Slack incoming webhook stand-in: 200 "ok", or a token bucket answering 429 + Retry-After when empty. */
+class SlackStandIn {
+  readonly deliveredAt: number[];
+  readonly deliveries: Uint16Array;
+  unidentified = 0;
+  tooManyRequests = 0;
+  private tokens: number;
+  private refilledAt = performance.now();
+  private server: Server | undefined;
+  private waiters = new Map<number, () => void>();
+
+  constructor(private readonly events: number, private readonly behaviour: SlackBehaviour) {
+    this.deliveredAt = new Array<number>(events).fill(Number.NaN);
+    this.deliveries = new Uint16Array(events);
+    this.tokens = behaviour.kind === 'token-bucket' ? behaviour.burst : 0;
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        if (this.behaviour.kind === 'token-bucket') {
+          const now = performance.now();
+          this.tokens = Math.min(this.behaviour.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.behaviour.ratePerSecond);
+          this.refilledAt = now;
+          if (this.tokens < 1) {
+            this.tooManyRequests += 1;
+            const retryAfter = Math.max(1, Math.ceil((1 - this.tokens) / this.behaviour.ratePerSecond));
+            res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': String(retryAfter) }).end('rate_limited');
+            return;
+          }
+          this.tokens -= 1;
+        }
+        this.record(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(200, { 'content-type': 'text/html' }).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/services/T0BENCH00/B0BENCH00/benchbenchbenchbenchbench`;
+  }
+
+  /** Resolves when event `index` has been delivered (at once if it already was), or after `timeoutMs`. */
+  delivered(index: number, timeoutMs: number): Promise<void> {
+    if (this.deliveries[index] > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(index);
+        resolve();
+      }, timeoutMs);
+      this.waiters.set(index, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  get deliveredCount(): number {
+    let count = 0;
+    for (const deliveries of this.deliveries) if (deliveries > 0) count += 1;
+    return count;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private record(body: string): void {
+    for (const match of body.matchAll(MARKER)) {
+      const index = Number(match[1]) - FIRST_MARKER_SECONDS;
+      if (index >= 0 && index < this.events) {
+        this.deliveries[index] += 1;
+        if (this.deliveries[index] === 1) this.deliveredAt[index] = performance.now();
+        this.waiters.get(index)?.();
+        this.waiters.delete(index);
+        return;
+      }
+    }
+    this.unidentified += 1;
+  }
+}
+
+export interface ServeRunOptions {
+  readonly cli: string;
+  readonly fixtures: readonly Fixture[];
+  readonly events: number;
+  readonly rate: number;
+  /** Passed as --burst only when the CLI has that option. */
+  readonly burst?: number;
+  readonly slack: SlackBehaviour;
+  /**
+   * closed: at most `concurrency` events in flight end to end (sent, not yet in Slack).
+   * burst: every event posted at once (`concurrency` connections), as a backlog Dodo flushes.
+   */
+  readonly load: 'closed' | 'burst';
+  readonly concurrency: number;
+  readonly deadlineMs: number;
+}
+
+export interface ServeRunResult {
+  readonly delivered: number;
+  readonly exactlyOnce: boolean;
+  readonly duplicates: number;
+  readonly unidentified: number;
+  readonly tooManyRequests: number;
+  readonly notAccepted: number;
+  /** First POST to the last first delivery. */
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  /** Per event: POST started -> message in the Slack stand-in. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Per event: POST started -> webhook answered (what Dodo waits for). */
+  readonly answerP99Ms: number;
+  readonly peakRssMb: number | null;
+  readonly burstOptionUsed: boolean;
+  readonly summaryLine: string | undefined;
+  readonly timedOut: boolean;
+}
+
+/** Whether the compiled CLI's `serve` knows `--burst`. */
+export function cliHasBurstOption(cli: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = track(spawn(process.execPath, [cli, '--help'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 }));
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    child.on('close', () => resolve(/--burst\b/.test(text)));
+    child.on('error', () => resolve(false));
+  });
+}
+
+export async function runServe(options: ServeRunOptions): Promise<ServeRunResult> {
+  const slack = new SlackStandIn(options.events, options.slack);
+  const slackUrl = await slack.start();
+  const work = mkdtempSync(path.join(tmpdir(), 'dodo-slack-bench-'));
+  const { secret, key } = newSigningSecret();
+  const burstOptionUsed = options.burst !== undefined && (await cliHasBurstOption(options.cli));
+  const args = [options.cli, 'serve', '--port', '0', '--host', '127.0.0.1', '--rate', String(options.rate), '--dead-letter-file', path.join(work, 'dead-letters.jsonl')];
+  if (burstOptionUsed) args.push('--burst', String(options.burst));
+  const child = track(spawn(process.execPath, args, {
+    cwd: work,
+    env: { PATH: process.env.PATH ?? '', DODO_WEBHOOK_SECRET: secret, SLACK_WEBHOOK_URL: slackUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }));
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  child.stderr!.on('data', keep);
+
+  let peakRssKb = 0;
+  const sampleRss = () => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+      if (hwm) peakRssKb = Math.max(peakRssKb, Number(hwm[1]));
+    } catch {
+      // Not Linux, or the process has exited: keep the last sample.
+    }
+  };
+  const rssTimer = setInterval(sampleRss, 200);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+
+  try {
+    const url = await waitForListening(child, keep, 30_000);
+    const started = new Array<number>(options.events).fill(Number.NaN);
+    const answered = new Array<number>(options.events).fill(Number.NaN);
+    let notAccepted = 0;
+    const deadline = performance.now() + options.deadlineMs;
+    const post = async (index: number): Promise<void> => {
+      const fixture = options.fixtures[index % options.fixtures.length];
+      const body = JSON.stringify({ ...fixture.envelope, timestamp: new Date((FIRST_MARKER_SECONDS + index) * 1000).toISOString() });
+      started[index] = performance.now();
+      const status = await postWebhook(agent, url, body, signedHeaders(key, body), Math.max(1, deadline - performance.now()));
+      answered[index] = performance.now();
+      if (status !== 200) notAccepted += 1;
+    };
+
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < options.events && performance.now() < deadline) {
+        const index = next++;
+        await post(index);
+        if (options.load === 'closed') await slack.delivered(index, Math.max(0, deadline - performance.now()));
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+    while (slack.deliveredCount < options.events && performance.now() < deadline) await sleep(20);
+    const timedOut = slack.deliveredCount < options.events;
+    // Late duplicates would arrive now.
+    await sleep(500);
+    sampleRss();
+
+    const first = Math.min(...started.filter(Number.isFinite));
+    const last = Math.max(...slack.deliveredAt.filter(Number.isFinite));
+    const latencies = slack.deliveredAt.map((at, index) => at - started[index]).filter(Number.isFinite);
+    const answerTimes = answered.map((at, index) => at - started[index]).filter(Number.isFinite);
+    let duplicates = 0;
+    for (const deliveries of slack.deliveries) if (deliveries > 1) duplicates += deliveries - 1;
+    const delivered = slack.deliveredCount;
+    const seconds = (last - first) / 1000;
+    const summary = await stopServe(child, keep, output);
+    return {
+      delivered,
+      exactlyOnce: delivered === options.events && duplicates === 0 && slack.unidentified === 0,
+      duplicates,
+      unidentified: slack.unidentified,
+      tooManyRequests: slack.tooManyRequests,
+      notAccepted,
+      seconds,
+      eventsPerSecond: delivered / seconds,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      answerP99Ms: percentile(answerTimes, 99),
+      peakRssMb: peakRssKb > 0 ? peakRssKb / 1024 : null,
+      burstOptionUsed,
+      summaryLine: summary,
+      timedOut,
+    };
+  } catch (error) {
+    const tail = output.slice(-15).join('\n');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nlast serve output:\n${tail}`);
+  } finally {
+    clearInterval(rssTimer);
+    agent.destroy();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await slack.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function waitForListening(child: ChildProcess, keep: (chunk: Buffer) => void, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`serve did not start listening within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before listening`));
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      keep(chunk);
+      if (text.length < 10_000) text += chunk.toString('utf8');
+      const match = /listening on (http:\/\/\S+)/.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        text = '\u0000'.repeat(10_000);
+        resolve(match[1]);
+      }
+    });
+  });
+}
+
+/** SIGTERM (serve drains and prints its summary), SIGKILL after 10 s. Returns serve's summary line. */
+async function stopServe(child: ChildProcess, keep: (chunk: Buffer) => void, output: string[]): Promise<string | undefined> {
+  child.stdout!.removeAllListeners('data');
+  child.stdout!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(killer);
+  return output.find((line) => line.startsWith('summary:'));
+}
+
+function postWebhook(agent: Agent, url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers }, timeout: timeoutMs }, (res: IncomingMessage) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
