@@ -24,6 +24,15 @@ export const LAMBDA_BUNDLING = {
   externalModules: [] as string[],
 } satisfies BundlingOptions;
 
+/** The subset of NodejsFunction bundling options that decides what the bundle contains. */
+export interface LambdaBundlingSettings {
+  readonly minify: boolean;
+  readonly sourceMap: boolean;
+  readonly target: string;
+  readonly mainFields?: readonly string[];
+  readonly externalModules?: readonly string[];
+}
+
 /** The esbuild `build()` options equivalent to what NodejsFunction runs for {@link LAMBDA_BUNDLING}. */
 export interface LambdaEsbuildOptions {
   readonly entryPoints: string[];
@@ -34,7 +43,7 @@ export interface LambdaEsbuildOptions {
   readonly target: string;
   readonly minify: boolean;
   readonly sourcemap: boolean;
-  readonly mainFields: string[];
+  readonly mainFields?: string[];
   readonly external: string[];
   readonly define: Record<string, string>;
 }
@@ -44,18 +53,25 @@ export interface LambdaEsbuildOptions {
  * {@link LAMBDA_BUNDLING} (`--bundle --platform=node --target --minify --main-fields --external
  * --define`; NodejsFunction's default output format is CommonJS).
  */
-export function esbuildOptionsFor(entry: string, outfile: string, define: Record<string, string> = {}): LambdaEsbuildOptions {
+export function esbuildOptionsFor(
+  entry: string,
+  outfile: string,
+  define: Record<string, string> = {},
+  bundling: LambdaBundlingSettings = LAMBDA_BUNDLING,
+): LambdaEsbuildOptions {
   return {
     entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: LAMBDA_BUNDLING.target,
-    minify: LAMBDA_BUNDLING.minify,
-    sourcemap: LAMBDA_BUNDLING.sourceMap,
-    mainFields: [...LAMBDA_BUNDLING.mainFields],
-    external: [...LAMBDA_BUNDLING.externalModules],
+    target: bundling.target,
+    minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    // NodejsFunction passes --main-fields only when set; esbuild's default for node is main, module.
+    ...(bundling.mainFields === undefined ? {} : { mainFields: [...bundling.mainFields] }),
+    // NodejsFunction's default for Node.js 18+ runtimes: the runtime's SDK v3.
+    external: [...(bundling.externalModules ?? ['@aws-sdk/*'])],
     define,
   };
 }

@@ -1,8 +1,8 @@
 /** Builds the production Lambda bundles (lib/bundling.ts settings), the measuring harnesses and the compiled CLI into .bench/. */
 import { build } from 'esbuild';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { esbuildOptionsFor } from '../../lib/bundling';
+import { esbuildOptionsFor, LAMBDA_BUNDLING, type LambdaBundlingSettings } from '../../lib/bundling';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 /** Inside the project (and git-ignored) so the compiled CLI resolves its dependencies from node_modules. */
@@ -13,6 +13,27 @@ export const OUT_DIR = path.join(ROOT, '.bench');
  * that evaluates to a JSON string. With no code transformations configured it is `{}`.
  */
 const NO_USER_CODE = { __DODO_SLACK_USER_CODE__: JSON.stringify(JSON.stringify({})) };
+
+/**
+ * The construct's inline bundling options as of this benchmark's writing, used while it does not
+ * spread LAMBDA_BUNDLING: minify, node22, no source maps, everything else NodejsFunction's default
+ * (AWS SDK external: loaded from the runtime's copy on Lambda, from node_modules here).
+ */
+const CONSTRUCT_INLINE_BUNDLING: LambdaBundlingSettings = { minify: true, sourceMap: false, target: 'node22' };
+
+export interface BundlingChoice {
+  readonly name: string;
+  readonly settings: LambdaBundlingSettings;
+}
+export const SHARED_BUNDLING: BundlingChoice = { name: 'lib/bundling.ts (SDK bundled, module-first)', settings: LAMBDA_BUNDLING };
+export const INLINE_BUNDLING: BundlingChoice = { name: 'NodejsFunction defaults (SDK from the runtime)', settings: CONSTRUCT_INLINE_BUNDLING };
+
+/** What lib/dodo-slack-notifier.ts deploys: the shared settings when it uses them, else its inline ones. */
+export function deployedBundling(): { deployed: BundlingChoice; other: BundlingChoice } {
+  const construct = readFileSync(path.join(ROOT, 'lib', 'dodo-slack-notifier.ts'), 'utf8');
+  const usesShared = /from '\.\/bundling'/.test(construct) && construct.includes('LAMBDA_BUNDLING');
+  return usesShared ? { deployed: SHARED_BUNDLING, other: INLINE_BUNDLING } : { deployed: INLINE_BUNDLING, other: SHARED_BUNDLING };
+}
 
 export interface BuiltFiles {
   readonly receiver: string;
@@ -26,13 +47,13 @@ export interface BuiltFiles {
   readonly buildMs: number;
 }
 
-export async function buildAll(): Promise<BuiltFiles> {
+export async function buildAll(bundling: LambdaBundlingSettings): Promise<BuiltFiles> {
   const started = Date.now();
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
   const out = (name: string) => path.join(OUT_DIR, name);
   const lambda = (entry: string, file: string, define: Record<string, string> = {}) =>
-    build({ ...esbuildOptionsFor(path.join(ROOT, entry), out(file), define), logLevel: 'error' });
+    build({ ...esbuildOptionsFor(path.join(ROOT, entry), out(file), define, bundling), logLevel: 'error' });
   await Promise.all([
     lambda('lambda/receiver/handler.ts', 'receiver.js'),
     lambda('lambda/transformer/handler.ts', 'transformer.js', NO_USER_CODE),
@@ -55,21 +76,16 @@ export async function buildAll(): Promise<BuiltFiles> {
   };
 }
 
-/**
- * For comparison only: the same handlers built with NodejsFunction's defaults (AWS SDK external,
- * loaded from node_modules here and from the runtime's copy on Lambda; esbuild's default main fields).
- */
-export async function buildCdkDefaults(): Promise<{ receiver: string; transformer: string; receiverBytes: number; transformerBytes: number }> {
+/** For comparison: the two handlers built with other settings. */
+export async function buildComparison(bundling: LambdaBundlingSettings): Promise<{ receiver: string; transformer: string; receiverBytes: number; transformerBytes: number }> {
   const out = (name: string) => path.join(OUT_DIR, name);
-  const defaults = (entry: string, file: string, define: Record<string, string> = {}) => {
-    const { mainFields: _ignored, ...options } = esbuildOptionsFor(path.join(ROOT, entry), out(file), define);
-    return build({ ...options, external: ['@aws-sdk/*'], logLevel: 'error' });
-  };
-  await Promise.all([defaults('lambda/receiver/handler.ts', 'cdk-defaults-receiver.js'), defaults('lambda/transformer/handler.ts', 'cdk-defaults-transformer.js', NO_USER_CODE)]);
+  const other = (entry: string, file: string, define: Record<string, string> = {}) =>
+    build({ ...esbuildOptionsFor(path.join(ROOT, entry), out(file), define, bundling), logLevel: 'error' });
+  await Promise.all([other('lambda/receiver/handler.ts', 'comparison-receiver.js'), other('lambda/transformer/handler.ts', 'comparison-transformer.js', NO_USER_CODE)]);
   return {
-    receiver: out('cdk-defaults-receiver.js'),
-    transformer: out('cdk-defaults-transformer.js'),
-    receiverBytes: statSync(out('cdk-defaults-receiver.js')).size,
-    transformerBytes: statSync(out('cdk-defaults-transformer.js')).size,
+    receiver: out('comparison-receiver.js'),
+    transformer: out('comparison-transformer.js'),
+    receiverBytes: statSync(out('comparison-receiver.js')).size,
+    transformerBytes: statSync(out('comparison-transformer.js')).size,
   };
 }
