@@ -218,6 +218,8 @@ async function main(): Promise<number> {
 
   const budgets = checkBudgets(figures, details);
   if (json) {
+    // The table still goes to stderr, for people; stdout is the JSON object alone.
+    process.stderr.write(table(figures, budgets, machine, details));
     process.stdout.write(`${JSON.stringify({ ...figures, budgets, machine }, null, 2)}\n`);
   } else {
     process.stdout.write(table(figures, budgets, machine, details));
