@@ -25,7 +25,8 @@ const USAGE = `Usage: dodo-slack <command> [options]
 
 Commands:
   preview <payload.json | event-type>   Render one event as the Slack message it would become
-      --transform <file>      transformation (.js dashboard-style handler, or .ts module); default: built-in templates
+      --transform <file>      .js: dashboard-style \`function handler(webhook)\`; .ts/.mjs: a module exporting
+                              \`transform(event)\` (bundled with esbuild); default: the built-in templates
       --format json|text      json (default): the exact body posted to Slack; text: a terminal rendering
 
   send <payload.json | event-type>      Sign a payload like Dodo does and POST it

@@ -24,12 +24,24 @@ const ANSI = {
 
 type Json = Record<string, unknown>;
 
+/**
+ * C0/C1 control characters other than newline and tab. Payload text (a customer name) reaches the
+ * terminal through here, and an escape sequence in it could rewrite the screen or the window title.
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Text safe to write to a terminal: control characters shown as `?`. */
+export function stripControlCharacters(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, '?');
+}
+
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A string field of the message, with control characters neutralised (see {@link stripControlCharacters}). */
 function asString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
+  return typeof value === 'string' ? stripControlCharacters(value) : undefined;
 }
 
 /**
@@ -39,7 +51,7 @@ function asString(value: unknown): string | undefined {
  * mistaken for a mention). `*bold*` becomes ANSI bold with colours, plain words without.
  */
 export function mrkdwnToText(mrkdwn: string, options: TerminalRenderOptions = {}): string {
-  let text = mrkdwn.replace(/<([^<>]*)>/g, (_match, inner: string) => {
+  let text = stripControlCharacters(mrkdwn).replace(/<([^<>]*)>/g, (_match, inner: string) => {
     const [target = '', label] = splitOnce(inner, '|');
     if (target.startsWith('!date^')) return label ?? target;
     if (target.startsWith('!subteam^')) return `@${label ?? target.slice('!subteam^'.length)}`;
@@ -48,7 +60,8 @@ export function mrkdwnToText(mrkdwn: string, options: TerminalRenderOptions = {}
     if (target.startsWith('#')) return `#${label ?? target.slice(1)}`;
     return label !== undefined && label !== target ? `${label} (${target})` : target;
   });
-  text = text.replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, (_match, before: string, inner: string) =>
+  // Like Slack: bold only when the asterisks hug the words (`2 * 3 * 4` stays as it is).
+  text = text.replace(/(^|[\s(])\*([^*\s](?:[^*\n]*[^*\s])?)\*(?=$|[\s).,:;!?])/g, (_match, before: string, inner: string) =>
     options.color ? `${before}${ANSI.bold}${inner}${ANSI.reset}` : `${before}${inner}`,
   );
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
@@ -64,7 +77,7 @@ function textObject(value: unknown, options: TerminalRenderOptions): string | un
   if (!isObject(value)) return undefined;
   const text = asString(value.text);
   if (text === undefined) return undefined;
-  return value.type === 'mrkdwn' ? mrkdwnToText(text, options) : text;
+  return value.type === 'mrkdwn' ? mrkdwnToText(text, options) : stripControlCharacters(text);
 }
 
 function bold(text: string, options: TerminalRenderOptions): string {
@@ -122,7 +135,7 @@ function renderBlock(block: unknown, options: TerminalRenderOptions): string[] {
     case 'image':
       return [`[image: ${asString(block.alt_text) ?? ''}] ${asString(block.image_url) ?? ''}`.trimEnd()];
     default:
-      return [dim(`[${String(block.type)} block]`, options)];
+      return [dim(`[${stripControlCharacters(String(block.type))} block]`, options)];
   }
 }
 
@@ -179,7 +192,7 @@ function renderAttachment(attachment: unknown, options: TerminalRenderOptions): 
  * (what a phone would show), then top-level blocks, then each attachment behind its bar.
  */
 export function renderSlackMessageForTerminal(message: unknown, options: TerminalRenderOptions = {}): string {
-  if (!isObject(message)) return `${String(message)}\n`;
+  if (!isObject(message)) return `${stripControlCharacters(String(message))}\n`;
   const lines: string[] = [];
   const text = asString(message.text);
   if (text) lines.push(...mrkdwnToText(text, options).split('\n').map((line) => dim(line, options)), '');

@@ -3,7 +3,7 @@
  *
  * Child process start-up is the cost that matters here: through ts-node every run pays about 1.5 s
  * of compiling, which for 48 fixtures × 2 formats would dominate the suite. So each test file
- * transpiles bin/ and lambda/ once with esbuild (about 0.2 s; no type check, like ts-node
+ * transpiles bin/, lambda/ and lib/ once with esbuild (about 0.2 s; no type check, like ts-node
  * --transpile-only) into a temporary folder laid out like the repository, with `samples` and
  * `node_modules` linked in, and starts plain `node` on it (about 0.2 s per run). One test in
  * start.test.ts goes through the real entry (`bin/dodo-slack.js`, ts-node) and `npm start`.
@@ -35,7 +35,7 @@ export function buildCli(): BuiltCli {
   const esbuild = require('esbuild') as typeof import('esbuild');
   const outdir = mkdtempSync(path.join(tmpdir(), 'dodo-slack-cli-'));
   esbuild.buildSync({
-    entryPoints: [...typeScriptFiles(path.join(REPO_ROOT, 'bin')), ...typeScriptFiles(path.join(REPO_ROOT, 'lambda'))],
+    entryPoints: ['bin', 'lambda', 'lib'].flatMap((dir) => typeScriptFiles(path.join(REPO_ROOT, dir))),
     outdir,
     outbase: REPO_ROOT,
     format: 'cjs',

@@ -91,6 +91,22 @@ describe('dodo-slack preview', () => {
     expect(result.stderr).toContain('saw payment.succeeded');
   });
 
+  it('bundles a typed TypeScript module like Transformation.fromModule: null cancels, a message is printed', async () => {
+    const transform = writeScratch(
+      'typed.ts',
+      `interface Event { type: string; data: { total_amount?: number } }
+       export const transform = (event: Event): { text: string } | null =>
+         event.type === 'payment.failed' ? null : { text: \`typed \${event.type}: \${event.data.total_amount ?? 0}\` };`,
+    );
+    const [message, cancelled] = await Promise.all([
+      runCli(cli.entry, ['preview', 'payment.succeeded', '--transform', transform]),
+      runCli(cli.entry, ['preview', 'payment.failed', '--transform', transform]),
+    ]);
+    expect(message.code).toBe(0);
+    expect(JSON.parse(message.stdout)).toEqual({ text: 'typed payment.succeeded: 2999' });
+    expect(cancelled).toEqual({ code: 0, stdout: '', stderr: expect.stringMatching(/payment\.failed was cancelled/) });
+  });
+
   it('prints nothing on stdout and says so on stderr when the transformation cancels (exit 0)', async () => {
     const transform = writeScratch('cancel.js', 'function handler(webhook) { webhook.cancel = true; return webhook; }');
     const result = await runCli(cli.entry, ['preview', 'payment.failed', '--transform', transform, '--format', 'text']);

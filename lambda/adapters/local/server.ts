@@ -31,7 +31,7 @@ import { createWebhookReceiver, signingKeyParser, type ReceiverOutcome } from '.
 import { CachedSecret } from '../../core/secret-cache';
 import { createSlackClient, type PostToSlack } from '../../core/slack-client';
 import { parseSlackWebhookUrl } from '../../core/slack-url';
-import { renderSlackMessageForTerminal } from '../../core/terminal-render';
+import { renderSlackMessageForTerminal, stripControlCharacters } from '../../core/terminal-render';
 import { createTransform, createTransformFromSource } from '../../core/transform';
 import { DEFAULT_USER_CODE_TIMEOUT_MS } from '../../core/transform-runner';
 import { createLocalQueue, type LocalDeadLetter } from './local-queue';
@@ -87,11 +87,33 @@ export interface LocalServer {
  */
 export async function loadLocalTransform(file: string | undefined, logger?: CoreLogger): Promise<Transform> {
   if (file === undefined) return createTransform({ kind: 'builtin', options: {} });
-  const source = readTransformFile(file);
-  return createTransformFromSource(source, path.basename(file), {
-    timeoutMs: DEFAULT_USER_CODE_TIMEOUT_MS,
-    ...(logger ? { logger } : {}),
-  });
+  const options = { timeoutMs: DEFAULT_USER_CODE_TIMEOUT_MS, ...(logger ? { logger } : {}) };
+  if (TYPED_MODULE_EXTENSIONS.has(path.extname(file))) {
+    return createTransformFromSource(bundleTypedModule(file), `${path.basename(file)}.js`, options);
+  }
+  return createTransformFromSource(readTransformFile(file), path.basename(file), options);
+}
+
+/**
+ * Modules (`export const transform = …`) are bundled the way `Transformation.fromModule` bundles
+ * them at synth time; `.js`/`.cjs` files are dashboard-style `function handler(webhook)` code.
+ */
+const TYPED_MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts', '.mjs']);
+
+function bundleTypedModule(file: string): string {
+  readTransformFile(file); // the same "cannot read" message as for other files
+  let compileTypedModule: (modulePath: string) => string;
+  try {
+    // Required here: the construct library (and esbuild, which it needs) only when a module is previewed.
+    ({ compileTypedModule } = require('../../../lib/transformation') as typeof import('../../../lib/transformation'));
+    return compileTypedModule(path.resolve(file));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'MODULE_NOT_FOUND' && /'esbuild'/.test(String((error as Error).message))) {
+      throw new TransformFileError(`${file} is a module: bundling it needs esbuild (npm install --save-dev esbuild)`);
+    }
+    throw new TransformFileError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function readTransformFile(file: string): string {
@@ -161,6 +183,12 @@ function terminalSlack(print: (text: string) => void): PostToSlack {
   };
 }
 
+/** An id or event type from a request, fit for one progress line: no control characters, bounded length. */
+function printable(value: string): string {
+  const clean = stripControlCharacters(value).replace(/\s+/g, ' ');
+  return clean.length > 100 ? `${clean.slice(0, 99)}…` : clean;
+}
+
 function describeOutcome(outcome: RecordOutcome | undefined): string {
   if (outcome === undefined) return 'no outcome';
   switch (outcome.kind) {
@@ -189,8 +217,9 @@ function withProgressLines(processor: DeliveryProcessor, print: (text: string) =
       const outcomes = await processor.processBatch(records, options);
       const ms = Date.now() - started;
       for (const record of records) {
-        const { webhookId, eventType } = record.webhook;
-        print(`${clock()} ${webhookId} ${eventType} → ${describeOutcome(outcomes.get(record.id))} (attempt ${record.receiveCount}, ${ms} ms)\n`);
+        const webhookId = printable(record.webhook.webhookId);
+        const eventType = printable(record.webhook.eventType);
+        print(`${clock()} ${webhookId} ${eventType} → ${stripControlCharacters(describeOutcome(outcomes.get(record.id)))} (attempt ${record.receiveCount}, ${ms} ms)\n`);
       }
       return outcomes;
     },
@@ -352,11 +381,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const answer = await receive({ headers, body });
     sendJson(response, answer.statusCode, answer.body);
 
-    const webhookId = headers['webhook-id'] || '-';
+    const webhookId = printable(headers['webhook-id'] || '-');
     let eventType = '-';
     try {
       const parsed = JSON.parse(body.toString('utf8')) as { type?: unknown };
-      if (typeof parsed.type === 'string') eventType = parsed.type;
+      if (typeof parsed.type === 'string') eventType = printable(parsed.type);
     } catch {
       // Not JSON: the receiver has said so in its answer.
     }
