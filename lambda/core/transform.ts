@@ -49,7 +49,7 @@ export function createTransformFromSource(
   source: string,
   filename: string,
   options: { readonly timeoutMs?: number; readonly logger?: CoreLogger } = {},
-): Transform {
+): UserCodeTransform {
   return transformFromRunner(compileUserCode(source, filename, options));
 }
 
@@ -83,8 +83,13 @@ function failingTransform(reason: string): Transform {
   };
 }
 
-function transformFromRunner(runner: UserCodeRunner): Transform {
-  return async (input) => interpretResult(runner.run(input), input, runner.filename);
+/** A transform running user code in its worker; `close()` ends the worker (optional: an idle worker never keeps the process alive). */
+export type UserCodeTransform = Transform & { close(): Promise<void> };
+
+function transformFromRunner(runner: UserCodeRunner): UserCodeTransform {
+  return Object.assign(async (input: TransformInput) => interpretResult(await runner.run(input), input, runner.filename), {
+    close: () => runner.close(),
+  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -122,6 +127,8 @@ export function interpretResult(result: UserCodeResult, input: TransformInput, f
       );
     case 'unserializable':
       throw new TransformationError(`${name} returned a value that is not JSON on ${eventType}: ${result.message}`);
+    case 'crashed':
+      throw new TransformationError(`${name} crashed on ${eventType}: ${result.message}`);
     case 'returned':
       break;
   }

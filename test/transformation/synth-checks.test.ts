@@ -1,5 +1,6 @@
 /** User code is checked when the app synthesizes, and `_bind` gives the construct what it embeds. */
 import * as esbuild from 'esbuild';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,6 +40,19 @@ describe('fromFile / fromInline fail at synth', () => {
   test('inline code is checked the same way', () => {
     expect(() => Transformation.fromInline('function handler(w) {\n  return w\n  }}')).toThrow(/^inline transformation:3: SyntaxError: Unexpected token '}'/);
     expect(() => Transformation.fromInline('const handler = 42;')).toThrow('inline transformation: no function named "handler" (found a number)');
+  });
+
+  test('top-level code that never finishes fails synth with the time limit, also in a promise job', () => {
+    const timeout = Duration.millis(100);
+    expect(() => Transformation.fromInline('while (true) {}\nfunction handler(w) { return w; }', { timeout })).toThrow(
+      'inline transformation: top-level code timed out after 100 ms',
+    );
+    // Top-level code runs in the worker, never in this thread: a loop in a promise job cannot
+    // abort the synth process even inside AsyncLocalStorage (nodejs/node#38503).
+    new AsyncLocalStorage().run('synth', () => {
+      expect(() => Transformation.fromInline('Promise.resolve().then(function () { while (true) {} });\nfunction handler(w) { return w; }', { timeout }))
+        .toThrow('inline transformation: top-level code timed out after 100 ms');
+    });
   });
 
   test('a file that cannot be read is named', () => {

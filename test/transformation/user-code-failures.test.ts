@@ -3,10 +3,10 @@
  * TransformationError with a reason an operator can act on, and the next event through the same
  * transform still works.
  */
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { TransformationError } from '../../lambda/core/errors';
 import { createTransform, createTransformFromSource } from '../../lambda/core/transform';
+import { USER_CODE_WORKER_HEAP_MB } from '../../lambda/core/transform-runner';
 import { userCodeRegistryFrom } from '../../lambda/core/user-code-registry';
 import { inputFor } from './helpers';
 
@@ -66,27 +66,102 @@ test('a reason never contains the payload beyond ids the code itself put in its 
 });
 
 /**
- * A timeout inside a promise job aborts Node when async hooks are on (jest and Powertools enable
- * them through AsyncLocalStorage): nodejs/node#38503. So this case runs in a plain child process,
- * and docs/transformations.md tells users to keep handlers synchronous.
+ * An endless loop inside a promise job used to abort the whole process when the vm timeout fired
+ * with async hooks on (nodejs/node#38503; Powertools' AsyncLocalStorage turns them on in the
+ * Lambda). The code now runs in a worker that is terminated instead, so these run in-process,
+ * inside an AsyncLocalStorage context like the transformer's.
  */
-test('an endless loop in a promise job times out (in a process without async hooks)', () => {
-  const script = `
-    const { createTransformFromSource } = require('./lambda/core/transform');
-    const { inputFor } = require('./test/transformation/helpers');
-    const t = createTransformFromSource(${JSON.stringify(codeThatFailsWith('return Promise.resolve().then(function () { while (true) {} });'))}, 'rule.js', { timeoutMs: 50 });
-    (async () => {
-      const failed = await t(inputFor('payment.failed')).then(() => 'no error', (e) => e.message);
-      const next = await t(inputFor('payment.succeeded'));
-      process.stdout.write(JSON.stringify({ failed, next }));
-    })();`;
-  const child = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
-    cwd: path.join(__dirname, '..', '..'),
-    encoding: 'utf8',
-    timeout: 20_000,
+describe.each([
+  ['loops forever after an await', 'return (async function () { await null; while (true) {} })();'],
+  ['loops forever in a promise job', 'return Promise.resolve().then(function () { while (true) {} });'],
+  ['queues an endless chain of promise jobs', 'var spin = function () { return Promise.resolve().then(spin); }; spin(); return webhook;'],
+  ['loops forever in a getter read while its error is described', 'throw { get message() { while (true) {} } };'],
+])('code that %s', (_name, misbehaviour) => {
+  test('times out with a clear reason inside AsyncLocalStorage, and the next event works', async () => {
+    const storage = new AsyncLocalStorage<string>();
+    const transform = createTransformFromSource(codeThatFailsWith(misbehaviour), 'rule.js', { timeoutMs: 50 });
+    await storage.run('batch', async () => {
+      await expect(transform(inputFor('payment.failed'))).rejects.toThrow(
+        new TransformationError('transformation rule.js timed out after 50 ms on payment.failed'),
+      );
+      await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual(GOOD);
+      expect(storage.getStore()).toBe('batch');
+    });
+    await transform.close();
   });
-  expect(child.stderr).toBe('');
-  expect(JSON.parse(child.stdout)).toEqual({ failed: 'transformation rule.js timed out after 50 ms on payment.failed', next: GOOD });
+});
+
+test('an async handler defined with async function and an endless loop after await times out', async () => {
+  const transform = createTransformFromSource('async function handler(w) { await null; while (true) {} }', 'spin.js', { timeoutMs: 50 });
+  await expect(transform(inputFor('payment.failed'))).rejects.toThrow('transformation spin.js timed out after 50 ms on payment.failed');
+  await expect(transform(inputFor('payment.failed'))).rejects.toThrow('timed out after 50 ms');
+  await transform.close();
+});
+
+test('a runaway allocation ends only the sandbox: a clear reason, and the next event works', async () => {
+  const transform = createTransformFromSource(
+    codeThatFailsWith('var hoard = []; while (true) hoard.push(new Array(100000).fill(hoard.length));'),
+    'hoarder.js',
+    { timeoutMs: 10_000 },
+  );
+  await expect(transform(inputFor('payment.failed'))).rejects.toThrow(
+    new TransformationError(`transformation hoarder.js crashed on payment.failed: ran out of memory (the sandbox has ${USER_CODE_WORKER_HEAP_MB} MB)`),
+  );
+  await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual(GOOD);
+  await transform.close();
+});
+
+test('events sent at once run one after another, each with its own time limit', async () => {
+  const transform = createTransformFromSource(codeThatFailsWith('while (true) {}'), 'rule.js', { timeoutMs: 100 });
+  const results = await Promise.allSettled([
+    transform(inputFor('payment.succeeded')),
+    transform(inputFor('payment.failed')),
+    transform(inputFor('payment.succeeded')),
+    transform(inputFor('payment.succeeded')),
+  ]);
+  expect(results.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message))).toEqual([
+    GOOD, 'transformation rule.js timed out after 100 ms on payment.failed', GOOD, GOOD,
+  ]);
+  await transform.close();
+});
+
+test('after a timeout the code starts afresh: its top-level state resets, like a cold start', async () => {
+  const transform = createTransformFromSource(
+    "var count = 0; function handler(w) { count += 1; if (w.eventType === 'payment.failed') while (true) {} w.payload = { text: String(count) }; return w; }",
+    'counter.js',
+    { timeoutMs: 50 },
+  );
+  await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual({ kind: 'message', message: { text: '1' } });
+  await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual({ kind: 'message', message: { text: '2' } });
+  await expect(transform(inputFor('payment.failed'))).rejects.toThrow('timed out');
+  await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual({ kind: 'message', message: { text: '1' } });
+  await transform.close();
+});
+
+test('a closed transform reports every later event as an error instead of starting a worker', async () => {
+  const transform = createTransformFromSource(codeThatFailsWith(''), 'rule.js');
+  await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual(GOOD);
+  await transform.close();
+  await expect(transform(inputFor('payment.succeeded'))).rejects.toThrow(
+    new TransformationError('transformation rule.js crashed on payment.succeeded: the transformation runner was closed'),
+  );
+});
+
+test('code whose top level fails when its worker is restarted makes that event an error with the load problem', async () => {
+  // Top-level code that depends on the clock loads the first time and throws after the deadline.
+  const deadline = Date.now() + 200;
+  const transform = createTransformFromSource(
+    `if (Date.now() > ${deadline}) throw new Error('expired');\n${codeThatFailsWith('while (true) {}')}`,
+    'clock.js',
+    { timeoutMs: 50 },
+  );
+  await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual(GOOD);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now() + 10)));
+  await expect(transform(inputFor('payment.failed'))).rejects.toThrow('timed out after 50 ms');
+  await expect(transform(inputFor('payment.succeeded'))).rejects.toThrow(
+    new TransformationError('transformation clock.js crashed on payment.succeeded: could not be restarted: clock.js:1: top-level code threw: expired'),
+  );
+  await transform.close();
 });
 
 describe('skipping', () => {
