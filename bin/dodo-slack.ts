@@ -47,6 +47,7 @@ Commands:
       --verbose               also print the core's structured log lines
     Signing keys come from DODO_WEBHOOK_SECRET (whitespace-separated). Messages go to SLACK_WEBHOOK_URL
     (http://127.0.0.1 / localhost allowed); without it they are printed here as \`preview --format text\` would.
+    Ctrl-C (or SIGTERM) finishes in-flight deliveries, then exits; a second Ctrl-C stops at once.
 
   -h, --help                  this text
 
@@ -364,7 +365,13 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const server = await startLocalServer(options);
+  const server = await startLocalServer(options).catch((error: unknown) => {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') throw new CommandFailure(`port ${options.port} on ${options.host} is in use; pass --port N (0 picks a free port)`);
+    if (code === 'EACCES') throw new CommandFailure(`not allowed to listen on ${options.host}:${options.port}; pick a port above 1023`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CommandFailure(`cannot listen on --host ${options.host}: no such local address`);
+    throw error;
+  });
   io.stdout(`listening on ${server.url}\n`);
   if (demoKey !== undefined) {
     io.stdout(

@@ -245,6 +245,14 @@ describe('dodo-slack serve', () => {
     expect(server.process.stdout).toMatch(/SIGINT: finishing in-flight deliveries…\nsummary: 0 received/);
   });
 
+  it('says which port is taken instead of crashing', async () => {
+    const first = await serve(['--dead-letter-file', deadLetterFile()], { DODO_WEBHOOK_SECRET: SECRET });
+    const port = new URL(first.url).port;
+    const second = await runCli(cli.entry, ['serve', '--port', port], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }) });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe(`dodo-slack: port ${port} on 127.0.0.1 is in use; pass --port N (0 picks a free port)\n`);
+  });
+
   it('refuses to start without a signing key, or with a Slack URL that is not https, without printing it', async () => {
     const env = cleanEnv({ DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: 'http://hooks.example.com/services/T1/B1/SECRETPART' });
     const [noKey, insecure, badFlag] = await Promise.all([
