@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -243,6 +243,35 @@ describe('dodo-slack serve', () => {
     const code = await server.process.stop('SIGINT');
     expect({ code, signal: server.process.child.signalCode, stderr: server.process.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     expect(server.process.stdout).toMatch(/SIGINT: finishing in-flight deliveries…\nsummary: 0 received/);
+  });
+
+  it('runs --transform in the pipeline (cancel → skipped, nothing posted) and answers 413 to an oversized body', async () => {
+    const { slack, url } = await fakeSlack();
+    const transform = path.join(scratch, 'only-disputes.js');
+    writeFileSync(
+      transform,
+      `function handler(webhook) {
+         if (!webhook.eventType.startsWith('dispute.')) { webhook.cancel = true; return webhook; }
+         console.log('posting', webhook.eventType);
+         webhook.payload = { text: 'Dispute ' + webhook.payload.data.dispute_id };
+         return webhook;
+       }`,
+    );
+    const big = path.join(scratch, 'big.json');
+    writeFileSync(big, JSON.stringify({ type: 'payment.succeeded', data: { note: 'x'.repeat(210 * 1024) } }));
+    const server = await serve(['--dead-letter-file', deadLetterFile(), '--transform', transform], {
+      DODO_WEBHOOK_SECRET: SECRET,
+      SLACK_WEBHOOK_URL: url,
+    });
+    await send('payment.succeeded', server.url, '--secret', SECRET);
+    await server.process.waitFor(/payment\.succeeded → skipped/);
+    await send('dispute.won', server.url, '--secret', SECRET);
+    await server.process.waitFor(/dispute\.won → delivered/);
+    expect(server.process.stdout).toMatch(/transformation says: posting dispute\.won/);
+    const oversized = await send(big, server.url, '--secret', SECRET);
+    expect(oversized.code).toBe(1);
+    expect(oversized.stdout).toMatch(/^413 Payload Too Large\n\{"error":"body larger than \d+ bytes"\}\n$/);
+    expect(slack.requests.map((request) => JSON.parse(request.body))).toEqual([{ text: expect.stringMatching(/^Dispute dis_/) }]);
   });
 
   it('says which port is taken instead of crashing', async () => {
