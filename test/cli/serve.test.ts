@@ -147,14 +147,15 @@ describe('dodo-slack serve', () => {
     expect(server.process.stdout + server.process.stderr).not.toContain(SECRET);
   });
 
-  it('writes a dead letter with the reason when Slack answers 404 channel_not_found', async () => {
-    const { slack, url } = await fakeSlack([{ status: 404, body: 'channel_not_found' }]);
+  it('writes a dead letter with the reason when Slack answers 404 channel_not_found on every attempt', async () => {
+    const gone = { status: 404, body: 'channel_not_found' };
+    const { slack, url } = await fakeSlack([gone, gone]);
     const file = deadLetterFile();
-    const server = await serve(['--dead-letter-file', file, '--max-attempts', '3'], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
+    const server = await serve(['--dead-letter-file', file, '--max-attempts', '2'], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
     const sent = await send('payment.failed', server.url, '--secret', SECRET);
     expect(sent.code).toBe(0);
     await server.process.waitFor(/payment\.failed → dead-lettered/);
-    expect(slack.requests).toHaveLength(1); // the URL cannot change while serve runs: no blind retry
+    expect(slack.requests).toHaveLength(2);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(1);
     const deadLetter = JSON.parse(lines[0] as string) as Record<string, unknown>;
@@ -163,7 +164,7 @@ describe('dodo-slack serve', () => {
       webhookId: sent.stderr.match(/webhook-id (\S+)/)?.[1],
       type: 'payment.failed',
       reason: expect.stringContaining('404 channel_not_found'),
-      attempts: 1,
+      attempts: 2,
       lastSlackResponse: '404 channel_not_found',
       routeId: 'default',
       body: readFileSync(path.join(FIXTURES_DIR, 'payment.failed.json'), 'utf8'),

@@ -25,11 +25,10 @@ import {
   type Transform,
   type TransformationSpec,
 } from '../../core/contracts';
-import { createDeliveryProcessor, type DeliveryProcessor, type RecordOutcome } from '../../core/delivery';
-import { createRateLimiter } from '../../core/rate-limiter';
+import type { DeliveryProcessor, RecordOutcome } from '../../core/delivery';
 import { createWebhookReceiver, signingKeyParser, type ReceiverOutcome } from '../../core/receiver';
 import { CachedSecret } from '../../core/secret-cache';
-import { createSlackClient, type PostToSlack } from '../../core/slack-client';
+import type { PostToSlack } from '../../core/slack-client';
 import { parseSlackWebhookUrl } from '../../core/slack-url';
 import { renderSlackMessageForTerminal, stripControlCharacters } from '../../core/terminal-render';
 import { createTransform, createTransformFromSource } from '../../core/transform';
@@ -42,6 +41,8 @@ const DEDUPLICATION_WINDOW_SECONDS = 48 * 3600;
 const SLACK_TIMEOUT_MS = 5000;
 /** How long shutdown waits for queued messages before giving up on them (in-flight ones always finish). */
 const SHUTDOWN_GRACE_MS = 3000;
+/** Stands for "the terminal" where the delivery core wants a Slack URL; never contacted. */
+const TERMINAL_PLACEHOLDER_URL = 'http://127.0.0.1/dodo-slack-terminal';
 /** Route id of the single local route, as on AWS for the top-level route. */
 const LOCAL_ROUTE_ID = 'default';
 
@@ -189,7 +190,8 @@ function printable(value: string): string {
   return clean.length > 100 ? `${clean.slice(0, 99)}…` : clean;
 }
 
-function describeOutcome(outcome: RecordOutcome | undefined): string {
+/** A progress line's outcome text; undefined when the queue will dead-letter the record (that line comes from onDeadLetter). */
+function describeOutcome(outcome: RecordOutcome | undefined, isLastAttempt: boolean): string | undefined {
   if (outcome === undefined) return 'no outcome';
   switch (outcome.kind) {
     case 'done': {
@@ -198,28 +200,40 @@ function describeOutcome(outcome: RecordOutcome | undefined): string {
       return results.includes('duplicate') ? 'duplicate, already delivered (not posted again)' : results.join(', ');
     }
     case 'retry':
-      return `will retry: ${outcome.reason}`;
+      // On the last attempt the local queue moves a record that asks for a retry to the dead letters.
+      return isLastAttempt ? undefined : `will retry: ${outcome.reason}`;
     case 'requeue':
       return `requeued: ${outcome.reason}`;
     case 'dead-letter':
-      return `dead-lettered after ${outcome.attempts} attempt(s): ${outcome.reason}`;
+      return undefined;
   }
 }
 
+/** Milliseconds of each message's latest delivery attempt, for the dead-letter progress line. */
+type AttemptTimes = Map<string, number>;
+
 /**
  * Prints one line per delivery attempt. The local queue hands over one record per batch, so the
- * time measured here is that event's.
+ * time measured here is that event's. Dead letters are announced by the dead-letter sink instead,
+ * once the line is in the file (the queue applies outcomes after processBatch returns).
  */
-function withProgressLines(processor: DeliveryProcessor, print: (text: string) => void): DeliveryProcessor {
+function withProgressLines(processor: DeliveryProcessor, maxAttempts: number, attemptTimes: AttemptTimes, print: (text: string) => void): DeliveryProcessor {
   return {
     async processBatch(records, options) {
       const started = Date.now();
       const outcomes = await processor.processBatch(records, options);
       const ms = Date.now() - started;
       for (const record of records) {
+        const outcome = outcomes.get(record.id);
+        const described = describeOutcome(outcome, record.receiveCount >= maxAttempts);
+        if (described === undefined) {
+          attemptTimes.set(record.id, ms);
+          continue;
+        }
+        attemptTimes.delete(record.id);
         const webhookId = printable(record.webhook.webhookId);
         const eventType = printable(record.webhook.eventType);
-        print(`${clock()} ${webhookId} ${eventType} → ${stripControlCharacters(describeOutcome(outcomes.get(record.id)))} (attempt ${record.receiveCount}, ${ms} ms)\n`);
+        print(`${clock()} ${webhookId} ${eventType} → ${stripControlCharacters(described)} (attempt ${record.receiveCount}, ${ms} ms)\n`);
       }
       return outcomes;
     },
@@ -288,39 +302,31 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Surface unusable keys at start-up (the parser logs each problem without the key).
   await signingKeys.get();
 
-  const slackUrl = new CachedSecret<string>({
-    // The terminal stand-in ignores the URL; the marker only keys the rate limiter.
-    load: async () => slackTarget ?? 'terminal',
-    parse: (raw) => raw,
-    ttlMs: Number.MAX_SAFE_INTEGER,
-    // The environment cannot change while serve runs: a refetch after a 403/404/410 returns the same
-    // URL at once, so such an answer dead-letters on the first attempt, as on AWS with an unchanged secret.
-    minRefreshIntervalMs: 0,
-  });
   const route: RouteConfig = { id: LOCAL_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
 
   // Loaded here, not at the top: Powertools idempotency costs ~50 ms of start-up that preview and send do not need.
   // (require, not import(): a dynamic import() left untranspiled would need file extensions.)
-  const { createIdempotentRunOnce } = require('../idempotency') as typeof import('../idempotency');
-  const { MemoryPersistenceLayer } = require('./memory-persistence') as typeof import('./memory-persistence');
-  const deduplication = createIdempotentRunOnce({
-    persistenceStore: new MemoryPersistenceLayer(),
-    expiresAfterSeconds: DEDUPLICATION_WINDOW_SECONDS,
-  });
-  // An in-progress record outlives a delivery that hangs at most this long (Slack timeout, twice, plus pacing).
-  deduplication.registerContext({ getRemainingTimeInMillis: () => 4 * SLACK_TIMEOUT_MS });
-
-  const processor = createDeliveryProcessor({
-    routes: [{ config: route, transform, slackUrl }],
-    runOnce: deduplication.runOnce,
-    postToSlack: slackTarget === undefined ? terminalSlack(options.print) : createSlackClient({ timeoutMs: SLACK_TIMEOUT_MS }),
-    rateLimiter: createRateLimiter({ ratePerSecond: options.ratePerSecond }),
-    maxReceiveCount: options.maxAttempts,
+  const { createLocalDeliveryProcessor } = require('./local-delivery') as typeof import('./local-delivery');
+  const processor = createLocalDeliveryProcessor({
+    routes: [
+      {
+        config: route,
+        transform,
+        // Without SLACK_WEBHOOK_URL the terminal stand-in below answers instead; this loopback URL is never contacted.
+        loadSlackUrl: () => slackTarget ?? TERMINAL_PLACEHOLDER_URL,
+      },
+    ],
+    maxAttempts: options.maxAttempts,
+    ...(slackTarget === undefined ? { postToSlack: terminalSlack(options.print) } : {}),
+    slackTimeoutMs: SLACK_TIMEOUT_MS,
+    ratePerSecond: options.ratePerSecond,
+    deduplicationWindowSeconds: DEDUPLICATION_WINDOW_SECONDS,
     logger,
     metrics,
   });
 
   let deadLettered = 0;
+  const attemptTimes: AttemptTimes = new Map();
   const onDeadLetter = (deadLetter: LocalDeadLetter): void => {
     deadLettered += 1;
     const line = {
@@ -334,7 +340,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       body: deadLetter.body,
     };
     try {
-      // Synchronous, so the line is on disk before the progress line says "dead-lettered".
+      // Synchronous, so the line is on disk before the progress line below says "dead-lettered".
       appendFileSync(options.deadLetterFile, `${JSON.stringify(line)}\n`);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
@@ -343,10 +349,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
           `the dead letter was:\n${JSON.stringify(line)}\n`,
       );
     }
+    const ms = attemptTimes.get(deadLetter.id);
+    attemptTimes.delete(deadLetter.id);
+    options.print(
+      `${clock()} ${printable(deadLetter.webhookId)} ${printable(deadLetter.type)} → ` +
+        `${stripControlCharacters(`dead-lettered after ${deadLetter.attempts} attempt(s): ${deadLetter.reason}`)}` +
+        ` (attempt ${deadLetter.attempts}${ms === undefined ? '' : `, ${ms} ms`})\n`,
+    );
   };
 
   const queue = createLocalQueue({
-    processor: withProgressLines(processor, options.print),
+    processor: withProgressLines(processor, options.maxAttempts, attemptTimes, options.print),
     maxAttempts: options.maxAttempts,
     onDeadLetter,
     // One record per batch: each progress line then times one event.
