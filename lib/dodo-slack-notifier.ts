@@ -25,6 +25,7 @@ import {
 } from '../lambda/core/contracts';
 import { globProblems } from '../lambda/core/event-glob';
 import { locateHandler, HandlerName } from './lambda-entry';
+import { LAMBDA_BUNDLING } from './bundling';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import { Transformation } from './transformation';
 
@@ -560,13 +561,9 @@ export class DodoSlackNotifier extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...options.environment,
       },
-      bundling: {
-        minify: true,
-        sourceMap: false,
-        target: 'node22',
-        // @aws-sdk/* stays external: the Node.js 22 runtime provides SDK v3.
-        define: options.define,
-      },
+      // SDK bundled and tree-shaken from its ES module builds: faster cold starts than the
+      // runtime's copy, and the SDK version the tests ran against (see lib/bundling.ts).
+      bundling: { ...LAMBDA_BUNDLING, define: options.define },
     });
   }
 
