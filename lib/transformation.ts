@@ -130,8 +130,9 @@ class UserCodeTransformation extends Transformation {
   constructor(source: string, displayPath: string, runtimeName: string, options: UserCodeTransformationOptions) {
     super();
     this.timeoutMs = timeoutMillis(options.timeout);
-    // Loads the code once now, so a broken transformation fails `cdk synth`, not the first event.
-    compileUserCode(source, displayPath, { timeoutMs: this.timeoutMs });
+    // Loads the code once now, so a broken transformation fails `cdk synth`, not the first event;
+    // the worker that checked it is not needed afterwards.
+    void compileUserCode(source, displayPath, { timeoutMs: this.timeoutMs }).close();
     const sourceUrl = runtimeName.replace(/[^\w.@-]/g, '_');
     this.embeddedSource = `${source}\n//# sourceURL=${sourceUrl}\n`;
   }
