@@ -42,6 +42,7 @@ Commands:
       --max-attempts <n>      delivery attempts before a message is dead-lettered (default 3)
       --retry-delay-ms <n>    delay before the first retry, doubled each time (default 1000)
       --rate <n>              messages per second to Slack (default 1, Slack's documented limit)
+      --burst <n>             messages that may go at once before the rate applies (default 3)
       --dead-letter-file <p>  append dead letters as JSON lines (default dead-letters.jsonl)
       --demo                  generate a signing key when DODO_WEBHOOK_SECRET is unset and print a ready send line
       --verbose               also print the core's structured log lines
@@ -318,6 +319,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     'max-attempts': { type: 'string', default: '3' },
     'retry-delay-ms': { type: 'string', default: '1000' },
     rate: { type: 'string', default: '1' },
+    burst: { type: 'string', default: '3' },
     'dead-letter-file': { type: 'string', default: 'dead-letters.jsonl' },
     demo: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
@@ -353,6 +355,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     maxAttempts: integerOption('max-attempts', values['max-attempts'], 1, 100) as number,
     retryDelayMs: integerOption('retry-delay-ms', values['retry-delay-ms'], 0, 3_600_000) as number,
     ratePerSecond: rate,
+    burst: integerOption('burst', values.burst, 1, 1000) as number,
     deadLetterFile: path.resolve(values['dead-letter-file']),
     signingSecret,
     slackWebhookUrl: io.env.SLACK_WEBHOOK_URL?.trim() || undefined,

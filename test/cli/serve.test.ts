@@ -285,10 +285,11 @@ describe('dodo-slack serve', () => {
 
   it('refuses to start without a signing key, or with a Slack URL that is not https, without printing it', async () => {
     const env = cleanEnv({ DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: 'http://hooks.example.com/services/T1/B1/SECRETPART' });
-    const [noKey, insecure, badFlag] = await Promise.all([
+    const [noKey, insecure, badFlag, badBurst] = await Promise.all([
       runCli(cli.entry, ['serve', '--port', '0']),
       runCli(cli.entry, ['serve', '--port', '0'], { env }),
       runCli(cli.entry, ['serve', '--port', '0', '--max-attempts', '0'], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }) }),
+      runCli(cli.entry, ['serve', '--port', '0', '--burst', '0'], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }) }),
     ]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/serve needs DODO_WEBHOOK_SECRET/);
@@ -297,6 +298,8 @@ describe('dodo-slack serve', () => {
     expect(insecure.stderr + insecure.stdout).not.toContain('SECRETPART');
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/--max-attempts must be an integer from 1 to 100, got "0"/);
+    expect(badBurst.code).toBe(2);
+    expect(badBurst.stderr).toMatch(/--burst must be an integer from 1 to 1000, got "0"/);
     expect(existsSync(path.join(scratch, 'dead-letters.jsonl'))).toBe(false);
   });
 });

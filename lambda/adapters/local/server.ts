@@ -59,6 +59,8 @@ export interface LocalServerOptions {
   readonly retryDelayMs: number;
   /** Messages per second posted to Slack. */
   readonly ratePerSecond: number;
+  /** Messages that may be posted at once before `ratePerSecond` applies (token bucket size). @default 3 */
+  readonly burst?: number;
   /** Absolute path; dead letters are appended as JSON lines. */
   readonly deadLetterFile: string;
   /** One or more `whsec_…` keys, whitespace-separated. Never printed. */
@@ -320,6 +322,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     ...(slackTarget === undefined ? { postToSlack: terminalSlack(options.print) } : {}),
     slackTimeoutMs: SLACK_TIMEOUT_MS,
     ratePerSecond: options.ratePerSecond,
+    ...(options.burst === undefined ? {} : { burst: options.burst }),
     deduplicationWindowSeconds: DEDUPLICATION_WINDOW_SECONDS,
     logger,
     metrics,
