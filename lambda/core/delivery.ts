@@ -336,8 +336,9 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
   }
 }
 
+/** Within SQS's visibility range. Fractions are kept for the local queue; the SQS adapter rounds up. */
 function clampVisibility(seconds: number): number {
-  return Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(seconds)));
+  return Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, seconds));
 }
 
 /** Error text for logs; TransformationError and SecretConfigurationError messages never carry secrets. */

@@ -28,6 +28,11 @@ export interface LocalDeliveryOptions {
   readonly burst?: number;
   /** @default 172800 (48 h) */
   readonly deduplicationWindowSeconds?: number;
+  /**
+   * First retry delay after a 5xx, network error or timeout, doubling per attempt (AWS: 30 s).
+   * A 429's Retry-After is honoured as it is. @default 30
+   */
+  readonly baseBackoffSeconds?: number;
   /** How often the Slack URL is re-read. @default 300_000 */
   readonly secretCacheTtlMs?: number;
   readonly logger?: CoreLogger;
@@ -61,6 +66,7 @@ export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): Del
     postToSlack: options.postToSlack ?? createSlackClient({ timeoutMs: slackTimeoutMs }),
     rateLimiter: createRateLimiter({ ratePerSecond: options.ratePerSecond ?? 1, burst: options.burst ?? 3 }),
     maxReceiveCount: options.maxAttempts,
+    ...(options.baseBackoffSeconds === undefined ? {} : { baseBackoffSeconds: options.baseBackoffSeconds }),
     logger: options.logger ?? silentLogger,
     metrics: options.metrics ?? noMetrics,
   });

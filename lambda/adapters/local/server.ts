@@ -55,7 +55,7 @@ export interface LocalServerOptions {
   readonly eventGlobs: readonly string[];
   /** Delivery attempts before a failing message is dead-lettered (the queue's maxReceiveCount). */
   readonly maxAttempts: number;
-  /** Wait between two delivery attempts of one message. */
+  /** Wait before the first retry of a failed delivery; doubled for each further attempt. */
   readonly retryDelayMs: number;
   /** Messages per second posted to Slack. */
   readonly ratePerSecond: number;
@@ -322,6 +322,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     ...(slackTarget === undefined ? { postToSlack: terminalSlack(options.print) } : {}),
     slackTimeoutMs: SLACK_TIMEOUT_MS,
     ratePerSecond: options.ratePerSecond,
+    // --retry-delay-ms is the first backoff step, doubled per attempt as on AWS; a 429's Retry-After stays as Slack said.
+    baseBackoffSeconds: options.retryDelayMs / 1000,
     ...(options.burst === undefined ? {} : { burst: options.burst }),
     deduplicationWindowSeconds: DEDUPLICATION_WINDOW_SECONDS,
     logger,
@@ -367,7 +369,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     onDeadLetter,
     // One record per batch: each progress line then times one event.
     batchSize: 1,
-    retryDelayMs: options.retryDelayMs,
   });
 
   const receive = createWebhookReceiver({
