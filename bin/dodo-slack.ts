@@ -153,7 +153,16 @@ const EVENT_TYPE_SHAPE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
 
 /** The raw bytes of a payload argument: a path to a file, or an event type naming a built-in sample. */
 export function readPayload(argument: string): { readonly raw: Buffer; readonly source: string } {
-  if (existsSync(argument)) return { raw: readFileSync(argument), source: argument };
+  if (existsSync(argument)) {
+    try {
+      return { raw: readFileSync(argument), source: argument };
+    } catch (error) {
+      // A directory, or a file this user may not read: say which, not a stack trace.
+      const code = (error as { code?: unknown }).code;
+      const why = code === 'EISDIR' ? 'it is a directory' : typeof code === 'string' ? code : String(error);
+      throw new CommandFailure(`cannot read payload ${argument}: ${why}`);
+    }
+  }
   if (!EVENT_TYPE_SHAPE.test(argument) || argument.endsWith('.json')) {
     throw new UsageError(`no such file: ${argument}`);
   }

@@ -147,6 +147,13 @@ describe('dodo-slack preview', () => {
     expect(b.stderr).toMatch(/no-type\.json has no string "type"/);
   });
 
+  it('exits 1 with a one-line reason, not a stack trace, for a payload path that is a directory', async () => {
+    const result = await runCli(cli.entry, ['preview', scratch]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`dodo-slack: cannot read payload ${scratch}: it is a directory\n`);
+    expect(result.stdout).toBe('');
+  });
+
   it('exits 2 with a clear message on usage errors', async () => {
     const results = await Promise.all([
       runCli(cli.entry, ['preview', 'payment.succeeded', '--formatt', 'text']),
