@@ -4,7 +4,7 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ReceiverEnv } from '../core/contracts';
+import { ReceiverEnv, ServiceName } from '../core/contracts';
 import { createWebhookReceiver, signingKeyParser, type ReceiverRequest } from '../core/receiver';
 import { CachedSecret } from '../core/secret-cache';
 import { globProblems } from '../core/event-glob';
@@ -15,7 +15,8 @@ import { sqsWebhookQueue } from '../adapters/aws/webhook-queue';
 const DEFAULT_TOLERANCE_SECONDS = 300;
 const DEFAULT_SECRET_CACHE_TTL_SECONDS = 300;
 
-const telemetry = createTelemetry('dodo-slack-receiver');
+// The construct's metricXxx() methods filter on this `service` dimension: one constant for both.
+const telemetry = createTelemetry(ServiceName.Receiver);
 let sqs: SQSClient | undefined;
 
 export interface ReceiverConfig {

@@ -492,6 +492,44 @@ describe('configuration', () => {
   });
 });
 
+describe('metrics', () => {
+  test('every EMF metric the handler emits has exactly the namespace and dimensions the construct\'s metricXxx() reads', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { App, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DodoSlackNotifier } = require('../../lib/dodo-slack-notifier') as typeof import('../../lib/dodo-slack-notifier');
+    const notifier = new DodoSlackNotifier(new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S'), 'Notifier');
+
+    const handle = receiver({ [ReceiverEnv.EventFilter]: '["payment.*"]' });
+    const mark = captured.length;
+    const queued = fixture('payment.succeeded');
+    const ignored = fixture('refund.succeeded');
+    await handle(apiEvent(queued, signedHeaders(queued, keyA.secret)));
+    await handle(apiEvent(ignored, signedHeaders(ignored, keyA.secret)));
+    await handle(apiEvent(queued, signedHeaders(queued, keyB.secret)));
+
+    const documents = captured
+      .slice(mark)
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line));
+    const seen = new Set<string>();
+    for (const document of documents) {
+      for (const directive of document._aws.CloudWatchMetrics as Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: MetricName }> }>) {
+        for (const { Name } of directive.Metrics) {
+          seen.add(Name);
+          const expected = notifier.metric(Name);
+          expect(directive.Namespace).toBe(expected.namespace);
+          expect(directive.Dimensions).toEqual([Object.keys(expected.dimensions ?? {})]);
+          const emitted = Object.fromEntries(directive.Dimensions[0].map((name) => [name, document[name]]));
+          expect([Name, emitted]).toEqual([Name, expected.dimensions]);
+        }
+      }
+    }
+    expect([...seen].sort()).toEqual([MetricName.SignatureFailure, MetricName.WebhookIgnored, MetricName.WebhookQueued, MetricName.WebhookReceived].sort());
+  });
+});
+
 describe('log hygiene', () => {
   test('no signing key, in any form, appears in any output written during these tests', () => {
     const output = captured.join('');

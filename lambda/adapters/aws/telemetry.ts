@@ -1,6 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, type CoreLogger, type CoreMetrics } from '../../core/contracts';
+import { METRICS_NAMESPACE, type CoreLogger, type CoreMetrics, type ServiceName } from '../../core/contracts';
+
+/** One of the `ServiceName` values: the `service` dimension the construct's metrics filter on. */
+export type TelemetryServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 
 /**
  * Powertools Logger (JSON) and Metrics (EMF) for one Lambda function, plus the same two seen
@@ -14,7 +17,7 @@ export interface Telemetry {
   readonly coreMetrics: CoreMetrics;
 }
 
-export function createTelemetry(serviceName: string): Telemetry {
+export function createTelemetry(serviceName: TelemetryServiceName): Telemetry {
   const logger = new Logger({ serviceName });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
   const coreLogger: CoreLogger = {
