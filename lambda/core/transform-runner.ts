@@ -17,8 +17,9 @@
  *   of promise jobs. (A vm `timeout` firing inside a promise job aborts the whole process when
  *   async hooks are on, as Powertools' AsyncLocalStorage turns them on: nodejs/node#38503. The
  *   worker never runs with async hooks, and this thread never runs user code.) A runaway
- *   allocation hits the worker's heap limit and ends only the worker. The next event starts a
- *   fresh worker.
+ *   allocation hits the worker's heap limit and ends only the worker; memory outside the heap
+ *   (typed arrays, Intl objects) is bounded by watching the process's RSS from this thread while
+ *   the event runs. The next event starts a fresh worker.
  * - Every event gets a fresh `webhook` parsed inside the context from JSON, so nothing one event
  *   does to its input is visible to the next.
  * - The code's own top-level variables persist between events while its worker lives, like
@@ -82,6 +83,17 @@ export interface UserCodeOptions {
 
 /** Heap of a user code worker: a runaway allocation ends the worker, not the function. */
 export const USER_CODE_WORKER_HEAP_MB = 64;
+
+/**
+ * How much the process's resident memory may grow while one event runs. The heap limit above does
+ * not cover memory outside the V8 heap (typed arrays and ArrayBuffers, Intl objects), which user
+ * code can fill by gigabytes within its time limit, killing the whole function with its batch.
+ * This budget is above what a full 64 MB heap costs in RSS, and far below the transformer's memory.
+ */
+export const USER_CODE_MEMORY_GROWTH_MB = 192;
+
+/** How often the process's memory is checked while user code runs an event. */
+const MEMORY_CHECK_INTERVAL_MS = 5;
 
 /**
  * Time a worker gets to start, on top of the top-level time limit: thread and isolate start-up
@@ -369,15 +381,28 @@ class WorkerUserCodeRunner implements UserCodeRunner {
     // The raw body is parsed inside the context: a fresh copy per event, owned by the sandbox.
     const body = input.rawBody.length > 0 ? input.rawBody : JSON.stringify(input.envelope);
     const reply = await new Promise<EventReply>((resolve) => {
-      const timer = setTimeout(() => {
+      const stop = (answer: EventReply): void => {
+        clearTimeout(timer);
+        clearInterval(memoryWatch);
         // Whatever the code is stuck in (a loop, a promise job, a getter), only ending its thread stops it.
         worker.inFlight = undefined;
         if (this.current === worker) this.current = undefined;
         void endWorker(worker);
-        resolve('timed-out');
-      }, this.timeoutMs);
+        resolve(answer);
+      };
+      const timer = setTimeout(() => stop('timed-out'), this.timeoutMs);
+      // Memory outside the worker's heap limit (typed arrays, Intl objects) is bounded from here.
+      // Both timers run only while an event is in flight, so nothing is left pending when Lambda
+      // freezes the process between invocations.
+      const rssLimit = process.memoryUsage.rss() + USER_CODE_MEMORY_GROWTH_MB * 1024 * 1024;
+      const memoryWatch = setInterval(() => {
+        if (process.memoryUsage.rss() > rssLimit) {
+          stop({ crashed: `ran out of memory (it grew the function's memory by more than ${USER_CODE_MEMORY_GROWTH_MB} MB; typed arrays and Intl objects count too)` });
+        }
+      }, MEMORY_CHECK_INTERVAL_MS);
       worker.inFlight = (answer) => {
         clearTimeout(timer);
+        clearInterval(memoryWatch);
         worker.inFlight = undefined;
         resolve(answer);
       };

@@ -6,7 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { TransformationError } from '../../lambda/core/errors';
 import { createTransform, createTransformFromSource } from '../../lambda/core/transform';
-import { USER_CODE_WORKER_HEAP_MB } from '../../lambda/core/transform-runner';
+import { USER_CODE_MEMORY_GROWTH_MB, USER_CODE_WORKER_HEAP_MB } from '../../lambda/core/transform-runner';
 import { userCodeRegistryFrom } from '../../lambda/core/user-code-registry';
 import { inputFor } from './helpers';
 
@@ -109,6 +109,27 @@ test('a runaway allocation ends only the sandbox: a clear reason, and the next e
   );
   await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual(GOOD);
   await transform.close();
+});
+
+/**
+ * The worker's heap limit does not cover memory outside the V8 heap: without a bound, these filled
+ * gigabytes within the default 1 s limit and a 512 MB transformer was killed with its whole batch.
+ * (Bounded loops, so a regression fails the test instead of exhausting the machine.)
+ */
+describe.each([
+  ['fills typed arrays', 'var held = []; for (var i = 0; i < 100; i++) held.push(new Uint8Array(10 * 1024 * 1024).fill(1)); webhook.payload = { text: String(held.length) }; return webhook;'],
+  ['hoards Intl objects', "var held = []; for (var i = 0; i < 1000000; i++) held.push(new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long' })); webhook.payload = { text: String(held.length) }; return webhook;"],
+])('code that %s outside its heap', (_name, misbehaviour) => {
+  test('ends with a clear out-of-memory reason before the function runs out, and the next event works', async () => {
+    const transform = createTransformFromSource(codeThatFailsWith(misbehaviour), 'offheap.js', { timeoutMs: 20_000 });
+    await expect(transform(inputFor('payment.failed'))).rejects.toThrow(
+      new TransformationError(
+        `transformation offheap.js crashed on payment.failed: ran out of memory (it grew the function's memory by more than ${USER_CODE_MEMORY_GROWTH_MB} MB; typed arrays and Intl objects count too)`,
+      ),
+    );
+    await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual(GOOD);
+    await transform.close();
+  });
 });
 
 test('events sent at once run one after another, each with its own time limit', async () => {
