@@ -1,6 +1,7 @@
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
+import type { CoreLogger } from '../core/contracts';
 import { DeliveryInProgressError, type RouteDone, type RunOnce } from '../core/delivery';
 
 export interface RunOnceOptions {
@@ -14,6 +15,8 @@ export interface RunOnceOptions {
    * @default - no in-progress expiry until registerContext() is called
    */
   readonly inProgressTimeoutMs?: number;
+  /** Told when the store fails around a delivery that itself finished. @default - silent */
+  readonly logger?: CoreLogger;
 }
 
 export interface IdempotentRunOnce {
@@ -51,17 +54,43 @@ export function createIdempotentRunOnce(options: RunOnceOptions): IdempotentRunO
       config.registerLambdaContext(context as Context);
     },
     async runOnce(key, fn) {
-      let ran = false;
+      /** What `fn` did, when Powertools ran it (undefined: a stored result was returned, or the store failed first). */
+      let ran: { readonly ok: true; readonly value: RouteDone } | { readonly ok: false; readonly error: unknown } | undefined;
       try {
         const stored = await idempotent({ key }, async () => {
-          ran = true;
-          return fn();
+          try {
+            const value = await fn();
+            ran = { ok: true, value };
+            return value;
+          } catch (error) {
+            ran = { ok: false, error };
+            throw error;
+          }
         });
-        return { value: stored.value, duplicate: !ran };
+        return { value: stored.value, duplicate: ran === undefined };
       } catch (error) {
+        if (ran?.ok) {
+          // Slack has the message (or it was skipped) but the completed record could not be saved.
+          // Reporting a failure would retry and post it a second time; the INPROGRESS record left
+          // behind expires with the invocation (registerContext).
+          options.logger?.warn('Delivered, but the deduplication record could not be completed', { key, error: errorText(error) });
+          return { value: ran.value, duplicate: false };
+        }
+        if (ran && !ran.ok) {
+          // The delivery failed and removing its INPROGRESS record failed too: keep the delivery's own
+          // error (a 429 must still stop the batch, a 400 still dead-letter), not the store's.
+          if (error !== ran.error) options.logger?.warn('Could not remove the deduplication record of a failed delivery', { key, error: errorText(error) });
+          throw ran.error;
+        }
         if (error instanceof IdempotencyAlreadyInProgressError) throw new DeliveryInProgressError(`delivery ${key} is in progress elsewhere`);
         throw error;
       }
     },
   };
+}
+
+function errorText(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const describe = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  return (cause === undefined ? describe(error) : `${describe(error)} (${describe(cause)})`).slice(0, 300);
 }

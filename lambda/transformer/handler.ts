@@ -144,6 +144,7 @@ function wire(options: TransformerHandlerOptions): Wiring {
   const dedup = createIdempotentRunOnce({
     persistenceStore: options.persistenceStore ?? new DynamoDBPersistenceLayer({ tableName }),
     expiresAfterSeconds: deduplicationWindowSeconds,
+    logger: telemetry.coreLogger,
   });
   const processor = createDeliveryProcessor({
     routes: routes.map((config) => ({

@@ -1,5 +1,6 @@
 import { createIdempotentRunOnce } from '../../lambda/adapters/idempotency';
 import { MemoryPersistenceLayer } from '../../lambda/adapters/local/memory-persistence';
+import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { MetricName } from '../../lambda/core/contracts';
 import { DeliveryInProgressError } from '../../lambda/core/delivery';
 import { answer, FakeSlack, ok } from './fake-slack';
@@ -91,5 +92,39 @@ describe('deduplication on webhook-id (Powertools idempotency over the in-memory
     ]);
     expect(outcomes.get('a')).toEqual({ kind: 'retry', delaySeconds: 20, reason: 'another consumer is delivering this webhook' });
     expect(outcomes.get('b')).toEqual({ kind: 'requeue', delaySeconds: 20, reason: 'another consumer is delivering this webhook' });
+  });
+
+  it('the store failing to complete a delivered record does not retry it (no second post)', async () => {
+    class CompleteFails extends MemoryPersistenceLayer {
+      protected override async _updateRecord(_record: IdempotencyRecord): Promise<void> {
+        throw new Error('DynamoDB throttled');
+      }
+    }
+    const { processor, recorder } = processorFor([route('default', () => slack.url())], {
+      runOnce: createIdempotentRunOnce({ persistenceStore: new CompleteFails(), expiresAfterSeconds: 3600, inProgressTimeoutMs: 10_000 }).runOnce,
+    });
+    const outcomes = await processor.processBatch([{ id: 'r', webhook: webhook(), receiveCount: 1 }]);
+    expect(outcomes.get('r')).toEqual({ kind: 'done', routes: [{ routeId: 'default', result: 'delivered' }] });
+    expect(slack.requests).toHaveLength(1);
+    expect(recorder.metric(MetricName.DeliveryRetried)).toBe(0);
+  });
+
+  it('the store failing to remove a failed attempt keeps the attempt\'s own outcome (a 429 still stops the batch)', async () => {
+    class DeleteFails extends MemoryPersistenceLayer {
+      protected override async _deleteRecord(_record: IdempotencyRecord): Promise<void> {
+        throw new Error('DynamoDB unavailable');
+      }
+    }
+    slack.respond = () => answer(429, 'rate_limited', { 'retry-after': '9' });
+    const { processor } = processorFor([route('default', () => slack.url())], {
+      runOnce: createIdempotentRunOnce({ persistenceStore: new DeleteFails(), expiresAfterSeconds: 3600, inProgressTimeoutMs: 10_000 }).runOnce,
+    });
+    const outcomes = await processor.processBatch([
+      { id: 'a', webhook: webhook(), receiveCount: 1 },
+      { id: 'b', webhook: webhook(), receiveCount: 1 },
+    ]);
+    expect(outcomes.get('a')).toEqual({ kind: 'retry', delaySeconds: 9, reason: 'Slack rate limit (429), retry after 9 s' });
+    expect(outcomes.get('b')).toMatchObject({ kind: 'retry', delaySeconds: 9, reason: 'not attempted: Slack rate-limited this batch' });
+    expect(slack.requests).toHaveLength(1);
   });
 });

@@ -50,6 +50,7 @@ export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): Del
     expiresAfterSeconds: options.deduplicationWindowSeconds ?? 172_800,
     // A delivery that has not finished by then is considered abandoned.
     inProgressTimeoutMs: slackTimeoutMs * 3 + 1000,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   return createDeliveryProcessor({
     routes: options.routes.map((route) => ({
