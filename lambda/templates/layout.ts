@@ -137,6 +137,8 @@ export function dashboardUrl(base: string | undefined, segments: readonly string
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
   const prefix = url.pathname.replace(/\/+$/, '');
+  // A `.` or `..` segment (even as %2E) is resolved away by URL, pointing the button elsewhere: no link.
+  if (segments.some((segment) => /^\.{1,2}$/.test(segment))) return undefined;
   url.pathname = `${prefix}/${segments.map((segment) => encodeURIComponent(segment)).join('/')}`;
   url.search = '';
   url.hash = '';

@@ -211,6 +211,14 @@ describe('payload text cannot ping, link or format', () => {
     expect(everything).toContain('&lt;!channel&gt;');
   });
 
+  it('adds no button for a payload id of "." or ".." (URL would resolve it to another page)', () => {
+    for (const id of ['..', '.']) {
+      const message = render(withData('payment.succeeded', { payment_id: id }), { dashboardBaseUrl: 'https://app.dodopayments.com' });
+      const urls = allStrings(message).filter((text) => text.startsWith('https://'));
+      expect(urls).toEqual(['https://app.dodopayments.com/sales/customers/cus_TV52uJWWXt2yIoBBxpjaa']);
+    }
+  });
+
   it('escapes a hostile unknown event type and its fields', () => {
     const message = render({ business_id: 'b', type: 'thing.<!channel>', timestamp: '2026-01-01T00:00:00Z', data: { note: hostile } });
     expect(allStrings(message).join('\n')).not.toMatch(/<!channel>|<@U123>/);
