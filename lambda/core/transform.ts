@@ -107,6 +107,11 @@ function looksLikeDodoEnvelope(value: Record<string, unknown>): boolean {
   return typeof value.type === 'string' && 'data' in value && ('business_id' in value || 'timestamp' in value);
 }
 
+/** Has the fields that make a Slack message (the Dodo envelope has none of them). */
+function hasSlackContent(value: Record<string, unknown>): boolean {
+  return 'text' in value || 'blocks' in value || 'attachments' in value;
+}
+
 /**
  * What the code's result means. Exported for the tests; the reasons are what operators read in
  * logs and dead letters, so each says what happened and what to change.
@@ -158,6 +163,12 @@ export function interpretResult(result: UserCodeResult, input: TransformInput, f
         `${name} set webhook.payload to a string that is not JSON for ${eventType}; use an object such as { text: '…' }`,
       );
     }
+  }
+  if (isObject(payload) && looksLikeDodoEnvelope(payload) && hasSlackContent(payload)) {
+    // Dashboard code that added the message to the Dodo body in place (`webhook.payload.text = …`):
+    // Slack ignores the body's own fields, so the dashboard posts this. Post the message alone.
+    const { business_id: _businessId, type: _type, timestamp: _timestamp, data: _data, ...message } = payload;
+    payload = message;
   }
   if (isObject(payload) && looksLikeDodoEnvelope(payload)) {
     throw new TransformationError(

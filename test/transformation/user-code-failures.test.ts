@@ -211,6 +211,36 @@ describe('skipping', () => {
   });
 });
 
+describe('dashboard code shapes that the dashboard posts', () => {
+  test('adding the message to the Dodo body in place posts the message alone (Slack ignores the other fields)', async () => {
+    const transform = createTransformFromSource(
+      "function handler(webhook) { webhook.payload.text = 'paid ' + webhook.payload.data.payment_id; return webhook; }",
+      'inplace.js',
+    );
+    await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual(GOOD);
+  });
+
+  test('blocks added in place are posted too, and an invalid one is still refused', async () => {
+    const transform = createTransformFromSource(
+      "function handler(w) { w.payload.blocks = [{ type: 'section', text: { type: w.eventType === 'payment.failed' ? 'bad' : 'mrkdwn', text: 'x' } }]; return w; }",
+      'inplace.js',
+    );
+    await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual({
+      kind: 'message',
+      message: { blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x' } }] },
+    });
+    await expect(transform(inputFor('payment.failed'))).rejects.toThrow(/returned an invalid Slack message for payment\.failed/);
+  });
+
+  test('a fresh object with a payload is taken like the webhook', async () => {
+    const transform = createTransformFromSource(
+      "function handler(w) { return { eventType: w.eventType, payload: { text: 'paid ' + w.payload.data.payment_id } }; }",
+      'fresh.js',
+    );
+    await expect(transform(inputFor('payment.succeeded'))).resolves.toEqual(GOOD);
+  });
+});
+
 describe('createTransform with a code spec', () => {
   test('code missing from the bundle is a TransformationError per event, not a crash', async () => {
     const transform = createTransform({ kind: 'code', codeId: 'ghost', timeoutMs: 1000 }, userCodeRegistryFrom({}));
