@@ -1,4 +1,8 @@
-import { SECRET_PLACEHOLDER } from '../../lambda/core/contracts';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createSqsDelivery } from '../../lambda/adapters/aws/sqs-delivery';
+import { MessageAttribute, SECRET_PLACEHOLDER } from '../../lambda/core/contracts';
 import { SecretConfigurationError } from '../../lambda/core/errors';
 import { createRateLimiter } from '../../lambda/core/rate-limiter';
 import { parseRetryAfter } from '../../lambda/core/slack-client';
@@ -103,5 +107,37 @@ describe('createRateLimiter', () => {
     await rl.acquire('a');
     await rl.acquire('a');
     expect(state.waits).toEqual([30_000, 31_000]);
+  });
+});
+
+describe('createSqsDelivery().deadLetter', () => {
+  it('a redriven message dead-lettered again carries only the new details, not the stale ones', async () => {
+    const sqsMock = mockClient(SQSClient);
+    sqsMock.on(SendMessageCommand).resolves({});
+    const delivery = createSqsDelivery({ sqs: new SQSClient({ region: 'us-east-1' }), queueUrl: 'https://q', deadLetterQueueUrl: 'https://dlq' });
+    const text = (stringValue: string) => ({ dataType: 'String', stringValue, stringListValues: [], binaryListValues: [] });
+    const record = {
+      messageId: 'm1',
+      receiptHandle: 'h1',
+      body: '{"type":"payment.succeeded"}',
+      attributes: { ApproximateReceiveCount: '1' },
+      messageAttributes: {
+        [MessageAttribute.WebhookId]: text('msg_1'),
+        [MessageAttribute.DeadLetterReason]: text('Slack answered 404 channel_not_found'),
+        [MessageAttribute.DeadLetterAttempts]: { ...text('1'), dataType: 'Number' },
+        [MessageAttribute.DeadLetterLastSlackResponse]: text('404 channel_not_found'),
+        [MessageAttribute.DeadLetterRoute]: text('finance'),
+      },
+    } as unknown as SQSRecord;
+    await delivery.deadLetter(record, { reason: 'transformation failed: boom', attempts: 1 });
+    const sent = sqsMock.commandCalls(SendMessageCommand)[0]!.args[0].input;
+    sqsMock.restore();
+    expect(sent.QueueUrl).toBe('https://dlq');
+    expect(sent.MessageBody).toBe(record.body);
+    expect(sent.MessageAttributes).toEqual({
+      [MessageAttribute.WebhookId]: { DataType: 'String', StringValue: 'msg_1' },
+      [MessageAttribute.DeadLetterReason]: { DataType: 'String', StringValue: 'transformation failed: boom' },
+      [MessageAttribute.DeadLetterAttempts]: { DataType: 'Number', StringValue: '1' },
+    });
   });
 });

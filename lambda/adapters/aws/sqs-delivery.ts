@@ -52,7 +52,9 @@ export function createSqsDelivery(options: { readonly sqs: SQSClient; readonly q
         new SendMessageCommand({
           QueueUrl: options.deadLetterQueueUrl,
           MessageBody: record.body,
-          MessageAttributes: { ...lambdaAttributesToSdk(record.messageAttributes), ...deadLetterAttributes(details) },
+          // A redriven message still carries the details of its previous dead-lettering: drop them, or a
+          // stale last Slack answer or route would survive next to the new reason.
+          MessageAttributes: { ...withoutDeadLetterAttributes(lambdaAttributesToSdk(record.messageAttributes)), ...deadLetterAttributes(details) },
         }),
       );
     },
@@ -67,6 +69,17 @@ export function deadLetterAttributes(details: DeadLetterDetails): Record<string,
     ...(details.lastSlackResponse ? { [MessageAttribute.DeadLetterLastSlackResponse]: text(details.lastSlackResponse) } : {}),
     ...(details.routeId ? { [MessageAttribute.DeadLetterRoute]: text(details.routeId) } : {}),
   };
+}
+
+const DEAD_LETTER_ATTRIBUTES: ReadonlySet<string> = new Set([
+  MessageAttribute.DeadLetterReason,
+  MessageAttribute.DeadLetterAttempts,
+  MessageAttribute.DeadLetterLastSlackResponse,
+  MessageAttribute.DeadLetterRoute,
+]);
+
+function withoutDeadLetterAttributes(attributes: Record<string, MessageAttributeValue>): Record<string, MessageAttributeValue> {
+  return Object.fromEntries(Object.entries(attributes).filter(([name]) => !DEAD_LETTER_ATTRIBUTES.has(name)));
 }
 
 /** Lambda's SQS record attributes (camelCase, base64 binaries) in the shape SendMessage takes. */
