@@ -19,7 +19,7 @@ if (missing.length > 0) {
 const testIfHandlers = missing.length === 0 ? test : test.skip;
 
 testIfHandlers(
-  'both functions bundle with esbuild; user code is embedded in the transformer; @aws-sdk stays external',
+  'both functions bundle with esbuild; user code is embedded in the transformer; the AWS SDK is bundled in',
   () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'dodo-bundle-'));
     try {

@@ -1,11 +1,27 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DodoSlackNotifier, DodoSlackNotifierProps } from '../../lib/dodo-slack-notifier';
 
-/** An app that skips esbuild: template tests need the asset metadata, not the bundle. */
+/**
+ * Where this test file's apps write their cloud assemblies. Without an outdir every synthesized
+ * App leaves a `cdk.out…/cdk.out` folder of its own in the system temp dir (about 60 per run of
+ * test/infra); this one folder is removed when the file's tests are done.
+ */
+const outdirRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dodo-infra-test-'));
+afterAll(() => fs.rmSync(outdirRoot, { recursive: true, force: true }));
+
+/** A fresh cloud-assembly folder inside this test file's temporary folder. */
+export function testOutdir(): string {
+  return fs.mkdtempSync(path.join(outdirRoot, 'cdk.out-'));
+}
+
+/** An app that skips esbuild (template tests need the asset metadata, not the bundle) and writes to a temp folder. */
 export function testApp(context: Record<string, unknown> = {}): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  return new App({ outdir: testOutdir(), context: { 'aws:cdk:bundling-stacks': [], ...context } });
 }
 
 export interface Synthesized {

@@ -62,14 +62,14 @@ test('the deployable stack (bin/app.ts with and without context) has no unacknow
 });
 
 test('synthesis with the AwsSolutions plugin registered, as bin/app.ts does, succeeds', () => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   buildApp(app);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).not.toThrow();
 });
 
 test('synthesis with the plugin fails on an unacknowledged finding (the check is live)', () => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   const stack = buildApp(app);
   new secretsmanager.Secret(stack, 'UnrotatedSecret');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

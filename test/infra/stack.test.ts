@@ -1,11 +1,12 @@
 /** DodoSlackNotifierStack and the app bin/app.ts builds from CDK context. */
-import { App, SecretValue, Stack } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { SecretValue, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ReceiverEnv } from '../../lambda/core/contracts';
 import { buildApp, DEFAULT_STACK_NAME, parseEvents } from '../../lib/app-config';
 import { DodoSlackNotifierStack } from '../../lib/dodo-slack-notifier-stack';
-import { functionEnv, renderCfnString, testApp } from './helpers';
+import { functionEnv, renderCfnString, synthNotifier, testApp, testOutdir } from './helpers';
 import * as publicApi from '../../lib/index';
 
 const outputValue = (template: Template, id: string): string => renderCfnString(template.toJSON().Outputs[id].Value);
@@ -101,7 +102,7 @@ test('routes get their own console link outputs', () => {
 });
 
 test('no secret value or Slack URL reaches the template, even when the secrets hold real values', () => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   // The values live in another stack; the notifier gets the secrets by reference only.
   const secrets = new Stack(app, 'Secrets');
   const slack = new secretsmanager.Secret(secrets, 'Slack', {
@@ -128,4 +129,10 @@ test('the package entry point exports the public API', () => {
   expect(Object.keys(publicApi).sort()).toEqual(
     expect.arrayContaining(['DodoSlackNotifier', 'DodoSlackNotifierStack', 'Transformation', 'METRICS_NAMESPACE', 'WEBHOOK_PATH']),
   );
+});
+
+test('test apps synthesize into this file\'s temporary folder, not a new cdk.out… folder per app', () => {
+  const { app } = synthNotifier();
+  expect(path.dirname(app.outdir)).toBe(path.dirname(testOutdir()));
+  expect(path.basename(path.dirname(app.outdir))).toMatch(/^dodo-infra-test-/);
 });

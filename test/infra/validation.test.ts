@@ -1,12 +1,13 @@
 /** Constructor validation: every problem at once, naming the bad value and the fix; tokens skipped. */
-import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DodoSlackNotifier, DodoSlackNotifierProps } from '../../lib/dodo-slack-notifier';
 import { Transformation } from '../../lib/transformation';
+import { testApp } from './helpers';
 
 function construct(props: DodoSlackNotifierProps | ((stack: Stack) => DodoSlackNotifierProps)): () => void {
   return () => {
-    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    const stack = new Stack(testApp(), 'S');
     new DodoSlackNotifier(stack, 'Notifier', typeof props === 'function' ? props(stack) : props);
   };
 }
