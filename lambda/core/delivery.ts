@@ -133,14 +133,20 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
 
   const backoffSeconds = (receiveCount: number) => Math.min(maxBackoff, baseBackoff * 2 ** Math.max(0, receiveCount - 1));
 
-  async function post(url: string, message: SlackMessage, hasTime: () => boolean): Promise<SlackPostResult> {
-    await deps.rateLimiter.acquire(url);
-    if (!hasTime()) throw new RouteFailure('deferred', 'not enough time left in this invocation');
+  /** `timeLeftMs`: what remains of the invocation beyond `reserveTimeMs` (Infinity outside Lambda). */
+  async function post(url: string, message: SlackMessage, timeLeftMs: () => number): Promise<SlackPostResult> {
+    // Never sleep in the pacing past the invocation's end (a long 429 pause): the Lambda would be
+    // killed mid-batch and every record of it would lose a receive for nothing.
+    if (!(await deps.rateLimiter.acquire(url, Math.max(0, timeLeftMs())))) {
+      const waitSeconds = Math.ceil(deps.rateLimiter.waitMs(url) / 1000);
+      throw new RouteFailure('deferred', `not attempted: Slack pacing waits ${waitSeconds} s, beyond this invocation`, undefined, waitSeconds);
+    }
+    if (timeLeftMs() < 0) throw new RouteFailure('deferred', 'not enough time left in this invocation');
     return deps.postToSlack(url, message);
   }
 
   /** One route, inside runOnce: resolves only when the route is done; throws RouteFailure otherwise. */
-  async function deliverRoute(route: (typeof routes)[number], record: DeliveryRecord, hasTime: () => boolean): Promise<RouteDone> {
+  async function deliverRoute(route: (typeof routes)[number], record: DeliveryRecord, timeLeftMs: () => number): Promise<RouteDone> {
     const { webhook } = record;
     const context = { webhookId: webhook.webhookId, eventType: webhook.eventType, routeId: route.config.id, attempt: record.receiveCount };
 
@@ -175,7 +181,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
       throw new RouteFailure('transient', reason);
     }
 
-    let result = await post(url, outcome.message, hasTime);
+    let result = await post(url, outcome.message, timeLeftMs);
     if (result.kind === 'response' && URL_GONE_STATUSES.has(result.status)) {
       const first = describeSlackResult(result);
       let refreshed: { value: string; refreshed: boolean };
@@ -194,7 +200,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
       }
       logger.info('Slack secret changed after a "gone" answer; retrying once with the new URL', { ...context, slackResponse: first });
       url = refreshedUrl;
-      result = await post(url, outcome.message, hasTime);
+      result = await post(url, outcome.message, timeLeftMs);
     }
 
     const described = describeSlackResult(result);
@@ -223,7 +229,8 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
   return {
     async processBatch(records, options = {}) {
       const remainingTimeMs = options.remainingTimeMs;
-      const hasTime = () => remainingTimeMs === undefined || remainingTimeMs() >= reserveTimeMs;
+      const timeLeftMs = () => (remainingTimeMs === undefined ? Infinity : remainingTimeMs() - reserveTimeMs);
+      const hasTime = () => timeLeftMs() >= 0;
       const outcomes = new Map<string, RecordOutcome>();
       /** Set by a 429: the records after it are not attempted and come back after this delay. */
       let batchRateLimitSeconds: number | undefined;
@@ -251,7 +258,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
             continue;
           }
           try {
-            const { value, duplicate } = await deps.runOnce(`${route.config.id}:${record.webhook.webhookId}`, () => deliverRoute(route, record, hasTime));
+            const { value, duplicate } = await deps.runOnce(`${route.config.id}:${record.webhook.webhookId}`, () => deliverRoute(route, record, timeLeftMs));
             if (duplicate) {
               metrics.count(MetricName.DuplicateSuppressed);
               logger.info('Duplicate suppressed: already handled', { webhookId: record.webhook.webhookId, routeId: route.config.id });
@@ -308,7 +315,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
     }
 
     // Only 429s and routes whose turn never came: not a failure of this record.
-    const delaySeconds = clampVisibility(rateLimitSeconds ?? deferDelay);
+    const delaySeconds = clampVisibility(rateLimitSeconds ?? Math.max(deferDelay, ...failures.map((f) => f.failure.retryAfterSeconds ?? 0)));
     const reason = failures.map((f) => f.failure.reason).join('; ');
     return isLastReceive ? { kind: 'requeue', delaySeconds, reason } : { kind: 'retry', delaySeconds, reason };
   }

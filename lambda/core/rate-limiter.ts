@@ -7,8 +7,14 @@
  * Keys are Slack URLs; they stay in memory only and are never logged.
  */
 export interface RateLimiter {
-  /** Resolves when one more request to `key` may go out. */
-  acquire(key: string): Promise<void>;
+  /**
+   * Resolves true when one more request to `key` may go out. When that would take longer than
+   * `maxWaitMs` (a Lambda invocation that would end while waiting), resolves false at once and
+   * reserves nothing.
+   */
+  acquire(key: string, maxWaitMs?: number): Promise<boolean>;
+  /** Milliseconds until a request to `key` could go out (0: now). */
+  waitMs(key: string): number;
   /** No request to `key` before `seconds` from now. */
   pause(key: string, seconds: number): void;
 }
@@ -35,12 +41,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const theoreticalArrival = new Map<string, number>();
 
   return {
-    async acquire(key) {
+    async acquire(key, maxWaitMs = Infinity) {
       const t = now();
       const tat = Math.max(theoreticalArrival.get(key) ?? t, t);
       const allowedAt = Math.max(t, tat - toleranceMs);
+      if (allowedAt - t > maxWaitMs) return false;
       theoreticalArrival.set(key, tat + intervalMs);
       if (allowedAt > t) await sleep(allowedAt - t);
+      return true;
+    },
+    waitMs(key) {
+      const tat = theoreticalArrival.get(key);
+      return tat === undefined ? 0 : Math.max(0, tat - toleranceMs - now());
     },
     pause(key, seconds) {
       const resumeAt = now() + Math.max(0, seconds) * 1000;

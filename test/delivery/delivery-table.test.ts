@@ -104,6 +104,27 @@ describe('delivery table against a real Slack stand-in', () => {
     expect(slack.requests).toHaveLength(1);
   });
 
+  it('a 429 pause longer than the invocation has left: later records are deferred by the pause, not slept on until Lambda kills the batch', async () => {
+    scripted(answer(429, 'rate_limited', { 'retry-after': '120' }), ok);
+    const { processor } = processorFor([route('default', () => slack.url())], { reserveTimeMs: 7000 });
+    const remainingTimeMs = () => 60_000;
+    const first = await processor.processBatch([{ id: 'a', webhook: webhook(), receiveCount: 1 }], { remainingTimeMs });
+    expect(first.get('a')).toMatchObject({ kind: 'retry', delaySeconds: 120 });
+    // The next invocation of the same instance, other messages: Slack asked for 120 s, 53 s are usable.
+    const started = Date.now();
+    const next = await processor.processBatch(
+      [
+        { id: 'b', webhook: webhook(), receiveCount: 1 },
+        { id: 'c', webhook: webhook(), receiveCount: 3 },
+      ],
+      { remainingTimeMs },
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(next.get('b')).toEqual({ kind: 'retry', delaySeconds: 120, reason: 'not attempted: Slack pacing waits 120 s, beyond this invocation' });
+    expect(next.get('c')).toMatchObject({ kind: 'requeue', delaySeconds: 120 });
+    expect(slack.requests).toHaveLength(1);
+  }, 10_000);
+
   it.each([
     [404, 'channel_not_found'],
     [410, 'channel_is_archived'],

@@ -100,6 +100,19 @@ describe('createRateLimiter', () => {
     expect(state.waits).toEqual([]);
   });
 
+  it('acquire with a maximum wait: refuses at once, reserving nothing, when the wait is longer', async () => {
+    const { state, limiter } = clock();
+    const rl = limiter(1, 1);
+    rl.pause('a', 30);
+    expect(rl.waitMs('a')).toBe(30_000);
+    expect(await rl.acquire('a', 29_999)).toBe(false);
+    expect(state.waits).toEqual([]);
+    expect(rl.waitMs('a')).toBe(30_000);
+    expect(await rl.acquire('a', 30_000)).toBe(true);
+    expect(state.waits).toEqual([30_000]);
+    expect(rl.waitMs('b')).toBe(0);
+  });
+
   it('a Retry-After pauses the key, then requests come one interval apart', async () => {
     const { state, limiter } = clock();
     const rl = limiter(1, 5);
