@@ -3,17 +3,11 @@ import { MemoryPersistenceLayer } from '../../lambda/adapters/local/memory-persi
 import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { MetricName } from '../../lambda/core/contracts';
 import { DeliveryInProgressError } from '../../lambda/core/delivery';
-import { answer, FakeSlack, ok } from './fake-slack';
+import { answer, ok, useFakeSlack } from './fake-slack';
 import { processorFor, route, webhook } from './helpers';
 
 describe('deduplication on webhook-id (Powertools idempotency over the in-memory persistence layer)', () => {
-  const slack = new FakeSlack();
-  beforeAll(() => slack.start());
-  afterAll(() => slack.stop());
-  beforeEach(() => {
-    slack.requests.length = 0;
-    slack.respond = () => ok;
-  });
+  const slack = useFakeSlack();
   afterEach(() => jest.restoreAllMocks());
 
   it('the same webhook-id twice (Dodo resend, or SQS at-least-once) posts once', async () => {

@@ -1,17 +1,11 @@
 import { MetricName } from '../../lambda/core/contracts';
 import { TransformationError } from '../../lambda/core/errors';
-import { answer, FakeSlack, ok, type SlackScript } from './fake-slack';
+import { answer, ok, useFakeSlack, type SlackScript } from './fake-slack';
 import { processorFor, route, webhook } from './helpers';
 
 /** The delivery table of design.md, one row at a time, against a real HTTP server on 127.0.0.1. */
 describe('delivery table against a real Slack stand-in', () => {
-  const slack = new FakeSlack();
-  beforeAll(() => slack.start());
-  afterAll(() => slack.stop());
-  beforeEach(() => {
-    slack.requests.length = 0;
-    slack.respond = () => ok;
-  });
+  const slack = useFakeSlack();
 
   const scripted = (...scripts: SlackScript[]) => {
     slack.respond = (_request, index) => scripts[Math.min(index, scripts.length - 1)]!;

@@ -85,3 +85,18 @@ export class FakeSlack {
     }
   }
 }
+
+/**
+ * One FakeSlack for a describe block: started before its tests, stopped after them, and reset
+ * (no recorded requests, answering 200 ok) before each test.
+ */
+export function useFakeSlack(): FakeSlack {
+  const slack = new FakeSlack();
+  beforeAll(() => slack.start());
+  afterAll(() => slack.stop());
+  beforeEach(() => {
+    slack.requests.length = 0;
+    slack.respond = () => ok;
+  });
+  return slack;
+}

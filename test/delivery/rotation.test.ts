@@ -1,16 +1,10 @@
 import { CachedSecret } from '../../lambda/core/secret-cache';
 import { parseSlackWebhookUrl } from '../../lambda/core/slack-url';
-import { answer, FakeSlack, ok } from './fake-slack';
+import { answer, ok, useFakeSlack } from './fake-slack';
 import { processorFor, route, webhook } from './helpers';
 
 describe('Slack URL rotation mid-run', () => {
-  const slack = new FakeSlack();
-  beforeAll(() => slack.start());
-  afterAll(() => slack.stop());
-  beforeEach(() => {
-    slack.requests.length = 0;
-    slack.respond = () => ok;
-  });
+  const slack = useFakeSlack();
 
   const OLD = '/services/T1/B1/old-secret-token';
   const NEW = '/services/T1/B2/new-secret-token';
