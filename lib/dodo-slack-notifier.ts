@@ -44,13 +44,6 @@ const TRANSFORMER_TIMEOUT = Duration.seconds(60);
 /** Dodo waits 15 s for an answer; the receiver must answer well inside that. */
 const RECEIVER_TIMEOUT = Duration.seconds(10);
 const TRANSFORMER_BATCH_SIZE = 5;
-/**
- * The transformer starts a Slack post only while `slackTimeout` + 2 s of its invocation remain, but
- * the pacing wait comes first. A wait longer than `slackTimeout` + 1 s could therefore run past
- * the end of the invocation (a timeout fails the whole batch, again and again): the per-instance
- * interval between posts, TRANSFORMER_MAX_CONCURRENCY / deliveryRatePerSecond, must stay within it.
- */
-const PACING_WAIT_SLACK_MARGIN = Duration.seconds(1);
 const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
 /** Global the transformer bundle reads its embedded user transformations from (see lambda/core/transform-runner.ts). */
 const USER_CODE_DEFINE = '__DODO_SLACK_USER_CODE__';
@@ -135,9 +128,7 @@ export interface DodoSlackNotifierProps {
   readonly deduplicationWindow?: Duration;
   /**
    * Messages per second posted to one Slack incoming webhook, across all transformer instances
-   * (Slack allows about one per second per webhook); at most 100, and at least
-   * 2 / (`slackTimeout` in seconds + 1), i.e. 1/3 with the default `slackTimeout`, so that the wait
-   * between two posts fits in the time each of the 2 transformer instances keeps in reserve.
+   * (Slack allows about one per second per webhook); more than 0, at most 100.
    * @default 1
    */
   readonly deliveryRatePerSecond?: number;
@@ -798,20 +789,6 @@ function validateProps(props: DodoSlackNotifierProps): void {
   const rate = props.deliveryRatePerSecond;
   if (rate !== undefined && !Token.isUnresolved(rate) && !(Number.isFinite(rate) && rate > 0 && rate <= 100)) {
     problems.push(`deliveryRatePerSecond must be more than 0 and at most 100, got ${rate}`);
-  } else if (rate !== undefined && !Token.isUnresolved(rate)) {
-    const slackTimeout = props.slackTimeout ?? Duration.seconds(5);
-    if (!slackTimeout.isUnresolved()) {
-      const maxWaitMs = slackTimeout.toMilliseconds() + PACING_WAIT_SLACK_MARGIN.toMilliseconds();
-      const waitMs = (TRANSFORMER_MAX_CONCURRENCY * 1000) / rate;
-      if (waitMs > maxWaitMs) {
-        const minimum = Math.ceil(((TRANSFORMER_MAX_CONCURRENCY * 1000) / maxWaitMs) * 1000) / 1000;
-        problems.push(
-          `deliveryRatePerSecond must be at least ${minimum} with slackTimeout ${slackTimeout.toHumanString()}, got ${rate}: ` +
-            `each of the ${TRANSFORMER_MAX_CONCURRENCY} transformer instances would wait ${waitMs / 1000} s between posts, ` +
-            `longer than the ${maxWaitMs / 1000} s it keeps in reserve, and its invocations would time out`,
-        );
-      }
-    }
   }
   if (props.throttle) {
     const { rateLimit, burstLimit } = props.throttle;
