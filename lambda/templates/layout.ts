@@ -1,7 +1,10 @@
 /**
- * The one layout every built-in message shares, so all 48 event types look alike: a top-level
- * `text` for the phone notification, and one coloured attachment holding
- *   [mention] → header → summary → key facts → long text (reason) → ids → "Open in Dodo" → time.
+ * The one layout every built-in message shares, so all 48 event types look alike:
+ *   - a top-level `text`, "[mention] Headline: summary" on one line. A message without top-level
+ *     `blocks` shows this text as its body (above the attachment), and it is the phone
+ *     notification; the mention lives here so that it notifies;
+ *   - one coloured attachment that adds what the line does not say, without repeating it:
+ *     key facts → long text (reason) → ids → "Open in Dodo" → time.
  *
  * Payload text can only reach Slack through the {@link Mrkdwn} helpers below, which escape it;
  * the branded type makes forgetting to escape a compile error.
@@ -103,9 +106,9 @@ export interface DashboardLink {
 /** What a family template decides; {@link buildMessage} turns it into Slack's shape. */
 export interface MessageDraft {
   readonly tone: Tone;
-  /** What happened, in our words: "Payment succeeded". Goes into the header and the notification. */
+  /** What happened, in our words: "Payment succeeded". Starts the message's one-line `text`. */
   readonly headline: string;
-  /** One line for the notification and the summary section, raw text (escaped here). */
+  /** The rest of that line ("$29.99 from Ada Lovelace"), raw text (escaped and put on one line here). */
   readonly summary?: string;
   /** Key facts: amount, customer, product, status, reason… shown as fields, in order. */
   readonly facts: readonly Fact[];
@@ -162,26 +165,29 @@ function fieldSections(facts: readonly Fact[]): SectionBlock[] {
   return sections;
 }
 
-/** Assembles a draft into a Slack message within every Slack limit. */
+/** Line breaks and runs of whitespace (a `\r\n` in a customer name) as one space: the line stays one line. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Assembles a draft into a Slack message within every Slack limit. The headline and summary are
+ * said once, in `text`; the attachment carries only what that line leaves out.
+ */
 export function buildMessage(
   draft: MessageDraft,
   envelope: DodoWebhookEnvelope,
   options: BuiltinTemplateOptions = {},
 ): SlackMessage {
   const mention = mentionFor(envelope.type, options.mentions);
-  const summary = draft.summary !== undefined && draft.summary.trim() !== '' ? draft.summary : undefined;
+  const summary = draft.summary !== undefined && draft.summary.trim() !== '' ? oneLine(draft.summary) : undefined;
+  const headline = oneLine(draft.headline);
+  /** Raw text: plain here, escaped for the mrkdwn `text`. */
+  const line = summary ? `${headline}: ${summary}` : headline;
 
-  const notification = [mention, escapeMrkdwn(draft.headline) + (summary ? `: ${escapeMrkdwn(summary)}` : '')]
-    .filter((part): part is string => part !== undefined)
-    .join(' ');
+  const text = oneLine([mention, escapeMrkdwn(line)].filter((part): part is string => part !== undefined).join(' '));
 
-  const blocks: KnownBlock[] = [];
-  if (mention) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(mention, SlackLimits.sectionText) } });
-  blocks.push({ type: 'header', text: { type: 'plain_text', text: truncate(draft.headline, SlackLimits.headerText), emoji: true } });
-  if (summary) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(summary), SlackLimits.sectionText) } });
-  }
-  blocks.push(...fieldSections(draft.facts));
+  const blocks: KnownBlock[] = [...fieldSections(draft.facts)];
 
   const detailsText = draft.details?.text?.trim();
   if (draft.details && detailsText) {
@@ -223,8 +229,11 @@ export function buildMessage(
 
   const attachment: MessageAttachment = {
     color: TONE_COLOR[draft.tone],
-    fallback: truncate(notification, 3000),
+    // Slack documents `fallback` as plain text, shown as is where attachments are not drawn: no
+    // mrkdwn, no entities, no mention. Raw payload values are fine here because plain text is not
+    // parsed for mentions or links; the mrkdwn `text` is what Slack reads for those.
+    fallback: truncate(line, 3000),
     blocks: blocks.slice(0, SlackLimits.blocks),
   };
-  return { text: truncate(notification, 3000), attachments: [attachment] };
+  return { text: truncate(text, 3000), attachments: [attachment] };
 }

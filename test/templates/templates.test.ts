@@ -44,6 +44,16 @@ function bodyText(message: SlackMessage): string {
   return allStrings(blocksOf(message)).join('\n');
 }
 
+/** Every string Slack draws: the message `text` and the attachment's blocks (not the fallback, which it draws only without attachments). */
+function shownStrings(message: SlackMessage): string[] {
+  return [message.text, ...allStrings(blocksOf(message))];
+}
+
+/** How often `needle` occurs in `haystack`. */
+function occurrences(haystack: string, needle: string): number {
+  return haystack.split(needle).length - 1;
+}
+
 /** Words no reader should ever see in a message. */
 function expectNoPlaceholderLeaks(message: SlackMessage): void {
   for (const text of allStrings(message)) {
@@ -76,14 +86,39 @@ describe('every fixture', () => {
     expect(message.text).not.toContain('no template');
     expect(message.attachments).toHaveLength(1);
     expect(['good', 'warning', 'danger', '#1D9BD1']).toContain(message.attachments![0]!.color);
+    expect(message.text.startsWith('<!here> ')).toBe(true);
     const blocks = blocksOf(message);
-    expect(blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '<!here>' } });
-    expect(blocks[1]!.type).toBe('header');
+    // The line in `text` is the message's visible first line: the attachment opens with the facts.
+    expect(blocks[0]!.type).toBe('section');
+    expect((blocks[0] as SectionBlock).fields?.length).toBeGreaterThan(0);
+    expect(blocks.some((block) => block.type === 'header')).toBe(false);
     const last = blocks[blocks.length - 1]!;
     expect(last.type).toBe('context');
     expect(JSON.stringify(last)).toContain(`<!date^${Math.floor(Date.parse(envelope.timestamp) / 1000)}^{date_short_pretty} {time}|${envelope.timestamp}`);
     expect(blocks.some((block) => block.type === 'actions')).toBe(true);
     expectNoPlaceholderLeaks(message);
+  });
+
+  it.each(allFixtures)('%s says its one-line summary once, in `text`, and mentions only there', (name) => {
+    const message = render(loadFixture(name), { mentions: { '*': '<!here> <@U999>' } });
+    const line = message.text.replace(/^<!here> <@U999> /, '');
+    expect(line).not.toBe(message.text);
+    const shown = shownStrings(message).join('\n');
+    expect(occurrences(shown, line)).toBe(1);
+    // The headline ("Dispute opened") is not repeated as a header either.
+    const headline = line.split(': ')[0]!;
+    expect(occurrences(shown, headline)).toBe(1);
+    expect(occurrences(shown, '<!here>')).toBe(1);
+    expect(occurrences(shown, '<@U999>')).toBe(1);
+    expect(message.text).not.toMatch(/[\r\n]/);
+  });
+
+  it.each(allFixtures)('%s has a plain-text fallback: the line without mention or entities', (name) => {
+    const message = render(loadFixture(name), { mentions: { '*': '<!here>' } });
+    const fallback = message.attachments![0]!.fallback!;
+    expect(message.text).toBe(`<!here> ${fallback.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}`);
+    expect(fallback).not.toContain('<!here>');
+    expect(fallback).not.toMatch(/&(amp|lt|gt);|[\r\n]/);
   });
 
   it('renders the same envelope to the same message every time', () => {
@@ -206,9 +241,15 @@ describe('payload text cannot ping, link or format', () => {
     ['abandoned_checkout.detected', { abandonment_reason: hostile, payment_id: `pay_\`${hostile}` }],
   ])('%s keeps hostile payload text as escaped text', (name, change) => {
     const message = render(withData(name, change));
-    const everything = allStrings(message).join('\n');
+    const everything = shownStrings(message).join('\n');
     expect(everything).not.toMatch(/<!channel>|<!here>|<@U123>|<https:\/\/evil/);
     expect(everything).toContain('&lt;!channel&gt;');
+  });
+
+  it('keeps payload text raw only in the plain-text fallback, which Slack never parses for mentions', () => {
+    const message = render(withData('dispute.opened', { customer: { name: `A & B <!channel>` } }));
+    expect(message.text).toBe('Dispute opened: $29.99 from A &amp; B &lt;!channel&gt; (fraudulent)');
+    expect(message.attachments![0]!.fallback).toBe('Dispute opened: $29.99 from A & B <!channel> (fraudulent)');
   });
 
   it('adds no button for a payload id of "." or ".." (URL would resolve it to another page)', () => {
@@ -221,7 +262,7 @@ describe('payload text cannot ping, link or format', () => {
 
   it('escapes a hostile unknown event type and its fields', () => {
     const message = render({ business_id: 'b', type: 'thing.<!channel>', timestamp: '2026-01-01T00:00:00Z', data: { note: hostile } });
-    expect(allStrings(message).join('\n')).not.toMatch(/<!channel>|<@U123>/);
+    expect(shownStrings(message).join('\n')).not.toMatch(/<!channel>|<@U123>/);
   });
 });
 
@@ -302,6 +343,25 @@ describe('license keys', () => {
   });
 });
 
+describe('the one-line text', () => {
+  it('collapses line breaks and whitespace runs from payload fields', () => {
+    const message = render(withData('dispute.opened', { customer: { name: 'Ada\r\n  Lovelace\u2028\tJr' }, reason: 'fraud\n\nulent' }), { mentions: { '*': '<!here>' } });
+    expect(message.text).toBe('<!here> Dispute opened: $29.99 from Ada Lovelace Jr (fraud ulent)');
+    expect(message.attachments![0]!.fallback).toBe('Dispute opened: $29.99 from Ada Lovelace Jr (fraud ulent)');
+  });
+
+  it('puts an unknown event type with line breaks on one line too', () => {
+    const message = render({ business_id: 'b', type: 'thing.\nhappened', timestamp: '2026-01-01T00:00:00Z', data: {} });
+    expect(message.text).not.toMatch(/[\r\n]/);
+  });
+
+  it('is the only place a summary of hundreds of line breaks goes, within limits', () => {
+    const message = render(withData('dispute.opened', { customer: { name: 'x\n'.repeat(5000) } }));
+    expect(message.text).not.toMatch(/[\r\n]/);
+    expect(message.text.endsWith('…')).toBe(true);
+  });
+});
+
 describe('options', () => {
   it('masks customer emails everywhere', () => {
     const message = render(withData('payment.succeeded', { customer: { customer_id: 'c', email: 'ada@example.com', name: null } }), { maskCustomerEmails: true });
@@ -327,11 +387,11 @@ describe('options', () => {
     expect(blocksOf(message).some((block) => block.type === 'actions')).toBe(false);
   });
 
-  it('puts the mention for a matching glob in the notification and the first block', () => {
+  it('puts the mention for a matching glob in the notification text only', () => {
     const options = { mentions: { 'dispute.opened': '<!here>', 'dispute.*': '<@U999>', 'payment.*': '<!channel>' } };
     const message = render(loadFixture('dispute.opened'), options);
     expect(message.text).toBe('<!here> <@U999> Dispute opened: $29.99 from Ada Lovelace (fraudulent)');
-    expect((blocksOf(message)[0] as SectionBlock).text?.text).toBe('<!here> <@U999>');
+    expect(JSON.stringify(message.attachments)).not.toMatch(/<!here>|<@U999>/);
     const won = render(loadFixture('dispute.won'), options);
     expect(won.text.startsWith('<@U999> Dispute won')).toBe(true);
     expect(render(loadFixture('refund.succeeded'), options).text).not.toContain('<!');
