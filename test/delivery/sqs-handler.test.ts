@@ -281,6 +281,45 @@ describe('transformer handler over SQS (fauxqs)', () => {
     expect(dead!.MessageAttributes![MessageAttribute.DeadLetterReason]!.StringValue).toMatch(/has no "webhook-id" attribute/);
   });
 
+  it('an SQS call that fails while settling leaves the record on the queue (reported failed), never acknowledged', async () => {
+    const failingSqs = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const sqsMock = mockClient(failingSqs);
+    sqsMock.onAnyCommand().rejects(new Error('SQS is down'));
+    try {
+      const routes: RouteConfig[] = [{ id: 'default', events: ['*'], slackSecretId: SLACK_SECRET_ARN, transformation: { kind: 'builtin', options: {} } }];
+      const handler = createTransformerHandler({
+        env: {
+          [TransformerEnv.Routes]: JSON.stringify(routes),
+          [TransformerEnv.QueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+          [TransformerEnv.DeadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+          [TransformerEnv.MaxReceiveCount]: '3',
+          [TransformerEnv.SlackTimeoutMs]: '500',
+          [TransformerEnv.DeliveryRatePerSecond]: '100',
+        },
+        sqs: failingSqs,
+        persistenceStore: new MemoryPersistenceLayer(),
+        allowInsecureLocalhostSlack: true,
+      });
+      const asMessage = (event: ReturnType<typeof webhook>, id: string, receiveCount: string): Message => ({
+        MessageId: id,
+        ReceiptHandle: `rh-${id}`,
+        Body: event.body,
+        Attributes: { ApproximateReceiveCount: receiveCount },
+        ...(id === 'no-attributes' ? {} : { MessageAttributes: toSqsMessage(event).MessageAttributes }),
+      });
+      // 400 -> dead-letter (SendMessage fails), 503 -> retry (ChangeMessageVisibility fails), 429 at the last receive -> requeue (fails), no attributes -> dead-letter (fails)
+      const scripts = [answer(400, 'invalid_payload'), answer(503, 'busy'), answer(429, 'rate_limited', { 'retry-after': '1' })];
+      slack.respond = (_r, index) => scripts[index]!;
+      const messages = [asMessage(webhook(), 'dead', '1'), asMessage(webhook(), 'retry', '1'), asMessage(webhook(), 'requeue', '3'), asMessage(webhook(), 'no-attributes', '1')];
+      const response = await handler(toLambdaEvent(messages), lambdaContext());
+      expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['dead', 'no-attributes', 'requeue', 'retry']);
+      expect(stdout.join('')).toContain('Could not settle the record with SQS');
+    } finally {
+      sqsMock.restore();
+      failingSqs.destroy();
+    }
+  });
+
   it('at the last receive, a record whose turn never came (429) is re-queued fresh instead of a reasonless DLQ move', async () => {
     const q = await setup(1);
     await q.send();
