@@ -1,6 +1,7 @@
 /**
  * Renders one fixture per event family through the built-in templates, draws each message as an
- * HTML approximation of Slack (attachment colour bar, header, sections, fields, context, buttons)
+ * HTML approximation of Slack (the top-level `text` as the message body, then the attachment:
+ * colour bar, sections, fields, context, buttons)
  * and screenshots it with headless Chromium into docs/gallery/<family>.png, then writes
  * docs/messages.md with every image, its event type and its notification text.
  *
@@ -116,7 +117,14 @@ function blockHtml(block: KnownBlock): string {
   }
 }
 
+/**
+ * The whole message as Slack draws it: without top-level `blocks`, the top-level `text` is the
+ * message body (mrkdwn, mentions highlighted), shown above the attachments; with blocks, the blocks.
+ */
 function messageHtml(message: SlackMessage): string {
+  const body = Array.isArray(message.blocks) && message.blocks.length > 0
+    ? (message.blocks as KnownBlock[]).map(blockHtml).join('')
+    : message.text ? `<div class="text">${mrkdwnToHtml(message.text)}</div>` : '';
   const attachments = (message.attachments ?? [])
     .map((attachment) => {
       const color = COLORS[attachment.color ?? ''] ?? attachment.color ?? '#DDDDDD';
@@ -131,6 +139,7 @@ function messageHtml(message: SlackMessage): string {
             display: flex; align-items: center; justify-content: center; margin-right: 8px; flex: none; }
   .name { font-weight: 900; } .name small { font-weight: 400; color: #616061; font-size: 12px; margin-left: 4px; }
   .app { background: #e8e8e8; color: #616061; font-size: 10px; font-weight: 700; padding: 1px 3px; border-radius: 2px; margin-left: 4px; }
+  .text { margin: 0 0 2px; }
   .attachment { border-left: 4px solid #ddd; border-radius: 4px; padding: 4px 0 4px 12px; margin-top: 4px; }
   .header { font-size: 18px; font-weight: 900; margin: 4px 0 8px; }
   .section { margin: 4px 0 8px; } .fields { display: grid; grid-template-columns: 1fr 1fr; gap: 8px 16px; margin: 4px 0 10px; }
@@ -142,12 +151,12 @@ function messageHtml(message: SlackMessage): string {
   .date { text-decoration: underline dotted; } a { color: #1264a3; }
   </style></head><body><div class="message"><div class="avatar">D</div><div style="flex:1">
   <div><span class="name">Dodo Payments<span class="app">APP</span><small>9:27 AM</small></span></div>
-  ${attachments}</div></div></body></html>`;
+  ${body}${attachments}</div></div></body></html>`;
 }
 
 /** A height that fits the message: Chromium's --screenshot captures the window, not the page. */
 function estimateHeight(message: SlackMessage): number {
-  let height = 90;
+  let height = 90 + 22 * Math.ceil(message.text.length / 80);
   for (const block of (message.attachments?.[0]?.blocks ?? []) as KnownBlock[]) {
     if (block.type === 'header') height += 42;
     else if (block.type === 'section') {
@@ -207,7 +216,7 @@ function main(): void {
       picture = '```\n' + JSON.stringify(message.attachments?.[0]?.blocks, null, 2) + '\n```';
     }
     const source = sample.fixture ? `fixture \`test/fixtures/dodo/${sample.fixture}.json\`` : 'a made-up type no template knows';
-    sections.push(`## ${sample.family}: \`${envelope.type}\`\n\nFrom ${source}.\n\nNotification text: \`${message.text.replace(/`/g, "'")}\`\n\n${picture}\n`);
+    sections.push(`## ${sample.family}: \`${envelope.type}\`\n\nFrom ${source}.\n\nMessage text (the first line in Slack and the notification): \`${message.text.replace(/`/g, "'")}\`\n\n${picture}\n`);
     process.stdout.write(`${sample.family}: ${envelope.type}\n`);
   }
 
@@ -218,6 +227,11 @@ function main(): void {
     '(`Transformation.builtin()`), with `dashboardBaseUrl` set and a `<!here>` mention on',
     '`dispute.opened`. Every family has one template covering all its event types; the colour bar',
     'says good (green), warning (yellow), danger (red) or info (blue).',
+    '',
+    'Each message says what happened once, in its top-level `text`: the mention (if one is configured',
+    'for the event type), the headline and a one-line summary. Slack shows that text as the message',
+    'body and uses it for the notification. The coloured attachment under it adds the key facts,',
+    'longer text such as a failure reason, the ids, "Open in Dodo" buttons and the event time.',
     '',
     chromium
       ? 'The images are an HTML approximation of Slack\'s rendering (times shown in UTC; Slack shows each reader\'s own zone), screenshotted with headless Chromium.'
