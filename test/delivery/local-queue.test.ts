@@ -83,4 +83,13 @@ describe('local queue', () => {
     expect(left).toBe(3);
     expect(() => queue.enqueue(webhook())).toThrow(/closed/);
   });
+
+  it('drain() after close() resolves instead of waiting for messages nothing will run', async () => {
+    const { processor } = scriptedProcessor(() => ({ kind: 'retry', delaySeconds: 3600, reason: 'busy' }));
+    const queue = createLocalQueue({ processor, maxAttempts: 3, onDeadLetter: () => undefined });
+    queue.enqueue(webhook());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await queue.close()).toBe(1);
+    await expect(Promise.race([queue.drain().then(() => 'drained'), new Promise((resolve) => setTimeout(() => resolve('hung'), 500))])).resolves.toBe('drained');
+  });
 });

@@ -36,7 +36,7 @@ export interface LocalQueueOptions {
 export interface LocalQueue {
   /** Queues a verified webhook; returns the message id. Throws after close(). */
   enqueue(webhook: QueuedWebhook): string;
-  /** Resolves when every queued message is delivered, skipped or dead-lettered. */
+  /** Resolves when every queued message is delivered, skipped or dead-lettered, or when the queue is closed. */
   drain(): Promise<void>;
   /** Stops taking and starting work, waits for the batches in flight; returns how many messages were left queued. */
   close(): Promise<number>;
@@ -168,7 +168,9 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
       return id;
     },
     async drain() {
-      if (waiting.length > 0 || inFlight > 0) await new Promise<void>((resolve) => drainWaiters.push(resolve));
+      // After close() nothing runs any more: waiting would never end.
+      if (closed) await Promise.all([...inFlightBatches]);
+      else if (waiting.length > 0 || inFlight > 0) await new Promise<void>((resolve) => drainWaiters.push(resolve));
       if (failure) {
         const error = failure;
         failure = undefined;
