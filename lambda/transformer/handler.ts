@@ -9,7 +9,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { TransformerEnv, type RouteConfig } from '../core/contracts';
+import { TransformerEnv, type CoreLogger, type RouteConfig } from '../core/contracts';
 import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type RecordOutcome } from '../core/delivery';
 import { createRateLimiter } from '../core/rate-limiter';
 import { CachedSecret } from '../core/secret-cache';
@@ -141,15 +141,16 @@ function wire(options: TransformerHandlerOptions): Wiring {
   const burst = positive(TransformerEnv.DeliveryBurst, DEFAULTS.deliveryBurst);
   if (problems.length > 0) throw new Error(`transformer configuration: ${problems.join('; ')}`);
 
+  const coreLogger = correlatedLogger(telemetry);
   const dedup = createIdempotentRunOnce({
     persistenceStore: options.persistenceStore ?? new DynamoDBPersistenceLayer({ tableName }),
     expiresAfterSeconds: deduplicationWindowSeconds,
-    logger: telemetry.coreLogger,
+    logger: coreLogger,
   });
   const processor = createDeliveryProcessor({
     routes: routes.map((config) => ({
       config,
-      transform: createTransform(config.transformation, undefined, { logger: telemetry.coreLogger }),
+      transform: createTransform(config.transformation, undefined, { logger: coreLogger }),
       slackUrl: new CachedSecret({ load: secretsManagerLoader(config.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs,
         ...(options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs }),
       }),
@@ -158,12 +159,30 @@ function wire(options: TransformerHandlerOptions): Wiring {
     postToSlack: createSlackClient({ timeoutMs: slackTimeoutMs }),
     rateLimiter: createRateLimiter({ ratePerSecond, burst }),
     maxReceiveCount,
-    logger: telemetry.coreLogger,
+    logger: coreLogger,
     metrics: telemetry.coreMetrics,
     reserveTimeMs: slackTimeoutMs + SETTLE_MARGIN_MS,
   });
   const sqsDelivery = createSqsDelivery({ sqs: options.sqs ?? new SQSClient({}), queueUrl, deadLetterQueueUrl });
   return { processor, dedup, sqsDelivery, telemetry };
+}
+
+/**
+ * The core's logger with Powertools' `correlation_id` set to the `webhookId` of the record each
+ * line is about (and removed from lines about no record), so one webhook's lines can be followed
+ * through a batch.
+ */
+function correlatedLogger(telemetry: Telemetry): CoreLogger {
+  const { logger, coreLogger } = telemetry;
+  const at =
+    (level: keyof CoreLogger) =>
+    (message: string, extra?: Record<string, unknown>): void => {
+      const webhookId = extra?.['webhookId'];
+      if (typeof webhookId === 'string') logger.setCorrelationId(webhookId);
+      else logger.removeKeys(['correlation_id']);
+      coreLogger[level](message, extra);
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 function parseRoutes(raw: string, problems: string[]): RouteConfig[] {

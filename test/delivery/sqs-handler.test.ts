@@ -152,8 +152,15 @@ describe('transformer handler over SQS (fauxqs)', () => {
     expect(slack.delivered(SLACK_PATH)).toHaveLength(1);
     expect(typeof slack.requests[0]!.json.text).toBe('string');
     expect(await q.receiveRaw()).toEqual([]);
-    // The Powertools logger wrote JSON lines naming the webhook, not the URL.
+    // The Powertools logger wrote JSON lines naming the webhook, not the URL, with webhook-id as correlation id.
     expect(stdout.join('')).toContain(event.webhookId);
+    const delivered = stdout
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line['message'] === 'Message delivered to Slack');
+    expect(delivered).toMatchObject({ correlation_id: event.webhookId, webhookId: event.webhookId });
   });
 
   it('partial batch failure: only the failed record is reported, and its visibility is set to the retry delay', async () => {
