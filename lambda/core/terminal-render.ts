@@ -188,14 +188,19 @@ function renderAttachment(attachment: unknown, options: TerminalRenderOptions): 
 }
 
 /**
- * The whole message as terminal text, ending with a newline. Shows the notification `text` first
- * (what a phone would show), then top-level blocks, then each attachment behind its bar.
+ * The whole message as terminal text, ending with a newline. Shows `text` first, then top-level
+ * blocks, then each attachment behind its bar. Like Slack: without top-level blocks, `text` is the
+ * message body and is shown as such; with blocks it is only the notification, so it is dimmed.
  */
 export function renderSlackMessageForTerminal(message: unknown, options: TerminalRenderOptions = {}): string {
   if (!isObject(message)) return `${stripControlCharacters(String(message))}\n`;
   const lines: string[] = [];
   const text = asString(message.text);
-  if (text) lines.push(...mrkdwnToText(text, options).split('\n').map((line) => dim(line, options)), '');
+  const hasBlocks = Array.isArray(message.blocks) && message.blocks.length > 0;
+  if (text) {
+    const textLines = mrkdwnToText(text, options).split('\n');
+    lines.push(...(hasBlocks ? textLines.map((line) => dim(line, options)) : textLines), '');
+  }
   if (Array.isArray(message.blocks)) {
     for (const block of message.blocks) lines.push(...renderBlock(block, options));
   }

@@ -68,6 +68,13 @@ describe('renderSlackMessageForTerminal', () => {
     expect(text).not.toContain('(danger)');
   });
 
+  it('shows text as the body without top-level blocks and dims it as the notification with them, like Slack', () => {
+    const dimmed = '\u001b[2mPayment failed\u001b[0m';
+    expect(renderSlackMessageForTerminal(message, { color: true }).split('\n')[0]).toBe('Payment failed: $5.00 <b>');
+    const withBlocks = renderSlackMessageForTerminal({ text: 'Payment failed', blocks: [{ type: 'divider' }] }, { color: true });
+    expect(withBlocks.split('\n')[0]).toBe(dimmed);
+  });
+
   it('renders top-level blocks and a text-only message', () => {
     expect(renderSlackMessageForTerminal({ text: 'hello <@U1>' })).toBe('hello @U1\n');
     expect(renderSlackMessageForTerminal({ text: 'x', blocks: [{ type: 'markdown', text: '**hi**' }] })).toBe('x\n\n**hi**\n');
