@@ -229,10 +229,10 @@ export function buildMessage(
 
   const attachment: MessageAttachment = {
     color: TONE_COLOR[draft.tone],
-    // Slack documents `fallback` as plain text, shown as is where attachments are not drawn: no
-    // mrkdwn, no entities, no mention. Raw payload values are fine here because plain text is not
-    // parsed for mentions or links; the mrkdwn `text` is what Slack reads for those.
-    fallback: truncate(line, 3000),
+    // Slack documents `fallback` as plain text, shown where attachments are not drawn: no mrkdwn
+    // and no mention. Payload text is still escaped here, as everywhere in the message, so no
+    // client that does parse it can turn a customer's `<!channel>` into a ping.
+    fallback: truncate(escapeMrkdwn(line), 3000),
     blocks: blocks.slice(0, SlackLimits.blocks),
   };
   return { text: truncate(text, 3000), attachments: [attachment] };

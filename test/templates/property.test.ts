@@ -43,11 +43,10 @@ describe('any payload', () => {
           });
           const message = renderBuiltinMessage({ ...envelope, data }, { dashboardBaseUrl: 'https://app.dodopayments.com' });
           expect(validateSlackMessage(message)).toEqual([]);
-          // `text` is one line; the attachment's `fallback` is plain text (never parsed for tokens), so raw payload text may stay there.
+          // `text` and the attachment's `fallback` are one line each; every string, the fallback included, is escaped.
           expect(message.text).not.toMatch(/[\r\n]/);
-          const { fallback, ...attachment } = message.attachments![0]!;
-          expect(fallback).not.toMatch(/[\r\n]/);
-          for (const text of allStrings({ ...message, attachments: [attachment] })) {
+          expect(message.attachments![0]!.fallback).not.toMatch(/[\r\n]/);
+          for (const text of allStrings(message)) {
             expect(text.replace(/<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>/g, '')).not.toMatch(/[<>]/);
             expect(text).not.toMatch(/\bNaN\b|\bundefined\b|\[object Object\]/);
           }
