@@ -101,6 +101,15 @@ const MEMORY_CHECK_INTERVAL_MS = 5;
  */
 const WORKER_START_BUDGET_MS = 5_000;
 
+/**
+ * The longest one event can take in user code with this time limit: restarting a worker that an
+ * earlier event ended (its start budget plus the top-level limit) and then the event itself. The
+ * transformer keeps this much time in reserve before starting a record.
+ */
+export function userCodeWorstCaseMs(timeoutMs: number): number {
+  return WORKER_START_BUDGET_MS + 2 * timeoutMs;
+}
+
 const { run: RUN, meta: META, body: BODY, out: OUT } = HARNESS_GLOBALS;
 
 /**

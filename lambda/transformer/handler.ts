@@ -9,13 +9,14 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { TransformerEnv, type CoreLogger, type RouteConfig } from '../core/contracts';
+import { ServiceName, TransformerEnv, type CoreLogger, type RouteConfig } from '../core/contracts';
 import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type RecordOutcome } from '../core/delivery';
 import { createRateLimiter } from '../core/rate-limiter';
 import { CachedSecret } from '../core/secret-cache';
 import { createSlackClient } from '../core/slack-client';
 import { parseSlackWebhookUrl } from '../core/slack-url';
 import { createTransform } from '../core/transform';
+import { userCodeWorstCaseMs } from '../core/transform-runner';
 import { createIdempotentRunOnce, type IdempotentRunOnce } from '../adapters/idempotency';
 import { secretsManagerLoader } from '../adapters/aws/secrets-manager';
 import { createSqsDelivery, type SqsDelivery } from '../adapters/aws/sqs-delivery';
@@ -33,6 +34,12 @@ const DEFAULTS = {
 } as const;
 /** Time kept back beyond one Slack request for the SQS calls that settle the batch. */
 const SETTLE_MARGIN_MS = 2_000;
+/**
+ * Delay of a record that was not attempted (another consumer holds its webhook-id, or the
+ * invocation is out of time): long enough not to spin through receives while the other consumer
+ * finishes, short enough that a deferred record is not noticeably late.
+ */
+const DEFER_DELAY_SECONDS = 5;
 
 export interface TransformerHandlerOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -114,7 +121,7 @@ export function createTransformerHandler(options: TransformerHandlerOptions = {}
 
 function wire(options: TransformerHandlerOptions): Wiring {
   const env = options.env ?? process.env;
-  const telemetry = options.telemetry ?? createTelemetry('dodo-slack-transformer');
+  const telemetry = options.telemetry ?? createTelemetry(ServiceName.Transformer);
   const problems: string[] = [];
   const required = (name: string): string => {
     const value = env[name];
@@ -161,7 +168,9 @@ function wire(options: TransformerHandlerOptions): Wiring {
     maxReceiveCount,
     logger: coreLogger,
     metrics: telemetry.coreMetrics,
-    reserveTimeMs: slackTimeoutMs + SETTLE_MARGIN_MS,
+    // Before starting a record: time for its user code (worst case), one Slack request and settling.
+    reserveTimeMs: userCodeReserveMs(routes) + slackTimeoutMs + SETTLE_MARGIN_MS,
+    deferDelaySeconds: DEFER_DELAY_SECONDS,
   });
   const sqsDelivery = createSqsDelivery({ sqs: options.sqs ?? new SQSClient({}), queueUrl, deadLetterQueueUrl });
   return { processor, dedup, sqsDelivery, telemetry };
@@ -183,6 +192,11 @@ function correlatedLogger(telemetry: Telemetry): CoreLogger {
       coreLogger[level](message, extra);
     };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** The largest worst-case user-code time of any route (0 when every route uses the built-in templates). */
+function userCodeReserveMs(routes: readonly RouteConfig[]): number {
+  return Math.max(0, ...routes.map((route) => (route.transformation.kind === 'code' ? userCodeWorstCaseMs(route.transformation.timeoutMs) : 0)));
 }
 
 function parseRoutes(raw: string, problems: string[]): RouteConfig[] {
