@@ -9,7 +9,7 @@
  */
 import type { CoreLogger, CoreMetrics, DodoWebhookEnvelope, QueuedWebhook, RouteConfig, SlackMessage, Transform } from './contracts';
 import { MetricName } from './contracts';
-import { SecretConfigurationError, TransformationError } from './errors';
+import { SecretConfigurationError, TransformationError, TransformationUnavailableError } from './errors';
 import { compileEventGlobs } from './event-glob';
 import type { RateLimiter } from './rate-limiter';
 import type { CachedSecret } from './secret-cache';
@@ -164,7 +164,8 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
       metrics.count(MetricName.TransformationError);
       const reason = error instanceof SyntaxError ? 'the webhook body is not JSON' : `transformation failed: ${errorMessage(error)}`;
       logger.error('Transformation failed', { ...context, reason });
-      throw new RouteFailure('permanent', reason);
+      // Code that could not be loaded in this instance is no fault of the event: retry it.
+      throw new RouteFailure(error instanceof TransformationUnavailableError ? 'transient' : 'permanent', reason);
     }
     if (outcome.kind === 'skip') {
       metrics.count(MetricName.MessageSkipped);
@@ -350,7 +351,7 @@ function clampVisibility(seconds: number): number {
 
 /** Error text for logs; TransformationError and SecretConfigurationError messages never carry secrets. */
 function errorMessage(error: unknown): string {
-  if (error instanceof TransformationError || error instanceof SecretConfigurationError) return error.message;
+  if (error instanceof TransformationError || error instanceof TransformationUnavailableError || error instanceof SecretConfigurationError) return error.message;
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 300);
   return String(error).slice(0, 300);
 }

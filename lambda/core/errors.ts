@@ -13,6 +13,15 @@ export class TransformationError extends Error {
   override name = 'TransformationError';
 }
 
+/**
+ * A route's user code passed `cdk synth` but could not be loaded in this function instance (its
+ * worker did not start in time, it ran out of memory while loading). The event is not at fault:
+ * it is retried like a Slack outage, and dead-lettered with this reason only at its last attempt.
+ */
+export class TransformationUnavailableError extends Error {
+  override name = 'TransformationUnavailableError';
+}
+
 /** A secret holds the placeholder, or a value that cannot be used. `message` names the problem, never the value. */
 export class SecretConfigurationError extends Error {
   override name = 'SecretConfigurationError';

@@ -5,7 +5,7 @@
  * is ever posted: such an event is a TransformationError (dead-lettered with the reason).
  */
 import type { CoreLogger, SlackMessage, Transform, TransformationSpec, TransformInput, TransformOutcome } from './contracts';
-import { TransformationError } from './errors';
+import { TransformationError, TransformationUnavailableError } from './errors';
 import { validateSlackMessage } from './slack-limits';
 import { compileUserCode, type UserCodeResult, type UserCodeRunner } from './transform-runner';
 import { embeddedUserCode, type UserCodeRegistry } from './user-code-registry';
@@ -14,6 +14,9 @@ import { renderBuiltinMessage } from '../templates';
 export interface CreateTransformOptions {
   /** Receives user code's console output. @default - dropped */
   readonly logger?: CoreLogger;
+  /** After user code failed to load, how long to wait before trying again. @default 30_000 */
+  readonly reloadIntervalMs?: number;
+  readonly now?: () => number;
 }
 
 /**
@@ -32,13 +35,39 @@ export function createTransform(
   if (source === undefined) {
     return failingTransform(`user code "${spec.codeId}" is not embedded in this transformer bundle (redeploy the stack)`);
   }
+  const load = () => compileUserCode(source, userCodeFilename(source, spec.codeId), { timeoutMs: spec.timeoutMs, logger: options.logger });
   try {
-    return transformFromRunner(
-      compileUserCode(source, userCodeFilename(source, spec.codeId), { timeoutMs: spec.timeoutMs, logger: options.logger }),
-    );
+    return transformFromRunner(load());
   } catch (error) {
-    return failingTransform(`user code "${spec.codeId}" could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+    return reloadingTransform(spec.codeId, load, error, options);
   }
+}
+
+/**
+ * User code that passed the synth-time check but failed to load here: every event of the route is
+ * retried (TransformationUnavailableError), and the load is tried again at most once per
+ * `reloadIntervalMs`, so the instance recovers without being recycled.
+ */
+function reloadingTransform(codeId: string, load: () => UserCodeRunner, firstError: unknown, options: CreateTransformOptions): Transform {
+  const reloadIntervalMs = options.reloadIntervalMs ?? 30_000;
+  const now = options.now ?? Date.now;
+  let loaded: Transform | undefined;
+  let lastError = firstError;
+  let lastAttemptAt = now();
+  return async (input) => {
+    if (loaded === undefined && now() - lastAttemptAt >= reloadIntervalMs) {
+      lastAttemptAt = now();
+      try {
+        loaded = transformFromRunner(load());
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (loaded !== undefined) return loaded(input);
+    throw new TransformationUnavailableError(
+      `user code "${codeId}" could not be loaded in this instance (retrying): ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+    );
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
-import { MetricName } from '../../lambda/core/contracts';
-import { TransformationError } from '../../lambda/core/errors';
+import { MetricName, type Transform } from '../../lambda/core/contracts';
+import { TransformationError, TransformationUnavailableError } from '../../lambda/core/errors';
 import { answer, ok, useFakeSlack, type SlackScript } from './fake-slack';
 import { processorFor, route, webhook } from './helpers';
 
@@ -224,5 +224,22 @@ describe('delivery table against a real Slack stand-in', () => {
       ],
     });
     expect(slack.requests.map((r) => r.path)).toEqual(['/services/finance/secret-token', '/services/ops/secret-token', '/services/ops/secret-token']);
+  });
+});
+
+describe('user code that could not be loaded in this instance', () => {
+  const slack = useFakeSlack();
+
+  it('is retried with backoff like an outage, and dead-lettered with its reason only at the last attempt', async () => {
+    const unavailable: Transform = async () => {
+      throw new TransformationUnavailableError('user code "r0" could not be loaded in this instance (retrying): worker did not start');
+    };
+    const { processor } = processorFor([route('default', () => slack.url(), { transform: unavailable })]);
+    const event = webhook();
+    const first = await processor.processBatch([{ id: 'a', webhook: event, receiveCount: 1 }]);
+    expect(first.get('a')).toMatchObject({ kind: 'retry', delaySeconds: 30 });
+    const last = await processor.processBatch([{ id: 'a', webhook: event, receiveCount: 3 }]);
+    expect(last.get('a')).toMatchObject({ kind: 'dead-letter', reason: expect.stringMatching(/could not be loaded in this instance/) });
+    expect(slack.requests).toHaveLength(0);
   });
 });

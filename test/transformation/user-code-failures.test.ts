@@ -4,7 +4,7 @@
  * transform still works.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { TransformationError } from '../../lambda/core/errors';
+import { TransformationError, TransformationUnavailableError } from '../../lambda/core/errors';
 import { createTransform, createTransformFromSource } from '../../lambda/core/transform';
 import { USER_CODE_MEMORY_GROWTH_MB, USER_CODE_WORKER_HEAP_MB } from '../../lambda/core/transform-runner';
 import { userCodeRegistryFrom } from '../../lambda/core/user-code-registry';
@@ -249,9 +249,11 @@ describe('createTransform with a code spec', () => {
     );
   });
 
-  test('code that fails to load is a TransformationError naming the load problem', async () => {
+  test('code that fails to load is unavailable (retried, see reload.test.ts), naming the load problem', async () => {
     const transform = createTransform({ kind: 'code', codeId: 'r', timeoutMs: 1000 }, userCodeRegistryFrom({ r: 'var handler = 1;' }));
-    await expect(transform(inputFor('payment.succeeded'))).rejects.toThrow(/user code "r" could not be loaded: r: no function named "handler" \(found a number\)/);
+    const result = transform(inputFor('payment.succeeded'));
+    await expect(result).rejects.toBeInstanceOf(TransformationUnavailableError);
+    await expect(result).rejects.toThrow(/user code "r" could not be loaded in this instance \(retrying\): r: no function named "handler" \(found a number\)/);
   });
 
   test('runtime reasons name the original file and line through its sourceURL', async () => {
