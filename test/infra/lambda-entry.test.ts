@@ -37,6 +37,25 @@ test("installed in a user's app: the app's lock file and root, whatever lock fil
   expect(location.projectRoot).toBe(root);
 });
 
+test("installed package: bundles the shipped TypeScript source, not tsc's CommonJS output (which esbuild cannot tree-shake)", () => {
+  const pkg = ['node_modules', 'dodo-slack-notifier'];
+  touch(...pkg, 'dist', 'lambda', 'transformer', 'handler.js');
+  const source = touch(...pkg, 'lambda', 'transformer', 'handler.ts');
+  const lock = touch('package-lock.json');
+  expect(locateHandler('transformer', path.join(root, ...pkg, 'dist', 'lib'))).toEqual({
+    entry: source,
+    depsLockFilePath: lock,
+    projectRoot: root,
+  });
+});
+
+test('installed package without its TypeScript sources: falls back to dist/lambda/<name>/handler.js', () => {
+  const pkg = ['node_modules', 'dodo-slack-notifier'];
+  const compiled = touch(...pkg, 'dist', 'lambda', 'receiver', 'handler.js');
+  touch('package-lock.json');
+  expect(locateHandler('receiver', path.join(root, ...pkg, 'dist', 'lib')).entry).toBe(compiled);
+});
+
 test('prefers the TypeScript source when both exist', () => {
   const entry = touch('lambda', 'receiver', 'handler.ts');
   touch('lambda', 'receiver', 'handler.js');
