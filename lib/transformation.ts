@@ -157,8 +157,16 @@ interface EsbuildMessage {
  */
 export function compileTypedModule(modulePath: string): string {
   // Required lazily: only apps that use typed transformations need esbuild at synth time.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require('esbuild') as typeof import('esbuild');
+  let esbuild: typeof import('esbuild');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    esbuild = require('esbuild') as typeof import('esbuild');
+  } catch {
+    throw new Error(
+      `Transformation.fromModule(${JSON.stringify(modulePath)}) needs esbuild to compile the module: ` +
+        'run `npm install --save-dev esbuild` in your CDK app (NodejsFunction needs it too, or it bundles with Docker)',
+    );
+  }
   let bundled: string;
   try {
     const result = esbuild.buildSync({

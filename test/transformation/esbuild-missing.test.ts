@@ -1,0 +1,13 @@
+/** A CDK app without esbuild gets told what to install, not a bare "Cannot find module". */
+test('Transformation.fromModule without esbuild names the missing package and the fix', () => {
+  jest.isolateModules(() => {
+    jest.doMock('esbuild', () => {
+      throw new Error("Cannot find module 'esbuild'");
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { compileTypedModule } = require('../../lib/transformation') as typeof import('../../lib/transformation');
+    expect(() => compileTypedModule('transforms/finance.ts')).toThrow(
+      /Transformation\.fromModule\("transforms\/finance\.ts"\) needs esbuild .*npm install --save-dev esbuild/,
+    );
+  });
+});
