@@ -1,19 +1,18 @@
 /** abandoned_checkout.detected | recovered */
 import type { AbandonedCheckoutDetectedWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
-import { canonicalEventType } from '../core/event-glob';
 import { asLoose, dashboardLinks, idFact, sentence, textFact } from './common';
-import { describeEventType } from './generic';
-import { buildMessage, date, humanize, type Tone } from './layout';
+import { eventStyle, type EventStyle } from './generic';
+import { buildMessage, date, humanize } from './layout';
 
-const ABANDONED_CHECKOUT_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> = {
+const ABANDONED_CHECKOUT_EVENTS: Readonly<Record<string, EventStyle>> = {
   'abandoned_checkout.detected': { tone: 'warning', headline: 'Checkout abandoned' },
   'abandoned_checkout.recovered': { tone: 'good', headline: 'Abandoned checkout recovered' },
 };
 
 export function renderAbandonedCheckout(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const checkout = asLoose<AbandonedCheckoutDetectedWebhookEvent['data']>(envelope.data);
-  const event = ABANDONED_CHECKOUT_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = eventStyle(ABANDONED_CHECKOUT_EVENTS, envelope.type);
   const reason = humanize(checkout.abandonment_reason);
 
   return buildMessage(

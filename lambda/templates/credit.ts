@@ -6,12 +6,11 @@
 import type { CreditLedgerEntry } from 'dodopayments/resources/credit-entitlements/balances';
 import type { CreditBalanceLowWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
-import { canonicalEventType } from '../core/event-glob';
 import { asLoose, dashboardLinks, idFact, sentence, textFact } from './common';
-import { describeEventType } from './generic';
-import { buildMessage, type Fact, humanize, plain, str, type Tone } from './layout';
+import { eventStyle, type EventStyle } from './generic';
+import { buildMessage, type Fact, humanize, plain, str } from './layout';
 
-const CREDIT_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> = {
+const CREDIT_EVENTS: Readonly<Record<string, EventStyle>> = {
   'credit.added': { tone: 'good', headline: 'Credits added' },
   'credit.deducted': { tone: 'info', headline: 'Credits used' },
   'credit.expired': { tone: 'warning', headline: 'Credits expired' },
@@ -70,7 +69,7 @@ function renderBalanceLow(envelope: DodoWebhookEnvelope, options: BuiltinTemplat
 export function renderCredit(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   if (envelope.type === 'credit.balance_low') return renderBalanceLow(envelope, options);
   const entry = asLoose<CreditLedgerEntry>(envelope.data);
-  const event = CREDIT_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = eventStyle(CREDIT_EVENTS, envelope.type);
   const amount = formatCredits(entry.amount);
   const before = formatCredits(entry.balance_before);
   const after = formatCredits(entry.balance_after);

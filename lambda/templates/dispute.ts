@@ -2,11 +2,10 @@
 import type { Dispute } from 'dodopayments/resources/disputes';
 import type { CustomerLimitedDetails } from 'dodopayments/resources/payments';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
-import { canonicalEventType } from '../core/event-glob';
 import { currencyCode, formatMinorUnits } from '../core/money';
 import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, sentence, textFact } from './common';
-import { describeEventType } from './generic';
-import { buildMessage, humanize, plain, str, type Tone } from './layout';
+import { eventStyle, type EventStyle } from './generic';
+import { buildMessage, humanize, plain, str } from './layout';
 
 /** Fields real dispute webhooks carry that the SDK's `Dispute` type lacks. */
 interface DisputePayload extends Dispute {
@@ -15,7 +14,7 @@ interface DisputePayload extends Dispute {
   payment_provider?: string | null;
 }
 
-const DISPUTE_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> = {
+const DISPUTE_EVENTS: Readonly<Record<string, EventStyle>> = {
   'dispute.opened': { tone: 'danger', headline: 'Dispute opened' },
   'dispute.challenged': { tone: 'warning', headline: 'Dispute challenged' },
   'dispute.accepted': { tone: 'warning', headline: 'Dispute accepted' },
@@ -39,7 +38,7 @@ export function formatDisputeAmount(amount: unknown, currency: unknown): string 
 
 export function renderDispute(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const dispute = asLoose<DisputePayload>(envelope.data);
-  const event = DISPUTE_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = eventStyle(DISPUTE_EVENTS, envelope.type);
   const amount = formatDisputeAmount(dispute.amount, dispute.currency);
   const who = customerLabel(dispute.customer, options);
   const reason = humanize(dispute.reason);

@@ -1,19 +1,18 @@
 /** dunning.started | recovered */
 import type { DunningStartedWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
-import { canonicalEventType } from '../core/event-glob';
 import { asLoose, dashboardLinks, idFact, sentence, textFact } from './common';
-import { describeEventType } from './generic';
-import { buildMessage, date, humanize, type Tone } from './layout';
+import { eventStyle, type EventStyle } from './generic';
+import { buildMessage, date, humanize } from './layout';
 
-const DUNNING_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> = {
+const DUNNING_EVENTS: Readonly<Record<string, EventStyle>> = {
   'dunning.started': { tone: 'warning', headline: 'Dunning started' },
   'dunning.recovered': { tone: 'good', headline: 'Dunning recovered the subscription' },
 };
 
 export function renderDunning(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const attempt = asLoose<DunningStartedWebhookEvent['data']>(envelope.data);
-  const event = DUNNING_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = eventStyle(DUNNING_EVENTS, envelope.type);
   const trigger = humanize(attempt.trigger_state);
 
   return buildMessage(

@@ -1,18 +1,17 @@
 /** entitlement_grant.created | delivered | failed | revoked */
 import type { EntitlementGrant } from 'dodopayments/resources/entitlements/grants';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
-import { canonicalEventType } from '../core/event-glob';
 import { asLoose, dashboardLinks, idFact, sentence, textFact } from './common';
-import { describeEventType } from './generic';
+import { eventStyle, type EventStyle } from './generic';
 import { licenseKeyPreview } from './license-key';
-import { buildMessage, code, date, humanize, str, type Tone } from './layout';
+import { buildMessage, code, date, humanize, str } from './layout';
 
 /** Real payloads carry `Failed` and `Revoked` statuses the SDK's union lacks. */
 interface EntitlementGrantPayload extends Omit<EntitlementGrant, 'status'> {
   status?: string | null;
 }
 
-const GRANT_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> = {
+const GRANT_EVENTS: Readonly<Record<string, EventStyle>> = {
   'entitlement_grant.created': { tone: 'info', headline: 'Entitlement granted' },
   'entitlement_grant.delivered': { tone: 'good', headline: 'Entitlement delivered' },
   'entitlement_grant.failed': { tone: 'danger', headline: 'Entitlement delivery failed' },
@@ -21,7 +20,7 @@ const GRANT_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> =
 
 export function renderEntitlementGrant(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const grant = asLoose<EntitlementGrantPayload>(envelope.data);
-  const event = GRANT_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = eventStyle(GRANT_EVENTS, envelope.type);
   const integration = humanize(grant.integration_type);
   const keyPreview = licenseKeyPreview(grant.license_key?.key);
   const revocation = humanize(grant.revocation_reason);

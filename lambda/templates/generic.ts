@@ -3,9 +3,24 @@
  * raw JSON. It shows the event name and the scalar top-level fields of `data` that look useful.
  */
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
+import { canonicalEventType } from '../core/event-glob';
 import { formatMinorUnits } from '../core/money';
 import { sentence } from './common';
-import { buildMessage, code, date, type Fact, humanize, plain, str } from './layout';
+import { buildMessage, code, date, type Fact, humanize, plain, str, type Tone } from './layout';
+
+/** How a family template presents one of its event types: colour and headline. */
+export interface EventStyle {
+  readonly tone: Tone;
+  readonly headline: string;
+}
+
+/**
+ * The family table's style for an event type (legacy names mapped to their successor), or a
+ * neutral one named after the type, for a type Dodo adds to the family later.
+ */
+export function eventStyle(table: Readonly<Record<string, EventStyle>>, eventType: string): EventStyle {
+  return table[canonicalEventType(eventType)] ?? { tone: 'info', headline: describeEventType(eventType) };
+}
 
 /** At most this many fields from an unknown payload; Slack shows 10 per section. */
 const MAX_GENERIC_FACTS = 10;

@@ -1,13 +1,12 @@
 /** payment.succeeded | failed | processing | cancelled */
 import type { Payment } from 'dodopayments/resources/payments';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
-import { canonicalEventType } from '../core/event-glob';
 import { formatMinorUnits } from '../core/money';
 import { asLoose, customerFact, dashboardLinks, customerLabel, idFact, moneyFact, optionalMoneyFact, productsFact, sentence, textFact } from './common';
-import { describeEventType } from './generic';
-import { buildMessage, humanize, plain, str, type Tone } from './layout';
+import { eventStyle, type EventStyle } from './generic';
+import { buildMessage, humanize, plain, str } from './layout';
 
-const PAYMENT_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> = {
+const PAYMENT_EVENTS: Readonly<Record<string, EventStyle>> = {
   'payment.succeeded': { tone: 'good', headline: 'Payment succeeded' },
   'payment.failed': { tone: 'danger', headline: 'Payment failed' },
   'payment.processing': { tone: 'info', headline: 'Payment processing' },
@@ -27,7 +26,7 @@ function paymentMethod(payment: ReturnType<typeof asLoose<Payment>>): string | u
 
 export function renderPayment(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const payment = asLoose<Payment>(envelope.data);
-  const event = PAYMENT_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = eventStyle(PAYMENT_EVENTS, envelope.type);
   const amount = formatMinorUnits(payment.total_amount, payment.currency);
   const who = customerLabel(payment.customer, options);
   const failure = str(payment.error_code);

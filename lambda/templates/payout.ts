@@ -4,12 +4,12 @@ import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '
 import { canonicalEventType } from '../core/event-glob';
 import { formatMinorUnits } from '../core/money';
 import { asLoose, dashboardLinks, idFact, moneyFact, optionalMoneyFact, sentence, textFact } from './common';
-import { describeEventType } from './generic';
-import { buildMessage, date, humanize, str, type Tone } from './layout';
+import { eventStyle, type EventStyle } from './generic';
+import { buildMessage, date, humanize, str } from './layout';
 
 type PayoutPayload = PayoutCreatedWebhookEvent['data'];
 
-const PAYOUT_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> = {
+const PAYOUT_EVENTS: Readonly<Record<string, EventStyle>> = {
   'payout.created': { tone: 'info', headline: 'Payout created' },
   'payout.in_progress': { tone: 'info', headline: 'Payout in progress' },
   'payout.on_hold': { tone: 'warning', headline: 'Payout on hold' },
@@ -19,7 +19,7 @@ const PAYOUT_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> 
 
 export function renderPayout(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const payout = asLoose<PayoutPayload>(envelope.data);
-  const event = PAYOUT_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = eventStyle(PAYOUT_EVENTS, envelope.type);
   const amount = formatMinorUnits(payout.amount, payout.currency);
   const status = humanize(payout.status);
   // Payout events are not ordered: say so when the payload's state disagrees with the event.

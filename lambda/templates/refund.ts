@@ -1,20 +1,19 @@
 /** refund.succeeded | failed */
 import type { Refund } from 'dodopayments/resources/refunds';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
-import { canonicalEventType } from '../core/event-glob';
 import { formatMinorUnits } from '../core/money';
 import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, moneyFact, sentence, textFact } from './common';
-import { describeEventType } from './generic';
-import { buildMessage, humanize, str, type Tone } from './layout';
+import { eventStyle, type EventStyle } from './generic';
+import { buildMessage, humanize, str } from './layout';
 
-const REFUND_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> = {
+const REFUND_EVENTS: Readonly<Record<string, EventStyle>> = {
   'refund.succeeded': { tone: 'warning', headline: 'Refund issued' },
   'refund.failed': { tone: 'danger', headline: 'Refund failed' },
 };
 
 export function renderRefund(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const refund = asLoose<Refund>(envelope.data);
-  const event = REFUND_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = eventStyle(REFUND_EVENTS, envelope.type);
   // amount and currency are nullable: an unknown refund amount must not read as "$0.00".
   const amount = formatMinorUnits(refund.amount, refund.currency);
   const who = customerLabel(refund.customer, options);

@@ -4,15 +4,14 @@
  */
 import type { SubscriptionActiveWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../core/contracts';
-import { canonicalEventType } from '../core/event-glob';
 import { formatMinorUnits } from '../core/money';
 import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, sentence, textFact } from './common';
-import { describeEventType } from './generic';
-import { buildMessage, code, date, type Fact, humanize, join, type Mrkdwn, plain, str, type Tone } from './layout';
+import { eventStyle, type EventStyle } from './generic';
+import { buildMessage, code, date, type Fact, humanize, join, type Mrkdwn, plain, str } from './layout';
 
 type SubscriptionPayload = SubscriptionActiveWebhookEvent['data'];
 
-const SUBSCRIPTION_EVENTS: Readonly<Record<string, { tone: Tone; headline: string }>> = {
+const SUBSCRIPTION_EVENTS: Readonly<Record<string, EventStyle>> = {
   'subscription.active': { tone: 'good', headline: 'New subscription' },
   'subscription.renewed': { tone: 'good', headline: 'Subscription renewed' },
   'subscription.on_hold': { tone: 'danger', headline: 'Subscription on hold' },
@@ -49,7 +48,7 @@ function dateFact(label: string, value: unknown): Fact {
 
 export function renderSubscription(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
   const subscription = asLoose<SubscriptionPayload>(envelope.data);
-  const event = SUBSCRIPTION_EVENTS[canonicalEventType(envelope.type)] ?? { tone: 'info' as Tone, headline: describeEventType(envelope.type) };
+  const event = eventStyle(SUBSCRIPTION_EVENTS, envelope.type);
   const price = pricePerPeriod(subscription);
   const who = customerLabel(subscription.customer, options);
   const feedback = humanize(subscription.cancellation_feedback);
