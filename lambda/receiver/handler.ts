@@ -11,6 +11,7 @@ import { globProblems } from '../core/event-glob';
 import { secretsManagerLoader } from '../adapters/aws/secrets-manager';
 import { createTelemetry } from '../adapters/aws/telemetry';
 import { sqsWebhookQueue } from '../adapters/aws/webhook-queue';
+import { EnvConfigReader } from '../adapters/env-config';
 
 const DEFAULT_TOLERANCE_SECONDS = 300;
 const DEFAULT_SECRET_CACHE_TTL_SECONDS = 300;
@@ -29,22 +30,13 @@ export interface ReceiverConfig {
 
 /** Reads the receiver's configuration (set by the construct); throws once, naming every problem. */
 export function receiverConfigFromEnv(env: NodeJS.ProcessEnv): ReceiverConfig {
-  const problems: string[] = [];
-  const required = (name: string): string => {
-    const value = env[name];
-    if (!value) problems.push(`${name} is not set`);
-    return value ?? '';
-  };
-  const seconds = (name: string, fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0) problems.push(`${name} must be a whole number of seconds, got "${raw}"`);
-    return value;
-  };
+  const config = new EnvConfigReader(env);
+  const { problems } = config;
+  const seconds = (name: string, fallback: number): number =>
+    config.number(name, fallback, (value) => Number.isInteger(value) && value >= 0, 'a whole number of seconds');
   let eventGlobs: string[] = ['*'];
-  const filter = env[ReceiverEnv.EventFilter];
-  if (filter !== undefined && filter !== '') {
+  const filter = config.optional(ReceiverEnv.EventFilter);
+  if (filter !== undefined) {
     try {
       const parsed: unknown = JSON.parse(filter);
       if (!Array.isArray(parsed) || !parsed.every((glob): glob is string => typeof glob === 'string')) throw new Error('not an array of strings');
@@ -54,15 +46,15 @@ export function receiverConfigFromEnv(env: NodeJS.ProcessEnv): ReceiverConfig {
       problems.push(`${ReceiverEnv.EventFilter} must be a JSON array of event-type globs, got ${JSON.stringify(filter)}`);
     }
   }
-  const config: ReceiverConfig = {
-    signingSecretId: required(ReceiverEnv.SigningSecretArn),
-    queueUrl: required(ReceiverEnv.QueueUrl),
+  const receiverConfig: ReceiverConfig = {
+    signingSecretId: config.required(ReceiverEnv.SigningSecretArn),
+    queueUrl: config.required(ReceiverEnv.QueueUrl),
     eventGlobs,
     toleranceSeconds: seconds(ReceiverEnv.TimestampToleranceSeconds, DEFAULT_TOLERANCE_SECONDS),
     secretCacheTtlSeconds: seconds(ReceiverEnv.SecretCacheTtlSeconds, DEFAULT_SECRET_CACHE_TTL_SECONDS),
   };
-  if (problems.length > 0) throw new Error(`Receiver configuration is invalid: ${problems.join('; ')}`);
-  return config;
+  config.throwIfProblems('Receiver configuration is invalid');
+  return receiverConfig;
 }
 
 /**

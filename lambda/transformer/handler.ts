@@ -20,6 +20,7 @@ import { userCodeWorstCaseMs } from '../core/transform-runner';
 import { createIdempotentRunOnce, type IdempotentRunOnce } from '../adapters/idempotency';
 import { secretsManagerLoader } from '../adapters/aws/secrets-manager';
 import { createSqsDelivery, type SqsDelivery } from '../adapters/aws/sqs-delivery';
+import { EnvConfigReader } from '../adapters/env-config';
 import { fromSqsRecord } from '../adapters/aws/sqs-message';
 import { createTelemetry, type Telemetry } from '../adapters/aws/telemetry';
 
@@ -122,21 +123,11 @@ export function createTransformerHandler(options: TransformerHandlerOptions = {}
 function wire(options: TransformerHandlerOptions): Wiring {
   const env = options.env ?? process.env;
   const telemetry = options.telemetry ?? createTelemetry(ServiceName.Transformer);
-  const problems: string[] = [];
-  const required = (name: string): string => {
-    const value = env[name];
-    if (!value) problems.push(`${name} is not set`);
-    return value ?? '';
-  };
-  const positive = (name: string, fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!(value > 0)) problems.push(`${name} must be a positive number, got "${raw}"`);
-    return value;
-  };
+  const config = new EnvConfigReader(env);
+  const required = (name: string) => config.required(name);
+  const positive = (name: string, fallback: number) => config.number(name, fallback, (value) => value > 0, 'a positive number');
 
-  const routes = parseRoutes(required(TransformerEnv.Routes), problems);
+  const routes = parseRoutes(required(TransformerEnv.Routes), config.problems);
   const queueUrl = required(TransformerEnv.QueueUrl);
   const deadLetterQueueUrl = required(TransformerEnv.DeadLetterQueueUrl);
   const tableName = options.persistenceStore ? '' : required(TransformerEnv.IdempotencyTableName);
@@ -146,7 +137,7 @@ function wire(options: TransformerHandlerOptions): Wiring {
   const slackTimeoutMs = positive(TransformerEnv.SlackTimeoutMs, DEFAULTS.slackTimeoutMs);
   const ratePerSecond = positive(TransformerEnv.DeliveryRatePerSecond, DEFAULTS.deliveryRatePerSecond);
   const burst = positive(TransformerEnv.DeliveryBurst, DEFAULTS.deliveryBurst);
-  if (problems.length > 0) throw new Error(`transformer configuration: ${problems.join('; ')}`);
+  config.throwIfProblems('transformer configuration');
 
   const coreLogger = correlatedLogger(telemetry);
   const dedup = createIdempotentRunOnce({
