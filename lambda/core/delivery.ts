@@ -7,7 +7,7 @@
  * retried or dead-lettered because of the routes that failed: on the next attempt the routes that
  * already succeeded are suppressed by deduplication.
  */
-import type { CoreLogger, CoreMetrics, DodoWebhookEnvelope, QueuedWebhook, RouteConfig, SlackMessage, Transform } from './contracts';
+import type { CoreLogger, CoreMetrics, DodoWebhookEnvelope, QueuedWebhook, RouteConfig, SlackMessage, Transform, TransformInput } from './contracts';
 import { MetricName } from './contracts';
 import { SecretConfigurationError, TransformationError, TransformationUnavailableError } from './errors';
 import { compileEventGlobs } from './event-glob';
@@ -146,20 +146,18 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
   }
 
   /** One route, inside runOnce: resolves only when the route is done; throws RouteFailure otherwise. */
-  async function deliverRoute(route: (typeof routes)[number], record: DeliveryRecord, timeLeftMs: () => number): Promise<RouteDone> {
+  async function deliverRoute(
+    route: (typeof routes)[number],
+    record: DeliveryRecord,
+    transformInput: () => TransformInput,
+    timeLeftMs: () => number,
+  ): Promise<RouteDone> {
     const { webhook } = record;
     const context = { webhookId: webhook.webhookId, eventType: webhook.eventType, routeId: route.config.id, attempt: record.receiveCount };
 
     let outcome;
     try {
-      const envelope = JSON.parse(webhook.body) as DodoWebhookEnvelope;
-      outcome = await route.transform({
-        webhookId: webhook.webhookId,
-        eventType: webhook.eventType,
-        envelope,
-        rawBody: webhook.body,
-        headers: { 'webhook-id': webhook.webhookId, 'webhook-timestamp': webhook.webhookTimestamp },
-      });
+      outcome = await route.transform(transformInput());
     } catch (error) {
       metrics.count(MetricName.TransformationError);
       const reason = error instanceof SyntaxError ? 'the webhook body is not JSON' : `transformation failed: ${errorMessage(error)}`;
@@ -237,6 +235,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
       let batchRateLimitSeconds: number | undefined;
 
       for (const record of records) {
+        const transformInput = once(() => transformInputOf(record.webhook));
         const isLastReceive = record.receiveCount >= deps.maxReceiveCount;
         const notAttempted = (delaySeconds: number, reason: string): RecordOutcome =>
           isLastReceive ? { kind: 'requeue', delaySeconds, reason } : { kind: 'retry', delaySeconds, reason };
@@ -259,7 +258,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
             continue;
           }
           try {
-            const { value, duplicate } = await deps.runOnce(`${route.config.id}:${record.webhook.webhookId}`, () => deliverRoute(route, record, timeLeftMs));
+            const { value, duplicate } = await deps.runOnce(`${route.config.id}:${record.webhook.webhookId}`, () => deliverRoute(route, record, transformInput, timeLeftMs));
             if (duplicate) {
               metrics.count(MetricName.DuplicateSuppressed);
               logger.info('Duplicate suppressed: already handled', { webhookId: record.webhook.webhookId, routeId: route.config.id });
@@ -342,6 +341,33 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
         return;
     }
   }
+}
+
+/** What every route's transformation gets for one webhook; the body is parsed once per record, not per route. */
+function transformInputOf(webhook: QueuedWebhook): TransformInput {
+  return {
+    webhookId: webhook.webhookId,
+    eventType: webhook.eventType,
+    envelope: JSON.parse(webhook.body) as DodoWebhookEnvelope,
+    rawBody: webhook.body,
+    headers: { 'webhook-id': webhook.webhookId, 'webhook-timestamp': webhook.webhookTimestamp },
+  };
+}
+
+/** `compute` run at most once: its value, or the error it threw, is handed to every later caller. */
+function once<T>(compute: () => T): () => T {
+  let result: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  return () => {
+    if (result === undefined) {
+      try {
+        result = { ok: true, value: compute() };
+      } catch (error) {
+        result = { ok: false, error };
+      }
+    }
+    if (result.ok) return result.value;
+    throw result.error;
+  };
 }
 
 /** Within SQS's visibility range. Fractions are kept for the local queue; the SQS adapter rounds up. */

@@ -243,3 +243,28 @@ describe('user code that could not be loaded in this instance', () => {
     expect(slack.requests).toHaveLength(0);
   });
 });
+
+describe('one parse of the body per record', () => {
+  const slack = useFakeSlack();
+
+  it('every route gets the same parsed envelope', async () => {
+    const seen: unknown[] = [];
+    const spy: Transform = async (input) => {
+      seen.push(input.envelope);
+      return { kind: 'message', message: { text: input.eventType } };
+    };
+    const { processor } = processorFor([route('a', () => slack.url('/a'), { transform: spy }), route('b', () => slack.url('/b'), { transform: spy })]);
+    const outcomes = await processor.processBatch([{ id: 'r', webhook: webhook(), receiveCount: 1 }]);
+    expect(outcomes.get('r')).toMatchObject({ kind: 'done' });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toBe(seen[0]);
+  });
+
+  it('a body that is not JSON is dead-lettered for every matching route, each counted as a transformation error', async () => {
+    const { processor, recorder } = processorFor([route('a', () => slack.url('/a')), route('b', () => slack.url('/b'))]);
+    const outcomes = await processor.processBatch([{ id: 'r', webhook: { ...webhook(), body: 'not json {' }, receiveCount: 1 }]);
+    expect(outcomes.get('r')).toMatchObject({ kind: 'dead-letter', reason: 'a: the webhook body is not JSON; b: the webhook body is not JSON', routeId: 'a,b' });
+    expect(recorder.counts.get(MetricName.TransformationError)).toBe(2);
+    expect(slack.requests).toHaveLength(0);
+  });
+});
