@@ -60,13 +60,6 @@ export function date(value: unknown): Mrkdwn | undefined {
   return slackDate(ms / 1000, new Date(ms).toISOString()) as Mrkdwn;
 }
 
-/** `YYYY-MM-DD HH:MM UTC` for the notification text, where `<!date>` tokens do not render. */
-export function plainDate(value: unknown): string | undefined {
-  const ms = parseDate(value);
-  if (ms === undefined) return undefined;
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
 /** A non-empty trimmed string, or undefined. */
 export function str(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value;
