@@ -14,7 +14,7 @@ import { TransformerEnv, type RouteConfig, type TransformationSpec } from '../..
 import { userCodeWorstCaseMs } from '../../lambda/core/transform-runner';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { useFakeSlack } from './fake-slack';
-import { webhook } from './helpers';
+import { toLambdaEvent, webhook } from './helpers';
 
 const SLACK_TIMEOUT_MS = 5_000;
 const SETTLE_MARGIN_MS = 2_000;
@@ -54,23 +54,9 @@ function handlerWith(transformation: TransformationSpec) {
 
 function oneRecord(): SQSEvent {
   const message = toSqsMessage(webhook('payment.succeeded'));
-  return {
-    Records: [
-      {
-        messageId: 'm1',
-        receiptHandle: 'rh1',
-        body: message.MessageBody,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: Object.fromEntries(
-          Object.entries(message.MessageAttributes).map(([name, value]) => [name, { dataType: 'String', stringValue: value.StringValue, stringListValues: [], binaryListValues: [] }]),
-        ),
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:queue',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
+  return toLambdaEvent([
+    { MessageId: 'm1', ReceiptHandle: 'rh1', Body: message.MessageBody, MessageAttributes: message.MessageAttributes, Attributes: { ApproximateReceiveCount: '1' } },
+  ]);
 }
 
 function contextWithRemaining(remainingMs: number): Context {

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { Message } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { join } from 'node:path';
 import type { CoreLogger, CoreMetrics, MetricName, QueuedWebhook, RouteConfig, Transform } from '../../lambda/core/contracts';
 import { createIdempotentRunOnce } from '../../lambda/adapters/idempotency';
@@ -69,4 +71,33 @@ export function processorFor(routes: DeliveryRoute[], overrides: Partial<Deliver
     ...overrides,
   });
   return { processor, recorder, persistence };
+}
+
+/** The Lambda SQS event for messages as SQS hands them out (what the event source would invoke with). */
+export function toLambdaEvent(messages: Message[]): SQSEvent {
+  return {
+    Records: messages.map(
+      (message): SQSRecord => ({
+        messageId: message.MessageId!,
+        receiptHandle: message.ReceiptHandle!,
+        body: message.Body!,
+        attributes: {
+          ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+          SentTimestamp: message.Attributes?.SentTimestamp ?? '0',
+          SenderId: message.Attributes?.SenderId ?? 'test',
+          ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
+        },
+        messageAttributes: Object.fromEntries(
+          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            { dataType: value.DataType!, stringValue: value.StringValue, stringListValues: [], binaryListValues: [] },
+          ]),
+        ),
+        md5OfBody: message.MD5OfBody!,
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:notifier',
+        awsRegion: 'us-east-1',
+      }),
+    ),
+  };
 }

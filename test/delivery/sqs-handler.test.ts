@@ -11,14 +11,14 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/adapters/aws/sqs-message';
 import { MemoryPersistenceLayer } from '../../lambda/adapters/local/memory-persistence';
 import { MessageAttribute, SECRET_PLACEHOLDER, TransformerEnv, type RouteConfig } from '../../lambda/core/contracts';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { answer, FakeSlack, ok } from './fake-slack';
-import { webhook } from './helpers';
+import { toLambdaEvent, webhook } from './helpers';
 
 /**
  * The SQS side of the transformer against fauxqs (an SQS emulator speaking the SDK v3 protocol,
@@ -340,34 +340,6 @@ describe('transformer handler over SQS (fauxqs)', () => {
     expect(await drainDeadLetters()).toEqual([]);
   });
 });
-
-function toLambdaEvent(messages: Message[]): SQSEvent {
-  return {
-    Records: messages.map(
-      (message): SQSRecord => ({
-        messageId: message.MessageId!,
-        receiptHandle: message.ReceiptHandle!,
-        body: message.Body!,
-        attributes: {
-          ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-          SentTimestamp: message.Attributes?.SentTimestamp ?? '0',
-          SenderId: message.Attributes?.SenderId ?? 'test',
-          ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-        },
-        messageAttributes: Object.fromEntries(
-          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-            name,
-            { dataType: value.DataType!, stringValue: value.StringValue, stringListValues: [], binaryListValues: [] },
-          ]),
-        ),
-        md5OfBody: message.MD5OfBody!,
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:notifier',
-        awsRegion: 'us-east-1',
-      }),
-    ),
-  };
-}
 
 function lambdaContext(): Context {
   const deadline = Date.now() + 60_000;
