@@ -6,20 +6,21 @@
  *   dodo-slack send <payload.json | event-type> --url <endpoint> [--secret <whsec_…>] [--webhook-id <id>]
  *   dodo-slack serve [--port 3000] [--host 127.0.0.1] [--transform <file>] [--events <globs>] …
  *
- * This file only parses arguments and prints; the server wiring lives in lambda/adapters/local/server.ts.
+ * This file only parses arguments and prints; the server wiring lives in lambda/local/server.ts.
  * Exit codes: 0 done, 1 the command ran and failed, 2 usage error.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { WEBHOOK_PATH, type DodoWebhookEnvelope, type TransformInput } from '../lambda/core/contracts';
-import { InvalidPayloadError, SecretConfigurationError, TransformationError } from '../lambda/core/errors';
-import { canonicalEventType, globProblems } from '../lambda/core/event-glob';
-import { parseSigningKeys, signWebhook } from '../lambda/core/signature';
-import { renderSlackMessageForTerminal } from '../lambda/core/terminal-render';
-import { UserCodeLoadError } from '../lambda/core/transform-runner';
-import { loadLocalTransform, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/adapters/local/server';
+import { WEBHOOK_PATH, type DodoWebhookEnvelope } from '../lambda/shared/webhook';
+import { type TransformInput } from '../lambda/shared/transformation';
+import { InvalidPayloadError, SecretConfigurationError, TransformationError } from '../lambda/shared/errors';
+import { canonicalEventType, globProblems } from '../lambda/shared/event-glob';
+import { parseSigningKeys, signWebhook } from '../lambda/receiver/signature';
+import { renderSlackMessageForTerminal } from '../lambda/local/terminal-render';
+import { UserCodeLoadError } from '../lambda/sandbox/runner';
+import { loadLocalTransform, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/local/server';
 
 const USAGE = `Usage: dodo-slack <command> [options]
 

@@ -13,17 +13,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  METRICS_NAMESPACE,
-  MetricName,
-  ReceiverEnv,
-  RouteConfig,
-  SECRET_PLACEHOLDER,
-  ServiceName,
-  TransformerEnv,
-  WEBHOOK_PATH,
-} from '../lambda/core/contracts';
-import { globProblems } from '../lambda/core/event-glob';
+import { METRICS_NAMESPACE, MetricName, ServiceName } from '../lambda/shared/metrics';
+import { ReceiverEnv, RouteConfig, SECRET_PLACEHOLDER, TransformerEnv } from '../lambda/shared/function-env';
+import { WEBHOOK_PATH } from '../lambda/shared/webhook';
+import { globProblems } from '../lambda/shared/event-glob';
 import { locateHandler, HandlerName } from './lambda-entry';
 import { LAMBDA_BUNDLING } from './bundling';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
@@ -45,7 +38,7 @@ const TRANSFORMER_TIMEOUT = Duration.seconds(60);
 const RECEIVER_TIMEOUT = Duration.seconds(10);
 const TRANSFORMER_BATCH_SIZE = 5;
 const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
-/** Global the transformer bundle reads its embedded user transformations from (see lambda/core/transform-runner.ts). */
+/** Global the transformer bundle reads its embedded user transformations from (see lambda/sandbox/registry.ts). */
 const USER_CODE_DEFINE = '__DODO_SLACK_USER_CODE__';
 
 /** Stage-wide API Gateway throttling. */

@@ -15,6 +15,9 @@ export type {
   TypedTransformContext,
   UserCodeTransformationOptions,
 } from './transformation';
-export type { SlackMessage } from '../lambda/core/contracts';
-export type { BuiltinTemplateOptions, RouteConfig } from '../lambda/core/contracts';
-export { METRICS_NAMESPACE, MetricName, SECRET_PLACEHOLDER, WEBHOOK_PATH } from '../lambda/core/contracts';
+export type { SlackMessage } from '../lambda/shared/transformation';
+export type { BuiltinTemplateOptions } from '../lambda/shared/transformation';
+export type { RouteConfig } from '../lambda/shared/function-env';
+export { METRICS_NAMESPACE, MetricName } from '../lambda/shared/metrics';
+export { SECRET_PLACEHOLDER } from '../lambda/shared/function-env';
+export { WEBHOOK_PATH } from '../lambda/shared/webhook';

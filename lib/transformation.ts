@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
 import type { UnwrapWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
-import type { BuiltinTemplateOptions, SlackMessage, TransformationSpec } from '../lambda/core/contracts';
-import { compileUserCode, DEFAULT_USER_CODE_TIMEOUT_MS } from '../lambda/core/transform-runner';
+import type { BuiltinTemplateOptions, SlackMessage, TransformationSpec } from '../lambda/shared/transformation';
+import { compileUserCode, DEFAULT_USER_CODE_TIMEOUT_MS } from '../lambda/sandbox/runner';
 
 /**
  * What a transformation contributes to the transformer function: the serialisable spec (goes into

@@ -15,9 +15,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KnownBlock } from '@slack/types';
-import type { BuiltinTemplateOptions, DodoWebhookEnvelope, SlackMessage } from '../lambda/core/contracts';
-import { validateSlackMessage } from '../lambda/core/slack-limits';
-import { renderBuiltinMessage } from '../lambda/templates';
+import type { BuiltinTemplateOptions, SlackMessage } from '../lambda/shared/transformation';
+import type { DodoWebhookEnvelope } from '../lambda/shared/webhook';
+import { validateSlackMessage } from '../lambda/messages/slack-limits';
+import { renderBuiltinMessage } from '../lambda/messages/templates';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'dodo');

@@ -4,7 +4,7 @@
  * `event.data` to the right shape and a typo in a field name fails to compile.
  * (In your own app, import the types from 'dodo-slack-notifier' instead of '../../lib/transformation'.)
  */
-import type { SlackMessage } from '../../lambda/core/contracts';
+import type { SlackMessage } from '../../lambda/shared/transformation';
 import type { TypedTransform } from '../../lib/transformation';
 
 /** ISO 4217 minor units that are not 2; amounts are integers in the minor unit. */

@@ -1,17 +1,18 @@
 /**
- * Receiver Lambda: API Gateway REST proxy event -> the core receiver (lambda/core/receiver.ts).
+ * Receiver Lambda: API Gateway REST proxy event -> the core receiver (lambda/receiver/webhook-receiver.ts).
  * Thin wiring only: raw body bytes, headers, environment, Secrets Manager, SQS, Powertools.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ReceiverEnv, ServiceName } from '../core/contracts';
-import { createWebhookReceiver, signingKeyParser, type ReceiverRequest } from '../core/receiver';
-import { CachedSecret } from '../core/secret-cache';
-import { globProblems } from '../core/event-glob';
-import { secretsManagerLoader } from '../adapters/aws/secrets-manager';
-import { createTelemetry } from '../adapters/aws/telemetry';
-import { sqsWebhookQueue } from '../adapters/aws/webhook-queue';
-import { EnvConfigReader } from '../adapters/env-config';
+import { ReceiverEnv } from '../shared/function-env';
+import { ServiceName } from '../shared/metrics';
+import { createWebhookReceiver, signingKeyParser, type ReceiverRequest } from './webhook-receiver';
+import { CachedSecret } from '../shared/secret-cache';
+import { globProblems } from '../shared/event-glob';
+import { secretsManagerLoader } from '../shared/aws/secrets-manager';
+import { createTelemetry } from '../shared/aws/telemetry';
+import { sqsWebhookQueue } from './sqs-webhook-queue';
+import { EnvConfigReader } from '../shared/env-config';
 
 const DEFAULT_TOLERANCE_SECONDS = 300;
 const DEFAULT_SECRET_CACHE_TTL_SECONDS = 300;

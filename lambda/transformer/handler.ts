@@ -1,5 +1,5 @@
 /**
- * Transformer Lambda: a thin SQS adapter over the delivery core (lambda/core/delivery.ts).
+ * Transformer Lambda: a thin SQS adapter over the delivery core (lambda/transformer/delivery.ts).
  * Reads its configuration from the environment the construct sets (TransformerEnv), reports
  * partial batch failures, and turns each record's outcome into SQS calls:
  *   done -> acknowledged; retry -> visibility set to the delay, reported failed;
@@ -9,20 +9,22 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ServiceName, TransformerEnv, type CoreLogger, type RouteConfig } from '../core/contracts';
-import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type RecordOutcome } from '../core/delivery';
-import { createRateLimiter } from '../core/rate-limiter';
-import { CachedSecret } from '../core/secret-cache';
-import { createSlackClient } from '../core/slack-client';
-import { parseSlackWebhookUrl } from '../core/slack-url';
-import { createTransform } from '../core/transform';
-import { userCodeWorstCaseMs } from '../core/transform-runner';
-import { createIdempotentRunOnce, type IdempotentRunOnce } from '../adapters/idempotency';
-import { secretsManagerLoader } from '../adapters/aws/secrets-manager';
-import { createSqsDelivery, type SqsDelivery } from '../adapters/aws/sqs-delivery';
-import { EnvConfigReader } from '../adapters/env-config';
-import { fromSqsRecord } from '../adapters/aws/sqs-message';
-import { createTelemetry, type Telemetry } from '../adapters/aws/telemetry';
+import { ServiceName } from '../shared/metrics';
+import { TransformerEnv, type RouteConfig } from '../shared/function-env';
+import { type CoreLogger } from '../shared/ports';
+import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type RecordOutcome } from './delivery';
+import { createRateLimiter } from './rate-limiter';
+import { CachedSecret } from '../shared/secret-cache';
+import { createSlackClient } from './slack-client';
+import { parseSlackWebhookUrl } from './slack-url';
+import { createTransform } from './transform';
+import { userCodeWorstCaseMs } from '../sandbox/runner';
+import { createIdempotentRunOnce, type IdempotentRunOnce } from './idempotency';
+import { secretsManagerLoader } from '../shared/aws/secrets-manager';
+import { createSqsDelivery, type SqsDelivery } from './sqs-settle';
+import { EnvConfigReader } from '../shared/env-config';
+import { fromSqsRecord } from '../shared/aws/sqs-message';
+import { createTelemetry, type Telemetry } from '../shared/aws/telemetry';
 
 /** Defaults when the construct does not set a variable (it always does; these keep the handler usable alone). */
 const DEFAULTS = {

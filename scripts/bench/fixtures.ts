@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseSigningKeys, signWebhook } from '../../lambda/core/signature';
+import { parseSigningKeys, signWebhook } from '../../lambda/receiver/signature';
 
 export const FIXTURES_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'dodo');
 

@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { renderBuiltinMessage } from '../../lambda/templates';
-import type { DodoWebhookEnvelope } from '../../lambda/core/contracts';
+import { renderBuiltinMessage } from '../../lambda/messages/templates';
+import type { DodoWebhookEnvelope } from '../../lambda/shared/webhook';
 import { newSigningSecret, percentile, signedHeaders, type Fixture } from './fixtures';
 import { track } from './processes';
 

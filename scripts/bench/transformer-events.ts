@@ -8,8 +8,9 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { MessageAttribute, TransformerEnv, type RouteConfig } from '../../lambda/core/contracts';
-import { MemoryPersistenceLayer } from '../../lambda/adapters/local/memory-persistence';
+import { MessageAttribute } from '../../lambda/shared/queue-message';
+import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
+import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { loadFixtures, newWebhookId } from './fixtures';
 import { cpuMicrosPerEvent, fakeLambdaContext } from './lambda-context';

@@ -3,7 +3,7 @@
  *
  *     node -r ts-node/register/transpile-only scripts/bench/user-code-overhead.ts [baseline-runner.ts]
  *
- * Prints µs/event through lambda/core/transform-runner.ts (worker thread + vm context), and, when
+ * Prints µs/event through lambda/sandbox/runner.ts (worker thread + vm context), and, when
  * given the path of another runner module with the same `compileUserCode` export (e.g. the
  * main-thread vm runner from git history: `git show <rev>:lambda/core/transform-runner.ts`), the
  * same numbers for it in the same process, so both see the same machine state.
@@ -12,8 +12,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TransformInput } from '../../lambda/core/contracts';
-import * as current from '../../lambda/core/transform-runner';
+import type { TransformInput } from '../../lambda/shared/transformation';
+import * as current from '../../lambda/sandbox/runner';
 
 type Runner = { run(input: TransformInput): unknown; close?: () => Promise<void> };
 type Compile = (source: string, filename: string, options?: { timeoutMs?: number }) => Runner;

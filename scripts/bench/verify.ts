@@ -1,12 +1,12 @@
 /**
- * Signature checks per second: ours (lambda/core/signature.ts) against the `standardwebhooks`
+ * Signature checks per second: ours (lambda/receiver/signature.ts) against the `standardwebhooks`
  * reference, on the same 2 KB bodies and headers, alternating rounds in one process.
  * Ops per CPU-second (process.cpuUsage), so other work on the machine does not skew the ratio.
  * Note: the reference's verify() also JSON.parses the body (its API returns the payload); ours
  * does not (the receiver parses later, once), so that parse is part of the reference's cost.
  */
 import { Webhook } from 'standardwebhooks';
-import { verifyWebhook } from '../../lambda/core/signature';
+import { verifyWebhook } from '../../lambda/receiver/signature';
 import { median, newSigningSecret, padBody, signedHeaders, type Fixture } from './fixtures';
 
 export const BODY_BYTES = 2048;

@@ -11,7 +11,10 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Webhook } from 'standardwebhooks';
-import { MAX_BODY_BYTES, MessageAttribute, MetricName, ReceiverEnv, SECRET_PLACEHOLDER } from '../../lambda/core/contracts';
+import { MAX_BODY_BYTES } from '../../lambda/shared/webhook';
+import { MessageAttribute } from '../../lambda/shared/queue-message';
+import { MetricName } from '../../lambda/shared/metrics';
+import { ReceiverEnv, SECRET_PLACEHOLDER } from '../../lambda/shared/function-env';
 
 // --- output capture (installed before the handler module creates its logger and metrics) ---------
 const captured: string[] = [];
@@ -319,7 +322,7 @@ describe('400 invalid payload (after a valid signature)', () => {
     const body = Buffer.concat([Buffer.from('{"type":"payment.succeeded","x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
     const id = 'msg_binary';
     const ts = nowSeconds();
-    const { signWebhook, parseSigningKeys } = await import('../../lambda/core/signature');
+    const { signWebhook, parseSigningKeys } = await import('../../lambda/receiver/signature');
     const headers = { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(parseSigningKeys(keyA.secret).keys[0], id, ts, body) };
     const result = await handle(apiEvent(body, headers, { base64: true }));
     expect(result).toMatchObject({ statusCode: 400, body: '{"error":"body is not UTF-8 JSON"}' });

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
-import { SECRET_PLACEHOLDER } from '../../lambda/core/contracts';
-import { SecretConfigurationError } from '../../lambda/core/errors';
-import { parseSigningKeys, signWebhook, verifyWebhook } from '../../lambda/core/signature';
+import { SECRET_PLACEHOLDER } from '../../lambda/shared/function-env';
+import { SecretConfigurationError } from '../../lambda/shared/errors';
+import { parseSigningKeys, signWebhook, verifyWebhook } from '../../lambda/receiver/signature';
 
 // Standard Webhooks reference vector (dodo-reference.md).
 const REFERENCE = {

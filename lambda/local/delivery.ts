@@ -1,0 +1,76 @@
+import { noMetrics, silentLogger, type CoreLogger, type CoreMetrics } from '../shared/ports';
+import { type RouteConfig } from '../shared/function-env';
+import { type Transform } from '../shared/transformation';
+import { createDeliveryProcessor, type DeliveryProcessor } from '../transformer/delivery';
+import { createRateLimiter } from '../transformer/rate-limiter';
+import { CachedSecret } from '../shared/secret-cache';
+import { createSlackClient, type PostToSlack } from '../transformer/slack-client';
+import { parseSlackWebhookUrl } from '../transformer/slack-url';
+import { createIdempotentRunOnce } from '../transformer/idempotency';
+import { MemoryPersistenceLayer } from './memory-persistence';
+
+export interface LocalRoute {
+  readonly config: RouteConfig;
+  readonly transform: Transform;
+  /** Reads the raw Slack URL (an env var, a file); parsed like the AWS secret, http://127.0.0.1 allowed. */
+  readonly loadSlackUrl: () => string | Promise<string>;
+}
+
+export interface LocalDeliveryOptions {
+  readonly routes: readonly LocalRoute[];
+  /** Must equal the local queue's maxAttempts. */
+  readonly maxAttempts: number;
+  /** Replace the HTTP client, e.g. to print messages to the terminal when no Slack URL is set. @default real HTTP */
+  readonly postToSlack?: PostToSlack;
+  /** @default 5000 */
+  readonly slackTimeoutMs?: number;
+  /** @default 1 (Slack's documented pace) */
+  readonly ratePerSecond?: number;
+  /** @default 3 */
+  readonly burst?: number;
+  /** @default 172800 (48 h) */
+  readonly deduplicationWindowSeconds?: number;
+  /**
+   * First retry delay after a 5xx, network error or timeout, doubling per attempt (AWS: 30 s).
+   * A 429's Retry-After is honoured as it is. @default 30
+   */
+  readonly baseBackoffSeconds?: number;
+  /** How often the Slack URL is re-read. @default 300_000 */
+  readonly secretCacheTtlMs?: number;
+  readonly logger?: CoreLogger;
+  readonly metrics?: CoreMetrics;
+}
+
+/**
+ * The delivery processor wired for the local workbench: the same core as the Lambda, with
+ * Powertools idempotency over in-memory records. Drive it with createLocalQueue.
+ */
+export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): DeliveryProcessor {
+  const slackTimeoutMs = options.slackTimeoutMs ?? 5000;
+  const dedup = createIdempotentRunOnce({
+    persistenceStore: new MemoryPersistenceLayer(),
+    expiresAfterSeconds: options.deduplicationWindowSeconds ?? 172_800,
+    // A delivery that has not finished by then is considered abandoned.
+    inProgressTimeoutMs: slackTimeoutMs * 3 + 1000,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  return createDeliveryProcessor({
+    routes: options.routes.map((route) => ({
+      config: route.config,
+      transform: route.transform,
+      slackUrl: new CachedSecret({
+        load: async () => route.loadSlackUrl(),
+        parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
+        ttlMs: options.secretCacheTtlMs ?? 300_000,
+        minRefreshIntervalMs: 1000,
+      }),
+    })),
+    runOnce: dedup.runOnce,
+    postToSlack: options.postToSlack ?? createSlackClient({ timeoutMs: slackTimeoutMs }),
+    rateLimiter: createRateLimiter({ ratePerSecond: options.ratePerSecond ?? 1, burst: options.burst ?? 3 }),
+    maxReceiveCount: options.maxAttempts,
+    ...(options.baseBackoffSeconds === undefined ? {} : { baseBackoffSeconds: options.baseBackoffSeconds }),
+    logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? noMetrics,
+  });
+}

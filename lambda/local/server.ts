@@ -1,0 +1,457 @@
+/**
+ * `dodo-slack serve`: the whole pipeline on one machine, with the same core as the Lambdas.
+ *
+ *   HTTP POST /webhooks/dodo ─▶ createWebhookReceiver (same answer table as API Gateway + Lambda)
+ *                             ─▶ local queue (receive counts, retry delays, dead-letter sink)
+ *                             ─▶ createDeliveryProcessor (transform, dedup, Slack policy)
+ *                             ─▶ SLACK_WEBHOOK_URL, or the terminal when there is none
+ *
+ * Only the adapters differ from AWS: signing keys and the Slack URL come from the environment
+ * instead of Secrets Manager, deduplication records live in memory instead of DynamoDB, and dead
+ * letters are appended to a JSON-lines file instead of an SQS dead-letter queue.
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { MAX_BODY_BYTES, WEBHOOK_PATH } from '../shared/webhook';
+import { type CoreLogger, type CoreMetrics } from '../shared/ports';
+import { type MetricName } from '../shared/metrics';
+import { type RouteConfig } from '../shared/function-env';
+import { type SlackMessage, type Transform, type TransformationSpec } from '../shared/transformation';
+import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
+import { createWebhookReceiver, signingKeyParser, type ReceiverOutcome } from '../receiver/webhook-receiver';
+import { CachedSecret } from '../shared/secret-cache';
+import type { PostToSlack } from '../transformer/slack-client';
+import { parseSlackWebhookUrl } from '../transformer/slack-url';
+import { renderSlackMessageForTerminal, stripControlCharacters } from './terminal-render';
+import { createTransform, createTransformFromSource } from '../transformer/transform';
+import { DEFAULT_USER_CODE_TIMEOUT_MS } from '../sandbox/runner';
+import { createLocalQueue, type LocalDeadLetter } from './queue';
+
+/** Same defaults as the construct where they apply (timestamp tolerance, dedup window, Slack timeout). */
+const TIMESTAMP_TOLERANCE_SECONDS = 300;
+const DEDUPLICATION_WINDOW_SECONDS = 48 * 3600;
+const SLACK_TIMEOUT_MS = 5000;
+/** How long shutdown waits for queued messages before giving up on them (in-flight ones always finish). */
+const SHUTDOWN_GRACE_MS = 3000;
+/** Stands for "the terminal" where the delivery core wants a Slack URL; never contacted. */
+const TERMINAL_PLACEHOLDER_URL = 'http://127.0.0.1/dodo-slack-terminal';
+/** Route id of the single local route, as on AWS for the top-level route. */
+const LOCAL_ROUTE_ID = 'default';
+
+export interface LocalServerOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly host: string;
+  /** A transformation file (see {@link loadLocalTransform}); undefined = built-in templates. */
+  readonly transformFile?: string;
+  readonly eventGlobs: readonly string[];
+  /** Delivery attempts before a failing message is dead-lettered (the queue's maxReceiveCount). */
+  readonly maxAttempts: number;
+  /** Wait before the first retry of a failed delivery; doubled for each further attempt. */
+  readonly retryDelayMs: number;
+  /** Messages per second posted to Slack. */
+  readonly ratePerSecond: number;
+  /** Messages that may be posted at once before `ratePerSecond` applies (token bucket size). @default 3 */
+  readonly burst?: number;
+  /** Absolute path; dead letters are appended as JSON lines. */
+  readonly deadLetterFile: string;
+  /** One or more `whsec_…` keys, whitespace-separated. Never printed. */
+  readonly signingSecret: string;
+  /** Slack incoming-webhook URL (http://127.0.0.1 and localhost allowed); undefined = print messages. Never printed. */
+  readonly slackWebhookUrl?: string;
+  /** Print the core's structured logs too. @default false */
+  readonly verbose?: boolean;
+  /** Where progress lines and terminal-rendered messages go (stdout). */
+  readonly print: (text: string) => void;
+  /** Where problems go (stderr). */
+  readonly printError: (text: string) => void;
+}
+
+export interface LocalServer {
+  /** `http://HOST:PORT/webhooks/dodo`, with the real port when 0 was asked for. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting requests, finishes in-flight deliveries, prints a summary. */
+  close(): Promise<void>;
+}
+
+/**
+ * The transformation for `preview` and `serve`: the built-in templates, or a dashboard-style file
+ * (`function handler(webhook) { …; return webhook; }`) run in the same sandbox as on Lambda.
+ * Throws UserCodeLoadError (file:line) when the file does not load.
+ */
+export async function loadLocalTransform(file: string | undefined, logger?: CoreLogger): Promise<Transform> {
+  if (file === undefined) return createTransform({ kind: 'builtin', options: {} });
+  const options = { timeoutMs: DEFAULT_USER_CODE_TIMEOUT_MS, ...(logger ? { logger } : {}) };
+  if (TYPED_MODULE_EXTENSIONS.has(path.extname(file))) {
+    return createTransformFromSource(bundleTypedModule(file), `${path.basename(file)}.js`, options);
+  }
+  return createTransformFromSource(readTransformFile(file), path.basename(file), options);
+}
+
+/**
+ * Modules (`export const transform = …`) are bundled the way `Transformation.fromModule` bundles
+ * them at synth time; `.js`/`.cjs` files are dashboard-style `function handler(webhook)` code.
+ */
+const TYPED_MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts', '.mjs']);
+
+function bundleTypedModule(file: string): string {
+  readTransformFile(file); // the same "cannot read" message as for other files
+  let compileTypedModule: (modulePath: string) => string;
+  try {
+    // Required here: the construct library (and esbuild, which it needs) only when a module is previewed.
+    ({ compileTypedModule } = require('../../lib/transformation') as typeof import('../../lib/transformation'));
+    return compileTypedModule(path.resolve(file));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'MODULE_NOT_FOUND' && /'esbuild'/.test(String((error as Error).message))) {
+      throw new TransformFileError(`${file} is a module: bundling it needs esbuild (npm install --save-dev esbuild)`);
+    }
+    throw new TransformFileError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function readTransformFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new TransformFileError(`cannot read transformation ${file}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+}
+
+/** The --transform file cannot be read. */
+export class TransformFileError extends Error {
+  override name = 'TransformFileError';
+}
+
+/** A timestamp for progress lines: local wall-clock time, to the second. */
+function clock(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+/** Log lines the progress lines below already say in a person's words; printed again only with --verbose. */
+const REPORTED_AS_PROGRESS = new Set([
+  'Webhook answered',
+  'Delivery will be retried',
+  'Delivery stopped: message goes to the dead-letter queue',
+  'Transformation failed',
+  'Message delivered to Slack',
+  'Message skipped by the transformation',
+  'Duplicate suppressed: already handled',
+]);
+
+function terminalLogger(options: LocalServerOptions): CoreLogger {
+  const write = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, extra?: Record<string, unknown>) => {
+    const isConsoleOutput = message === 'transformation console output';
+    if (!options.verbose) {
+      if (isConsoleOutput) {
+        options.print(`${clock()}   transformation says: ${String(extra?.output ?? '')}\n`);
+        return;
+      }
+      if (level === 'debug' || level === 'info' || REPORTED_AS_PROGRESS.has(message)) return;
+    }
+    const fields = extra && Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : '';
+    options.printError(`${clock()} ${level}: ${message}${fields}\n`);
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** Counts per metric name, for the summary printed at shutdown. */
+function counters(): CoreMetrics & { readonly totals: Map<MetricName, number> } {
+  const totals = new Map<MetricName, number>();
+  return {
+    totals,
+    count(name, value = 1) {
+      totals.set(name, (totals.get(name) ?? 0) + value);
+    },
+    milliseconds() {},
+  };
+}
+
+/** Stands in for Slack when no URL is configured: prints the message, answers 200 `ok`. */
+function terminalSlack(print: (text: string) => void): PostToSlack {
+  return async (_url, message: SlackMessage) => {
+    const lines = renderSlackMessageForTerminal(message).trimEnd().split('\n');
+    print(`${lines.map((line) => (line === '' ? '' : `    ${line}`)).join('\n')}\n`);
+    return { kind: 'response', status: 200, body: 'ok' };
+  };
+}
+
+/** An id or event type from a request, fit for one progress line: no control characters, bounded length. */
+function printable(value: string): string {
+  const clean = stripControlCharacters(value).replace(/\s+/g, ' ');
+  return clean.length > 100 ? `${clean.slice(0, 99)}…` : clean;
+}
+
+/** A progress line's outcome text; undefined when the queue will dead-letter the record (that line comes from onDeadLetter). */
+function describeOutcome(outcome: RecordOutcome | undefined, isLastAttempt: boolean): string | undefined {
+  if (outcome === undefined) return 'no outcome';
+  switch (outcome.kind) {
+    case 'done': {
+      const results = outcome.routes.map((route) => route.result);
+      if (results.length === 0) return 'no route takes this event type';
+      return results.includes('duplicate') ? 'duplicate, already delivered (not posted again)' : results.join(', ');
+    }
+    case 'retry':
+      // On the last attempt the local queue moves a record that asks for a retry to the dead letters.
+      return isLastAttempt ? undefined : `will retry: ${outcome.reason}`;
+    case 'requeue':
+      return `requeued: ${outcome.reason}`;
+    case 'dead-letter':
+      return undefined;
+  }
+}
+
+/** Milliseconds of each message's latest delivery attempt, for the dead-letter progress line. */
+type AttemptTimes = Map<string, number>;
+
+/**
+ * Prints one line per delivery attempt. The local queue hands over one record per batch, so the
+ * time measured here is that event's. Dead letters are announced by the dead-letter sink instead,
+ * once the line is in the file (the queue applies outcomes after processBatch returns).
+ */
+function withProgressLines(processor: DeliveryProcessor, maxAttempts: number, attemptTimes: AttemptTimes, print: (text: string) => void): DeliveryProcessor {
+  return {
+    async processBatch(records, options) {
+      const started = Date.now();
+      const outcomes = await processor.processBatch(records, options);
+      const ms = Date.now() - started;
+      for (const record of records) {
+        const outcome = outcomes.get(record.id);
+        const described = describeOutcome(outcome, record.receiveCount >= maxAttempts);
+        if (described === undefined) {
+          attemptTimes.set(record.id, ms);
+          continue;
+        }
+        attemptTimes.delete(record.id);
+        const webhookId = printable(record.webhook.webhookId);
+        const eventType = printable(record.webhook.eventType);
+        print(`${clock()} ${webhookId} ${eventType} → ${stripControlCharacters(described)} (attempt ${record.receiveCount}, ${ms} ms)\n`);
+      }
+      return outcomes;
+    },
+  };
+}
+
+const RECEIVER_OUTCOME_TEXT: Readonly<Record<ReceiverOutcome, string>> = {
+  queued: 'accepted',
+  ignored: 'ignored (event type not in --events)',
+  unauthorized: 'refused',
+  'invalid-payload': 'refused',
+  'payload-too-large': 'refused',
+  'signing-key-not-configured': 'unavailable',
+  'signing-key-unavailable': 'unavailable',
+  'queue-unavailable': 'unavailable',
+};
+
+/** Reads the body, keeping at most MAX_BODY_BYTES + 1 bytes: enough for the receiver to answer 413. */
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    request.on('data', (chunk: Buffer) => {
+      if (kept > MAX_BODY_BYTES) return;
+      const room = MAX_BODY_BYTES + 1 - kept;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      chunks.push(piece);
+      kept += piece.length;
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function headersOf(request: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function sendJson(response: ServerResponse, statusCode: number, body: string, extraHeaders: Record<string, string> = {}): void {
+  response.writeHead(statusCode, { 'content-type': 'application/json', ...extraHeaders });
+  response.end(body);
+}
+
+/** Starts the local pipeline; resolves once the HTTP server listens. */
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const logger = terminalLogger(options);
+  const metrics = counters();
+
+  // Fail at start-up, not on the first event, when the Slack URL is unusable (the message never quotes it).
+  const slackTarget = options.slackWebhookUrl === undefined ? undefined : parseSlackWebhookUrl(options.slackWebhookUrl, { allowInsecureLocalhost: true });
+  const spec: TransformationSpec = { kind: 'builtin', options: {} };
+  const transform = await loadLocalTransform(options.transformFile, logger);
+
+  const signingSecret = options.signingSecret;
+  const signingKeys = new CachedSecret<Buffer[]>({
+    load: async () => signingSecret,
+    parse: signingKeyParser(logger),
+    ttlMs: Number.MAX_SAFE_INTEGER,
+    // Reading an in-memory value costs nothing, so no rate limit on refreshes.
+    minRefreshIntervalMs: 0,
+  });
+  // Surface unusable keys at start-up (the parser logs each problem without the key).
+  await signingKeys.get();
+
+  const route: RouteConfig = { id: LOCAL_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
+
+  // Loaded here, not at the top: Powertools idempotency costs ~50 ms of start-up that preview and send do not need.
+  // (require, not import(): a dynamic import() left untranspiled would need file extensions.)
+  const { createLocalDeliveryProcessor } = require('./delivery') as typeof import('./delivery');
+  const processor = createLocalDeliveryProcessor({
+    routes: [
+      {
+        config: route,
+        transform,
+        // Without SLACK_WEBHOOK_URL the terminal stand-in below answers instead; this loopback URL is never contacted.
+        loadSlackUrl: () => slackTarget ?? TERMINAL_PLACEHOLDER_URL,
+      },
+    ],
+    maxAttempts: options.maxAttempts,
+    ...(slackTarget === undefined ? { postToSlack: terminalSlack(options.print) } : {}),
+    slackTimeoutMs: SLACK_TIMEOUT_MS,
+    ratePerSecond: options.ratePerSecond,
+    // --retry-delay-ms is the first backoff step, doubled per attempt as on AWS; a 429's Retry-After stays as Slack said.
+    baseBackoffSeconds: options.retryDelayMs / 1000,
+    ...(options.burst === undefined ? {} : { burst: options.burst }),
+    deduplicationWindowSeconds: DEDUPLICATION_WINDOW_SECONDS,
+    logger,
+    metrics,
+  });
+
+  let deadLettered = 0;
+  const attemptTimes: AttemptTimes = new Map();
+  const onDeadLetter = (deadLetter: LocalDeadLetter): void => {
+    deadLettered += 1;
+    const line = {
+      deadLetteredAt: new Date().toISOString(),
+      webhookId: deadLetter.webhookId,
+      type: deadLetter.type,
+      reason: deadLetter.reason,
+      attempts: deadLetter.attempts,
+      ...(deadLetter.lastSlackResponse === undefined ? {} : { lastSlackResponse: deadLetter.lastSlackResponse }),
+      ...(deadLetter.routeId === undefined ? {} : { routeId: deadLetter.routeId }),
+      body: deadLetter.body,
+    };
+    try {
+      // Synchronous, so the line is on disk before the progress line below says "dead-lettered".
+      appendFileSync(options.deadLetterFile, `${JSON.stringify(line)}\n`);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      options.printError(
+        `${clock()} error: cannot append to the dead-letter file ${options.deadLetterFile}${typeof code === 'string' ? ` (${code})` : ''}; ` +
+          `the dead letter was:\n${JSON.stringify(line)}\n`,
+      );
+    }
+    const ms = attemptTimes.get(deadLetter.id);
+    attemptTimes.delete(deadLetter.id);
+    options.print(
+      `${clock()} ${printable(deadLetter.webhookId)} ${printable(deadLetter.type)} → ` +
+        `${stripControlCharacters(`dead-lettered after ${deadLetter.attempts} attempt(s): ${deadLetter.reason}`)}` +
+        ` (attempt ${deadLetter.attempts}${ms === undefined ? '' : `, ${ms} ms`})\n`,
+    );
+  };
+
+  const queue = createLocalQueue({
+    processor: withProgressLines(processor, options.maxAttempts, attemptTimes, options.print),
+    maxAttempts: options.maxAttempts,
+    onDeadLetter,
+    // One record per batch: each progress line then times one event.
+    batchSize: 1,
+  });
+
+  const receive = createWebhookReceiver({
+    signingKeys,
+    enqueue: async (webhook) => {
+      queue.enqueue(webhook);
+    },
+    eventGlobs: options.eventGlobs,
+    toleranceSeconds: TIMESTAMP_TOLERANCE_SECONDS,
+    logger,
+    metrics,
+  });
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const started = Date.now();
+    const pathname = (request.url ?? '/').split('?')[0];
+    if (pathname !== WEBHOOK_PATH) {
+      sendJson(response, 404, JSON.stringify({ error: `not found; Dodo posts to ${WEBHOOK_PATH}` }));
+      return;
+    }
+    if (request.method !== 'POST') {
+      sendJson(response, 405, JSON.stringify({ error: 'method not allowed; use POST' }), { allow: 'POST' });
+      return;
+    }
+    const body = await readBody(request);
+    const headers = headersOf(request);
+    const answer = await receive({ headers, body });
+    sendJson(response, answer.statusCode, answer.body);
+
+    const webhookId = printable(headers['webhook-id'] || '-');
+    let eventType = '-';
+    try {
+      const parsed = JSON.parse(body.toString('utf8')) as { type?: unknown };
+      if (typeof parsed.type === 'string') eventType = printable(parsed.type);
+    } catch {
+      // Not JSON: the receiver has said so in its answer.
+    }
+    const detail = answer.statusCode >= 400 ? `: ${(JSON.parse(answer.body) as { error?: string }).error ?? ''}` : '';
+    options.print(
+      `${clock()} ${webhookId} ${eventType} ← ${answer.statusCode} ${RECEIVER_OUTCOME_TEXT[answer.outcome]}${detail} (${Date.now() - started} ms)\n`,
+    );
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      options.printError(`${clock()} error: ${error instanceof Error ? error.message : String(error)}\n`);
+      if (!response.headersSent) sendJson(response, 500, JSON.stringify({ error: 'internal error' }));
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}${WEBHOOK_PATH}`,
+    port,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await stopped;
+        // Messages received just before the signal get their turn; a retry scheduled further out does not hold the exit.
+        let graceTimer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          queue.drain().catch(() => undefined),
+          new Promise<void>((resolve) => {
+            graceTimer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(graceTimer);
+        const left = await queue.close();
+        const total = (name: MetricName) => metrics.totals.get(name) ?? 0;
+        options.print(
+          `summary: ${total('WebhookReceived')} received, ${total('MessageDelivered')} delivered, ${total('MessageSkipped')} skipped, ` +
+            `${total('DuplicateSuppressed')} duplicates suppressed, ${deadLettered} dead-lettered\n`,
+        );
+        if (left > 0) {
+          options.printError(`${left} message(s) were still waiting for a retry and are dropped (the local queue lives in memory)\n`);
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * How the construct configures the two functions: the environment variables it sets, the routes
+ * it hands the transformer, and the placeholder a secret holds until an operator sets it.
+ * `dodo-slack serve` builds the same route shape from its flags.
+ */
+import type { TransformationSpec } from './transformation';
+
+/**
+ * Value a secret created by the construct holds until an operator sets it. The receiver answers
+ * 503 while the signing secret holds it (Dodo retries), the transformer retries while the Slack
+ * secret holds it. Not a secret itself: it is visible in the CloudFormation template on purpose.
+ */
+export const SECRET_PLACEHOLDER = 'PLACEHOLDER - set this secret in the AWS console (see the README)';
+
+/** Id of the route made of the construct's top-level props (and of the single route of `serve`). */
+export const DEFAULT_ROUTE_ID = 'default';
+
+/** Environment variables the construct sets on the receiver function. */
+export const ReceiverEnv = {
+  SigningSecretArn: 'SIGNING_SECRET_ARN',
+  QueueUrl: 'QUEUE_URL',
+  /** JSON array of event-type globs, e.g. `["payment.*","dispute.opened"]`. */
+  EventFilter: 'EVENT_FILTER',
+  TimestampToleranceSeconds: 'TIMESTAMP_TOLERANCE_SECONDS',
+  SecretCacheTtlSeconds: 'SECRET_CACHE_TTL_SECONDS',
+} as const;
+
+/** Environment variables the construct sets on the transformer function. */
+export const TransformerEnv = {
+  /** JSON array of {@link RouteConfig}. */
+  Routes: 'ROUTES',
+  QueueUrl: 'QUEUE_URL',
+  DeadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  IdempotencyTableName: 'IDEMPOTENCY_TABLE_NAME',
+  DeduplicationWindowSeconds: 'DEDUPLICATION_WINDOW_SECONDS',
+  SecretCacheTtlSeconds: 'SECRET_CACHE_TTL_SECONDS',
+  MaxReceiveCount: 'MAX_RECEIVE_COUNT',
+  SlackTimeoutMs: 'SLACK_TIMEOUT_MS',
+  /** Messages per second one transformer instance may post to one Slack URL. */
+  DeliveryRatePerSecond: 'DELIVERY_RATE_PER_SECOND',
+  DeliveryBurst: 'DELIVERY_BURST',
+} as const;
+
+/** One destination channel: which events, which Slack secret, which transformation. */
+export interface RouteConfig {
+  /** Stable id, used in idempotency keys, logs and dead-letter attributes. `default` for the top-level route. */
+  readonly id: string;
+  /** Event-type globs this route takes. */
+  readonly events: readonly string[];
+  /** ARN (on AWS) or name of the secret that holds this route's Slack incoming-webhook URL. */
+  readonly slackSecretId: string;
+  readonly transformation: TransformationSpec;
+}

@@ -1,0 +1,40 @@
+/**
+ * The CloudWatch metrics the handlers emit (Powertools EMF) and the construct's metric() reads:
+ * one namespace, one `service` dimension per function, one name per metric.
+ */
+
+/** Namespace of every custom CloudWatch metric the handlers emit (EMF) and the construct reads. */
+export const METRICS_NAMESPACE = 'DodoSlackNotifier';
+
+/**
+ * `POWERTOOLS_SERVICE_NAME` of each function. Powertools Metrics adds it to every metric as the
+ * `service` dimension, so the construct's metric() methods must use the same value.
+ */
+export const ServiceName = {
+  Receiver: 'dodo-slack-receiver',
+  Transformer: 'dodo-slack-transformer',
+} as const;
+export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
+
+/** Custom metric names. The construct's metric() methods and the handlers use these, nothing else. */
+export const MetricName = {
+  // receiver
+  WebhookReceived: 'WebhookReceived',
+  WebhookQueued: 'WebhookQueued',
+  WebhookIgnored: 'WebhookIgnored',
+  SignatureFailure: 'SignatureFailure',
+  InvalidPayload: 'InvalidPayload',
+  PayloadTooLarge: 'PayloadTooLarge',
+  ReceiverUnavailable: 'ReceiverUnavailable',
+  // transformer
+  MessageDelivered: 'MessageDelivered',
+  MessageSkipped: 'MessageSkipped',
+  DuplicateSuppressed: 'DuplicateSuppressed',
+  DeliveryRetried: 'DeliveryRetried',
+  SlackRateLimited: 'SlackRateLimited',
+  MessageDeadLettered: 'MessageDeadLettered',
+  TransformationError: 'TransformationError',
+  /** Milliseconds from the webhook's timestamp to Slack's 200 `ok`. */
+  DeliveryLatency: 'DeliveryLatency',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -1,0 +1,77 @@
+/**
+ * What the published package must contain for an app that installs it (no npm pack here: that
+ * check, with a real user app, is scripts/check-package.sh).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  main: string;
+  types: string;
+  bin: Record<string, string>;
+  files: string[];
+};
+const buildConfig = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as {
+  compilerOptions: { rootDir: string; outDir: string };
+  include: string[];
+};
+
+/** Whether npm packs `file` given the "files" field (an entry names the file or a folder above it). */
+function packed(file: string): boolean {
+  const normalized = path.posix.normalize(file.replace(/^\.\//, ''));
+  return pkg.files.some((entry) => {
+    const prefix = path.posix.normalize(entry.replace(/^\.\//, '').replace(/\/$/, ''));
+    return normalized === prefix || normalized.startsWith(`${prefix}/`);
+  });
+}
+
+/** Where `npm run build` (tsc -p tsconfig.build.json) writes the output of a source file. */
+function compiledPath(source: string, extension: '.js' | '.d.ts'): string {
+  const { rootDir, outDir } = buildConfig.compilerOptions;
+  const relative = path.posix.relative(rootDir, source).replace(/\.ts$/, extension);
+  return path.posix.join(outDir, relative);
+}
+
+test('main and types are the build output of lib/index.ts, and are packed', () => {
+  expect(buildConfig.include).toContain('lib/**/*.ts');
+  expect(pkg.main).toBe(compiledPath('lib/index.ts', '.js'));
+  expect(pkg.types).toBe(compiledPath('lib/index.ts', '.d.ts'));
+  expect(packed(pkg.main)).toBe(true);
+  expect(packed(pkg.types)).toBe(true);
+});
+
+test('the dodo-slack bin is an executable node script that is packed, and the compiled CLI it runs is too', () => {
+  const bin = pkg.bin['dodo-slack'];
+  expect(bin).toBeDefined();
+  expect(packed(bin)).toBe(true);
+  const text = fs.readFileSync(path.join(root, bin), 'utf8');
+  expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true);
+  // Installed, bin/dodo-slack.js runs dist/bin/dodo-slack.js.
+  expect(text).toContain("'dist', 'bin', 'dodo-slack.js'");
+  expect(packed(compiledPath('bin/dodo-slack.ts', '.js'))).toBe(true);
+});
+
+test('both handlers are packed as the TypeScript sources lib/lambda-entry.ts bundles, with the compiled fallback', () => {
+  for (const name of ['receiver', 'transformer']) {
+    const source = `lambda/${name}/handler.ts`;
+    expect(fs.existsSync(path.join(root, source))).toBe(true);
+    expect(packed(source)).toBe(true);
+    expect(packed(compiledPath(source, '.js'))).toBe(true);
+  }
+  // Everything the handlers import from lambda/ comes along with them.
+  expect(packed('lambda/shared/function-env.ts')).toBe(true);
+  expect(packed('lambda/messages/templates/index.ts')).toBe(true);
+});
+
+test('the samples the CLI names event types by are packed', () => {
+  const samples = fs.readdirSync(path.join(root, 'samples')).filter((file) => file.endsWith('.json'));
+  expect(samples).toContain('payment.succeeded.json');
+  expect(samples.every((file) => packed(`samples/${file}`))).toBe(true);
+});
+
+test('nothing local or secret is packed: tests, build caches, dead letters, env files', () => {
+  for (const file of ['test/infra/helpers.ts', 'cdk.out/manifest.json', 'dead-letters.jsonl', '.env', 'node_modules/x', '.bench/x']) {
+    expect(packed(file)).toBe(false);
+  }
+});

@@ -1,0 +1,130 @@
+/** Each prop of DodoSlackNotifier changes what it should, and only that. */
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { ReceiverEnv, RouteConfig, TransformerEnv } from '../../lambda/shared/function-env';
+import { Transformation } from '../../lib/transformation';
+import { actionsOn, functionEnv, renderCfnString, roleStatements, synthNotifier } from './helpers';
+
+const routesOf = (template: Template): RouteConfig[] =>
+  JSON.parse(renderCfnString(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.Routes]));
+
+describe('secrets passed in', () => {
+  const { stack, notifier, template } = synthNotifier((scope: Stack) => ({
+    slackWebhookSecret: secretsmanager.Secret.fromSecretNameV2(scope, 'Slack', 'dodo/slack'),
+    signingSecret: secretsmanager.Secret.fromSecretCompleteArn(
+      scope,
+      'Signing',
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dodo/signing-AbCdEf',
+    ),
+  }));
+
+  test('no secret is created', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  test('slackWebhookSecret: the transformer reads that secret, by ARN in ROUTES', () => {
+    expect(notifier.slackWebhookSecret).toBe(stack.node.findChild('Slack'));
+    const slackArn = stack.resolve(notifier.slackWebhookSecret!.secretArn);
+    const statements = roleStatements(template, 'NotifierTransformerRole');
+    expect(statements.some((s) => JSON.stringify(s.Resource).includes('dodo/slack') && [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toBe(true);
+    expect(routesOf(template)[0].slackSecretId).toBe(renderCfnString(slackArn));
+  });
+
+  test('signingSecret: the receiver gets its ARN and may read it', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dodo/signing-AbCdEf';
+    expect(functionEnv(template, 'NotifierReceiverFunction')[ReceiverEnv.SigningSecretArn]).toBe(arn);
+    expect(actionsOn(roleStatements(template, 'NotifierReceiverRole'), arn)).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+  });
+});
+
+test('events: become the default route and the receiver filter', () => {
+  const { template } = synthNotifier({ events: ['payment.*', 'dispute.opened'] });
+  expect(functionEnv(template, 'NotifierReceiverFunction')[ReceiverEnv.EventFilter]).toBe('["payment.*","dispute.opened"]');
+  expect(routesOf(template)[0].events).toEqual(['payment.*', 'dispute.opened']);
+});
+
+test('transformation: builtin options reach the default route', () => {
+  const { template } = synthNotifier({ transformation: Transformation.builtin({ maskCustomerEmails: true }) });
+  expect(routesOf(template)[0].transformation).toEqual({ kind: 'builtin', options: { maskCustomerEmails: true } });
+});
+
+test('transformation: user code becomes a code spec keyed by the route id', () => {
+  const { template } = synthNotifier({
+    transformation: Transformation.fromInline('function handler(webhook) { return webhook; }'),
+  });
+  expect(routesOf(template)[0].transformation).toEqual({ kind: 'code', codeId: 'default', timeoutMs: expect.any(Number) });
+});
+
+test('timestampTolerance and secretCacheTtl: seconds in the environment', () => {
+  const { template } = synthNotifier({ timestampTolerance: Duration.minutes(2), secretCacheTtl: Duration.seconds(30) });
+  expect(functionEnv(template, 'NotifierReceiverFunction')).toMatchObject({
+    [ReceiverEnv.TimestampToleranceSeconds]: '120',
+    [ReceiverEnv.SecretCacheTtlSeconds]: '30',
+  });
+  expect(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.SecretCacheTtlSeconds]).toBe('30');
+});
+
+test('maxReceiveCount: redrive policy and transformer environment', () => {
+  const { template } = synthNotifier({ maxReceiveCount: 3 });
+  template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }) });
+  expect(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.MaxReceiveCount]).toBe('3');
+});
+
+test('deduplicationWindow, slackTimeout, deliveryRatePerSecond: transformer environment', () => {
+  const { template } = synthNotifier({
+    deduplicationWindow: Duration.days(3),
+    slackTimeout: Duration.millis(2500),
+    deliveryRatePerSecond: 3,
+  });
+  expect(functionEnv(template, 'NotifierTransformerFunction')).toMatchObject({
+    [TransformerEnv.DeduplicationWindowSeconds]: String(3 * 24 * 3600),
+    [TransformerEnv.SlackTimeoutMs]: '2500',
+    [TransformerEnv.DeliveryRatePerSecond]: '1.5',
+  });
+});
+
+test('throttle: stage throttling', () => {
+  const { template } = synthNotifier({ throttle: { rateLimit: 5, burstLimit: 10 } });
+  template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })]),
+  });
+});
+
+test('alarmTopic: alarms notify the given topic and no topic is created', () => {
+  const { notifier, template } = synthNotifier((scope: Stack) => ({
+    alarmTopic: sns.Topic.fromTopicArn(scope, 'Ops', 'arn:aws:sns:eu-west-1:111122223333:ops'),
+  }));
+  template.resourceCountIs('AWS::SNS::Topic', 0);
+  expect(notifier.alarmTopic.topicArn).toBe('arn:aws:sns:eu-west-1:111122223333:ops');
+  for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+    expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:111122223333:ops']);
+  }
+});
+
+test('alarmEmail: an email subscription on the alarm topic', () => {
+  const { stack, notifier, template } = synthNotifier({ alarmEmail: 'ops@example.com' });
+  template.hasResourceProperties('AWS::SNS::Subscription', {
+    Protocol: 'email',
+    Endpoint: 'ops@example.com',
+    TopicArn: stack.resolve(notifier.alarmTopic.topicArn),
+  });
+});
+
+test('logRetention: every log group', () => {
+  const { template } = synthNotifier({ logRetention: logs.RetentionDays.ONE_WEEK });
+  const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+  expect(groups).toHaveLength(3);
+  for (const group of groups) expect(group.Properties.RetentionInDays).toBe(7);
+});
+
+test('createApiGatewayCloudWatchRole: false leaves the account setting alone', () => {
+  const { template } = synthNotifier({ createApiGatewayCloudWatchRole: false });
+  template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  template.resourceCountIs('AWS::IAM::Role', 2);
+});

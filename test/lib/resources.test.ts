@@ -1,0 +1,406 @@
+/**
+ * The resources a bare `new DodoSlackNotifier(stack, 'Notifier')` creates, and every documented
+ * default. One synthesized template is shared by all tests in this file.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { METRICS_NAMESPACE, MetricName, ServiceName } from '../../lambda/shared/metrics';
+import { ReceiverEnv, RouteConfig, SECRET_PLACEHOLDER, TransformerEnv } from '../../lambda/shared/function-env';
+import { actionsOn, functionEnv, onlyResource, renderCfnString, roleStatements, synthNotifier } from './helpers';
+
+const { stack, notifier, template } = synthNotifier();
+const ref = (logicalId: string) => ({ Ref: logicalId });
+const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+const logicalId = (construct: { node: { defaultChild?: unknown } } | any) => stack.getLogicalId(construct.node.defaultChild);
+
+const queueId = logicalId(notifier.queue);
+const dlqId = logicalId(notifier.deadLetterQueue);
+const tableId = logicalId(notifier.deduplicationTable);
+const signingSecretId = logicalId(notifier.signingSecret);
+const slackSecretId = logicalId(notifier.slackWebhookSecret!);
+const receiverEnv = functionEnv(template, 'NotifierReceiverFunction');
+const transformerEnv = functionEnv(template, 'NotifierTransformerFunction');
+
+describe('API', () => {
+  test('has POST /webhooks/dodo with a Lambda proxy integration to the receiver', () => {
+    const resources = Object.values(template.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart);
+    expect(resources.sort()).toEqual(['dodo', 'webhooks']);
+    template.resourceCountIs('AWS::ApiGateway::Method', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'NONE',
+      Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+    });
+    const uri = JSON.stringify(onlyResource(template, 'AWS::ApiGateway::Method').Properties.Integration.Uri);
+    expect(uri).toContain(logicalId(notifier.receiverFunction));
+  });
+
+  test('is regional and lets API Gateway invoke the receiver', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      FunctionName: arnOf(logicalId(notifier.receiverFunction)),
+    });
+  });
+
+  test('stage throttling defaults to 50 requests/s with bursts of 100', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+      ]),
+    });
+  });
+
+  test('writes JSON access logs to a log group kept one month by default', () => {
+    const accessLogGroupId = logicalId(notifier.node.findChild('ApiAccessLogs'));
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: { DestinationArn: arnOf(accessLogGroupId), Format: Match.stringLikeRegexp('"requestId"') },
+    });
+    expect(onlyResource(template, 'AWS::Logs::LogGroup', accessLogGroupId).Properties.RetentionInDays).toBe(30);
+  });
+
+  test('logs errors only, never request or response bodies', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true })]),
+    });
+  });
+
+  test('creates the account role API Gateway needs for access logs by default', () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+  });
+
+  test('endpointUrl is the stage URL plus /webhooks/dodo', () => {
+    expect(stack.resolve(notifier.endpointUrl)['Fn::Join'][1].slice(-1)[0]).toBe('/webhooks/dodo');
+  });
+});
+
+describe('functions', () => {
+  test.each([
+    ['NotifierReceiverFunction', 10, 256],
+    ['NotifierTransformerFunction', 60, 512],
+  ])('%s runs Node.js 22 on arm64 with its timeout and memory', (prefix, timeout, memory) => {
+    const fn = onlyResource(template, 'AWS::Lambda::Function', prefix).Properties;
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: timeout,
+      MemorySize: memory,
+    });
+  });
+
+  test.each([
+    ['NotifierReceiverFunction', 'NotifierReceiverLogs', ServiceName.Receiver],
+    ['NotifierTransformerFunction', 'NotifierTransformerLogs', ServiceName.Transformer],
+  ] as const)('%s logs to its own log group (one month) and names its Powertools service', (prefix, logsPrefix, service) => {
+    const fn = onlyResource(template, 'AWS::Lambda::Function', prefix).Properties;
+    const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith(logsPrefix))!;
+    expect(fn.LoggingConfig).toEqual({ LogGroup: ref(logGroupId) });
+    expect(onlyResource(template, 'AWS::Logs::LogGroup', logsPrefix).Properties.RetentionInDays).toBe(30);
+    expect(fn.Environment.Variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: service,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    });
+  });
+
+  test('roles use no managed policies: logs only to their own log group', () => {
+    for (const [rolePrefix, logsPrefix] of [
+      ['NotifierReceiverRole', 'NotifierReceiverLogs'],
+      ['NotifierTransformerRole', 'NotifierTransformerLogs'],
+    ]) {
+      expect(onlyResource(template, 'AWS::IAM::Role', rolePrefix).Properties.ManagedPolicyArns).toBeUndefined();
+      const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith(logsPrefix))!;
+      expect(actionsOn(roleStatements(template, rolePrefix), arnOf(logGroupId))).toEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ]);
+    }
+  });
+});
+
+describe('receiver', () => {
+  test('gets the signing secret ARN, queue URL and default filter/tolerance/cache settings', () => {
+    expect(receiverEnv).toMatchObject({
+      [ReceiverEnv.SigningSecretArn]: ref(signingSecretId),
+      [ReceiverEnv.QueueUrl]: ref(queueId),
+      [ReceiverEnv.EventFilter]: '["*"]',
+      [ReceiverEnv.TimestampToleranceSeconds]: '300',
+      [ReceiverEnv.SecretCacheTtlSeconds]: '300',
+    });
+  });
+
+  test('may read the signing secret and send to the queue, nothing else', () => {
+    const statements = roleStatements(template, 'NotifierReceiverRole');
+    expect(actionsOn(statements, ref(signingSecretId))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(actionsOn(statements, arnOf(queueId))).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(actionsOn(statements, ref(slackSecretId))).toEqual([]);
+    expect(statements).toHaveLength(3);
+  });
+});
+
+describe('transformer', () => {
+  test('consumes the queue in batches of 5, reporting item failures, at most 2 at a time', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(queueId),
+      FunctionName: ref(logicalId(notifier.transformerFunction)),
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  test('gets the default route and every documented default setting', () => {
+    const routes: RouteConfig[] = JSON.parse(renderCfnString(transformerEnv[TransformerEnv.Routes]));
+    expect(routes).toEqual([
+      { id: 'default', events: ['*'], slackSecretId: `<Ref:${slackSecretId}>`, transformation: { kind: 'builtin', options: {} } },
+    ]);
+    expect(transformerEnv).toMatchObject({
+      [TransformerEnv.QueueUrl]: ref(queueId),
+      [TransformerEnv.DeadLetterQueueUrl]: ref(dlqId),
+      [TransformerEnv.IdempotencyTableName]: ref(tableId),
+      [TransformerEnv.DeduplicationWindowSeconds]: String(48 * 3600),
+      [TransformerEnv.SecretCacheTtlSeconds]: '300',
+      [TransformerEnv.MaxReceiveCount]: '10',
+      [TransformerEnv.SlackTimeoutMs]: '5000',
+      // 1 message/s per Slack webhook, shared by the 2 concurrent instances.
+      [TransformerEnv.DeliveryRatePerSecond]: '0.5',
+      [TransformerEnv.DeliveryBurst]: '1',
+    });
+  });
+
+
+  test('permissions: Slack secret read, queue visibility and re-queue, DLQ send, idempotency items', () => {
+    const statements = roleStatements(template, 'NotifierTransformerRole');
+    expect(actionsOn(statements, ref(slackSecretId))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(actionsOn(statements, ref(signingSecretId))).toEqual([]);
+    expect(actionsOn(statements, arnOf(queueId))).toEqual(
+      expect.arrayContaining(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']),
+    );
+    // Re-queue of records that were never attempted (429, out of time) at their last receive.
+    expect(actionsOn(statements, arnOf(queueId))).toContain('sqs:SendMessage');
+    expect(actionsOn(statements, arnOf(dlqId))).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(actionsOn(statements, arnOf(tableId))).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+  });
+});
+
+describe('queues', () => {
+  test('queue: SQS-managed SSE, visibility 6x the transformer timeout, redrive after 10 receives', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: 10 },
+    });
+  });
+
+  test('dead-letter queue: 14 days, SQS-managed SSE, no redrive of its own', () => {
+    const dlq = onlyResource(template, 'AWS::SQS::Queue', dlqId).Properties;
+    expect(dlq).toMatchObject({ MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+    expect(dlq.RedrivePolicy).toBeUndefined();
+  });
+
+  test.each([['queue'], ['dead-letter queue']])('%s refuses requests without TLS', (which) => {
+    const id = which === 'queue' ? queueId : dlqId;
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(id)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('secrets', () => {
+  test('both are created with the placeholder value when not passed', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    for (const id of [signingSecretId, slackSecretId]) {
+      expect(onlyResource(template, 'AWS::SecretsManager::Secret', id).Properties.SecretString).toBe(SECRET_PLACEHOLDER);
+    }
+  });
+});
+
+describe('deduplication table', () => {
+  test('on demand, key id (string), TTL on expiration: the Powertools idempotency defaults', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  test('is deleted with the stack (dedupe records only)', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+  });
+});
+
+describe('alarms', () => {
+  const topicId = logicalId(notifier.alarmTopic);
+  const alarmProps = (alarm: cloudwatch.Alarm) => onlyResource(template, 'AWS::CloudWatch::Alarm', logicalId(alarm)).Properties;
+
+  test('a TLS-only topic is created, with no subscription by default', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('seven alarms, exposed by stable name, each notifying the topic and quiet without data', () => {
+    expect(Object.keys(notifier.alarms).sort()).toEqual([
+      'apiServerErrors',
+      'deadLetterQueueNotEmpty',
+      'queueMessageAge',
+      'receiverErrors',
+      'signatureFailures',
+      'transformationErrors',
+      'transformerErrors',
+    ]);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    for (const alarm of Object.values(notifier.alarms)) {
+      expect(alarmProps(alarm)).toMatchObject({ AlarmActions: [ref(topicId)], TreatMissingData: 'notBreaching' });
+    }
+  });
+
+  test('dead-letter queue: one visible message is enough', () => {
+    expect(alarmProps(notifier.alarms.deadLetterQueueNotEmpty)).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  test('queue: oldest message older than 15 minutes', () => {
+    expect(alarmProps(notifier.alarms.queueMessageAge)).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  test.each([
+    ['receiverErrors', 'receiverFunction'],
+    ['transformerErrors', 'transformerFunction'],
+  ] as const)('%s: errors of that function', (alarmName, fnName) => {
+    expect(alarmProps(notifier.alarms[alarmName])).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(logicalId(notifier[fnName])) }],
+      Threshold: 1,
+    });
+  });
+
+  test('API 5XX, keyed by an API name unique to this notifier', () => {
+    const apiName = onlyResource(template, 'AWS::ApiGateway::RestApi').Properties.Name;
+    expect(apiName).toMatch(/^TestStackNotifier/);
+    expect(alarmProps(notifier.alarms.apiServerErrors)).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Dimensions: [{ Name: 'ApiName', Value: apiName }],
+    });
+  });
+
+  test.each([
+    ['signatureFailures', MetricName.SignatureFailure, ServiceName.Receiver],
+    ['transformationErrors', MetricName.TransformationError, ServiceName.Transformer],
+  ] as const)('%s: custom metric with the Powertools service dimension', (alarmName, metricName, service) => {
+    expect(alarmProps(notifier.alarms[alarmName])).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: metricName,
+      Dimensions: [{ Name: 'service', Value: service }],
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+  });
+});
+
+describe('metrics and dashboard', () => {
+  test.each(Object.values(MetricName))('metric%s() reads that metric in the shared namespace with the emitting service', (name) => {
+    const method = (notifier as any)[`metric${name}`] as () => cloudwatch.Metric;
+    expect(typeof method).toBe('function');
+    const metric = method.call(notifier);
+    expect(metric.namespace).toBe(METRICS_NAMESPACE);
+    expect(metric.metricName).toBe(name);
+    const receiverMetrics: string[] = [
+      MetricName.WebhookReceived,
+      MetricName.WebhookQueued,
+      MetricName.WebhookIgnored,
+      MetricName.SignatureFailure,
+      MetricName.InvalidPayload,
+      MetricName.PayloadTooLarge,
+      MetricName.ReceiverUnavailable,
+    ];
+    expect(metric.dimensions).toEqual({ service: receiverMetrics.includes(name) ? ServiceName.Receiver : ServiceName.Transformer });
+  });
+
+  test('metric methods accept overrides', () => {
+    const metric = notifier.metricMessageDelivered({ statistic: 'Average', period: Duration.minutes(1) });
+    expect(metric.statistic).toBe('Average');
+    expect(metric.period.toSeconds()).toBe(60);
+    expect(notifier.metricMessageDelivered().period.toSeconds()).toBe(300);
+    expect(notifier.metricDeliveryLatency().statistic).toBe('p99');
+  });
+
+  test('one dashboard shows the whole flow', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard').Properties.DashboardBody);
+    for (const expected of [
+      ...Object.values(MetricName),
+      'received',
+      'signature failures (401)',
+      'invalid (400)',
+      'too large (413)',
+      'queued',
+      'delivered',
+      'skipped',
+      'retried',
+      'rate limited (429)',
+      'dead-lettered (DLQ depth)',
+      'transformation errors',
+      'delivery p50 (ms)',
+      'delivery p99 (ms)',
+      'receiver p99 (ms)',
+      'transformer p99 (ms)',
+      'ApproximateAgeOfOldestMessage',
+      'alarm',
+    ]) {
+      expect(body).toContain(expected);
+    }
+  });
+});
+
+test('every created resource is a public member', () => {
+  for (const member of [
+    'api',
+    'endpointUrl',
+    'queue',
+    'deadLetterQueue',
+    'receiverFunction',
+    'transformerFunction',
+    'slackWebhookSecret',
+    'signingSecret',
+    'deduplicationTable',
+    'alarmTopic',
+    'alarms',
+    'dashboard',
+  ] as const) {
+    expect(notifier[member]).toBeDefined();
+  }
+});

@@ -1,0 +1,138 @@
+/** DodoSlackNotifierStack and the app bin/app.ts builds from CDK context. */
+import * as path from 'node:path';
+import { SecretValue, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ReceiverEnv } from '../../lambda/shared/function-env';
+import { buildApp, DEFAULT_STACK_NAME, parseEvents } from '../../lib/app-config';
+import { DodoSlackNotifierStack } from '../../lib/dodo-slack-notifier-stack';
+import { functionEnv, renderCfnString, synthNotifier, testApp, testOutdir } from './helpers';
+import * as publicApi from '../../lib/index';
+
+const outputValue = (template: Template, id: string): string => renderCfnString(template.toJSON().Outputs[id].Value);
+
+describe('stack with defaults', () => {
+  const app = testApp();
+  const stack = buildApp(app);
+  const template = Template.fromStack(stack);
+  const notifier = stack.notifier;
+  const id = (construct: any) => stack.getLogicalId(construct.node.defaultChild);
+
+  test('is named DodoSlackNotifier', () => {
+    expect(stack.stackName).toBe(DEFAULT_STACK_NAME);
+  });
+
+  test('outputs the webhook URL ending in /webhooks/dodo', () => {
+    expect(outputValue(template, 'WebhookUrl')).toMatch(/^https:\/\/<Ref:NotifierApi[A-F0-9]+>\.execute-api\.<Ref:AWS::Region>\.<Ref:AWS::URLSuffix>\/<Ref:NotifierApiDeploymentStageprod[A-F0-9]+>\/webhooks\/dodo$/);
+  });
+
+  test('outputs console links to set both secrets', () => {
+    expect(outputValue(template, 'SigningSecretConsoleUrl')).toMatch(
+      /^https:\/\/console\.aws\.amazon\.com\/secretsmanager\/secret\?name=.*&region=<Ref:AWS::Region>$/,
+    );
+    expect(JSON.stringify(template.toJSON().Outputs.SigningSecretConsoleUrl.Value)).toContain(id(notifier.signingSecret));
+    expect(JSON.stringify(template.toJSON().Outputs.SlackWebhookSecretConsoleUrl.Value)).toContain(id(notifier.slackWebhookSecret));
+  });
+
+  test('outputs the dead-letter queue and dashboard console links', () => {
+    expect(outputValue(template, 'DeadLetterQueueConsoleUrl')).toBe(
+      'https://console.aws.amazon.com/sqs/v3/home?region=<Ref:AWS::Region>#/queues/https%3A%2F%2Fsqs.<Ref:AWS::Region>.<Ref:AWS::URLSuffix>%2F<Ref:AWS::AccountId>%2F' +
+        `<GetAtt:${id(notifier.deadLetterQueue)}.QueueName>`,
+    );
+    expect(outputValue(template, 'DashboardUrl')).toBe(
+      `https://console.aws.amazon.com/cloudwatch/home?region=<Ref:AWS::Region>#dashboards:name=<Ref:${id(notifier.dashboard)}>`,
+    );
+  });
+});
+
+describe('context', () => {
+  test('stackName, events and alarmEmail', () => {
+    const stack = buildApp(testApp({ stackName: 'Payments', events: 'payment.*, dispute.opened,', alarmEmail: 'ops@example.com' }));
+    const template = Template.fromStack(stack);
+    expect(stack.stackName).toBe('Payments');
+    expect(functionEnv(template, 'NotifierReceiverFunction')[ReceiverEnv.EventFilter]).toBe('["payment.*","dispute.opened"]');
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  test('secret names import existing secrets instead of creating them', () => {
+    const stack = buildApp(testApp({ slackWebhookSecretName: 'dodo/slack', signingSecretName: 'dodo/signing' }));
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(stack.resolve(stack.notifier.signingSecret.secretName)).toBe('dodo/signing');
+    expect(stack.resolve(stack.notifier.slackWebhookSecret!.secretName)).toBe('dodo/slack');
+    expect(outputValue(template, 'SlackWebhookSecretConsoleUrl')).toBe(
+      'https://console.aws.amazon.com/secretsmanager/secret?name=dodo/slack&region=<Ref:AWS::Region>',
+    );
+  });
+
+  test('secret ARNs import existing secrets', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dodo/signing-AbCdEf';
+    const stack = buildApp(testApp({ signingSecretArn: arn, slackWebhookSecretArn: arn.replace('signing', 'slack') }));
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(functionEnv(template, 'NotifierReceiverFunction')[ReceiverEnv.SigningSecretArn]).toBe(arn);
+  });
+
+  test('fails if both the ARN and the name of one secret are given', () => {
+    expect(() => buildApp(testApp({ signingSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x-AbCdEf', signingSecretName: 'x' }))).toThrow(
+      /set only one of signingSecretArn, signingSecretName/,
+    );
+  });
+
+  test('fails if a context value is not a string', () => {
+    expect(() => buildApp(testApp({ events: ['payment.*'] }))).toThrow(/context events must be a string/);
+  });
+
+  test('parseEvents splits on commas and drops blanks', () => {
+    expect(parseEvents(' payment.* ,,refund.succeeded ')).toEqual(['payment.*', 'refund.succeeded']);
+    expect(parseEvents(undefined)).toBeUndefined();
+  });
+});
+
+test('routes get their own console link outputs', () => {
+  const app = testApp();
+  const risk = new secretsmanager.Secret(new Stack(app, 'Secrets'), 'Risk');
+  const stack = new DodoSlackNotifierStack(app, 'WithRoutes', {
+    routes: [{ id: 'Risk', events: ['dispute.*'], slackWebhookSecret: risk }],
+  });
+  const outputs = Template.fromStack(stack).toJSON().Outputs;
+  expect(outputs.SlackWebhookSecretConsoleUrl).toBeUndefined();
+  const link = renderCfnString(outputs.RouteRiskSlackWebhookSecretConsoleUrl.Value);
+  expect(link).toMatch(/^https:\/\/console\.aws\.amazon\.com\/secretsmanager\/secret\?name=.*Fn::ImportValue.*&region=<Ref:AWS::Region>$/);
+});
+
+test('no secret value or Slack URL reaches the template, even when the secrets hold real values', () => {
+  const app = testApp();
+  // The values live in another stack; the notifier gets the secrets by reference only.
+  const secrets = new Stack(app, 'Secrets');
+  const slack = new secretsmanager.Secret(secrets, 'Slack', {
+    secretStringValue: SecretValue.unsafePlainText('https://hooks.slack.com/services/T000/B000/XXXXXXXX'),
+  });
+  const signing = new secretsmanager.Secret(secrets, 'Signing', {
+    secretStringValue: SecretValue.unsafePlainText('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
+  });
+  const stack = new DodoSlackNotifierStack(app, 'Notifier', {
+    slackWebhookSecret: slack,
+    signingSecret: signing,
+    routes: [{ id: 'Risk', events: ['dispute.*'], slackWebhookSecret: slack }],
+  });
+  const leaks = (template: Template) =>
+    ['hooks.slack.com', 'whsec_', 'XXXXXXXX', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'].filter((value) =>
+      JSON.stringify(template.toJSON()).includes(value),
+    );
+  expect(leaks(Template.fromStack(stack))).toEqual([]);
+  // The secrets' own stack does hold them: the check above would have seen them.
+  expect(leaks(Template.fromStack(secrets))).toEqual(['hooks.slack.com', 'whsec_', 'XXXXXXXX', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw']);
+});
+
+test('the package entry point exports the public API', () => {
+  expect(Object.keys(publicApi).sort()).toEqual(
+    expect.arrayContaining(['DodoSlackNotifier', 'DodoSlackNotifierStack', 'Transformation', 'METRICS_NAMESPACE', 'WEBHOOK_PATH']),
+  );
+});
+
+test('test apps synthesize into this file\'s temporary folder, not a new cdk.out… folder per app', () => {
+  const { app } = synthNotifier();
+  expect(path.dirname(app.outdir)).toBe(path.dirname(testOutdir()));
+  expect(path.basename(path.dirname(app.outdir))).toMatch(/^dodo-infra-test-/);
+});
