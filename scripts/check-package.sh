@@ -49,7 +49,7 @@ EOF
 step "npm install the tarball into a fresh app"
 npm install --no-audit --no-fund --silent \
   "aws-cdk-lib@$(version_of aws-cdk-lib)" "constructs@$(version_of constructs)" "esbuild@$(version_of esbuild)" \
-  "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" "$tarball"
+  "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" "cdk-nag@$(version_of cdk-nag)" "$tarball"
 
 cat > tsconfig.json <<'EOF'
 {
