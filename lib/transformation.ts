@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
 import type { UnwrapWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, SlackMessage, TransformationSpec } from '../lambda/shared/transformation';
-import { compileUserCode, DEFAULT_USER_CODE_TIMEOUT_MS } from '../lambda/sandbox/runner';
+import { Defaults } from '../lambda/shared/defaults';
+import { checkUserCodeLoads } from '../lambda/sandbox/load-check';
+import { compileTypedModule } from '../lambda/sandbox/typed-module';
 
 /**
  * What a transformation contributes to the transformer function: the serialisable spec (goes into
@@ -46,9 +48,6 @@ export interface UserCodeTransformationOptions {
 
 /** Longest allowed per-event time limit: a batch of events must fit in the transformer's own timeout. */
 const MAX_TIMEOUT_MS = 10_000;
-
-/** Global the esbuild IIFE of a typed module assigns its exports to (inside the sandbox only). */
-const TYPED_MODULE_GLOBAL = '__dodoSlackTypedModule';
 
 /**
  * How events become Slack messages.
@@ -111,7 +110,7 @@ class BuiltinTransformation extends Transformation {
 }
 
 function timeoutMillis(timeout: Duration | undefined): number {
-  if (timeout === undefined) return DEFAULT_USER_CODE_TIMEOUT_MS;
+  if (timeout === undefined) return Defaults.userCodeTimeoutMs;
   const ms = timeout.toMilliseconds();
   if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMEOUT_MS) {
     throw new Error(`Transformation timeout must be 1 ms..${MAX_TIMEOUT_MS} ms, got ${ms} ms`);
@@ -130,9 +129,8 @@ class UserCodeTransformation extends Transformation {
   constructor(source: string, displayPath: string, runtimeName: string, options: UserCodeTransformationOptions) {
     super();
     this.timeoutMs = timeoutMillis(options.timeout);
-    // Loads the code once now, so a broken transformation fails `cdk synth`, not the first event;
-    // the worker that checked it is not needed afterwards.
-    void compileUserCode(source, displayPath, { timeoutMs: this.timeoutMs }).close();
+    // Loads the code once now, in this thread, so a broken transformation fails `cdk synth`, not the first event.
+    checkUserCodeLoads(source, displayPath, this.timeoutMs);
     const sourceUrl = runtimeName.replace(/[^\w.@-]/g, '_');
     this.embeddedSource = `${source}\n//# sourceURL=${sourceUrl}\n`;
   }
@@ -143,70 +141,4 @@ class UserCodeTransformation extends Transformation {
       code: { codeId, source: this.embeddedSource },
     };
   }
-}
-
-interface EsbuildMessage {
-  readonly text: string;
-  readonly location?: { readonly file: string; readonly line: number; readonly column: number; readonly lineText: string } | null;
-}
-
-/**
- * Bundles a typed transformation module into self-contained JavaScript in the dashboard form
- * (a `handler(webhook)` adapter around the module's `transform`), so one runner serves both forms.
- * Also used by the local workbench to preview typed modules.
- */
-export function compileTypedModule(modulePath: string): string {
-  // Required lazily: only apps that use typed transformations need esbuild at synth time.
-  let esbuild: typeof import('esbuild');
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    esbuild = require('esbuild') as typeof import('esbuild');
-  } catch {
-    throw new Error(
-      `Transformation.fromModule(${JSON.stringify(modulePath)}) needs esbuild to compile the module: ` +
-        'run `npm install --save-dev esbuild` in your CDK app (NodejsFunction needs it too, or it bundles with Docker)',
-    );
-  }
-  let bundled: string;
-  try {
-    const result = esbuild.buildSync({
-      entryPoints: [modulePath],
-      bundle: true,
-      platform: 'node',
-      format: 'iife',
-      globalName: TYPED_MODULE_GLOBAL,
-      target: 'node22',
-      write: false,
-      logLevel: 'silent',
-      legalComments: 'none',
-      charset: 'utf8',
-    });
-    bundled = result.outputFiles[0]?.text ?? '';
-  } catch (error) {
-    const messages = (error as { errors?: EsbuildMessage[] }).errors ?? [];
-    const described = messages.map((message) =>
-      message.location
-        ? `${message.location.file}:${message.location.line}:${message.location.column}: ${message.text}\n  ${message.location.lineText}`
-        : message.text,
-    );
-    throw new Error(
-      `Transformation.fromModule: cannot bundle ${modulePath}:\n${described.length > 0 ? described.join('\n') : String(error)}`,
-    );
-  }
-  return `${bundled}
-var __dodoSlackTransform = (function (mod) {
-  if (mod && typeof mod.transform === 'function') return mod.transform;
-  if (mod && typeof mod.default === 'function') return mod.default;
-  throw new Error('the module exports no function named "transform" (and no default export)');
-})(${TYPED_MODULE_GLOBAL});
-function handler(webhook) {
-  function apply(message) {
-    if (message === undefined) return undefined;
-    if (message === null) { webhook.cancel = true; return webhook; }
-    webhook.payload = message;
-    return webhook;
-  }
-  var result = __dodoSlackTransform(webhook.payload, { webhookId: webhook.headers['webhook-id'] });
-  return result !== null && typeof result === 'object' && typeof result.then === 'function' ? result.then(apply) : apply(result);
-}`;
 }

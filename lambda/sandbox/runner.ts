@@ -36,22 +36,12 @@ import * as vm from 'node:vm';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { CoreLogger } from '../shared/ports';
 import type { TransformInput } from '../shared/transformation';
-import { HARNESS_GLOBALS, USER_CODE_WORKER_SOURCE } from './worker-source';
+import { Defaults } from '../shared/defaults';
+import { describeLoadFailure, describeSyntaxError, errorParts, harnessSource, USER_CODE_WORKER_HEAP_MB, UserCodeLoadError, type LoadReport } from './harness';
+import { USER_CODE_WORKER_SOURCE } from './worker-source';
 
 /** What user code gets as `webhook.url`: the real Slack URL is a secret and never enters the sandbox. */
 export const REDACTED_SLACK_URL = 'https://hooks.slack.com/services/REDACTED';
-
-/** Default per-event time limit of user code. */
-export const DEFAULT_USER_CODE_TIMEOUT_MS = 1000;
-
-/** Console lines kept per event (each cut to {@link MAX_CONSOLE_LINE_CHARS}); the rest are counted. */
-export const MAX_CONSOLE_LINES_PER_EVENT = 20;
-export const MAX_CONSOLE_LINE_CHARS = 1000;
-
-/** The code cannot be loaded: syntax error, top-level throw, or no `handler` function. Message names file and line. */
-export class UserCodeLoadError extends Error {
-  override name = 'UserCodeLoadError';
-}
 
 /** What user code did with one event, before the result is checked as a Slack message. */
 export type UserCodeResult =
@@ -82,9 +72,6 @@ export interface UserCodeOptions {
   readonly logger?: CoreLogger;
 }
 
-/** Heap of a user code worker: a runaway allocation ends the worker, not the function. */
-export const USER_CODE_WORKER_HEAP_MB = 64;
-
 /**
  * How much the process's resident memory may grow while one event runs. The heap limit above does
  * not cover memory outside the V8 heap (typed arrays and ArrayBuffers, Intl objects), which user
@@ -111,132 +98,11 @@ export function userCodeWorstCaseMs(timeoutMs: number): number {
   return WORKER_START_BUDGET_MS + 2 * timeoutMs;
 }
 
-const { run: RUN, meta: META, body: BODY, out: OUT } = HARNESS_GLOBALS;
-
-/**
- * Installed in the context before the user code. It captures `JSON` and builds `console` first, so
- * user code replacing them cannot break the harness, and does all work on user values inside the
- * context, so only strings cross the boundary.
- */
-function harnessSource(filename: string): string {
-  return `(function () {
-  'use strict';
-  var parse = JSON.parse, stringify = JSON.stringify, g = globalThis;
-  var fileLine = new RegExp(${JSON.stringify(escapeRegExp(filename))} + ':(\\\\d+)');
-  var logs = [], dropped = 0, currentRun = 0;
-  function text(value) {
-    if (typeof value === 'string') return value;
-    try { var json = stringify(value); return json === undefined ? String(value) : json; } catch (e) { return String(value); }
-  }
-  function capture(level) {
-    return function () {
-      if (logs.length >= ${MAX_CONSOLE_LINES_PER_EVENT}) { dropped++; return; }
-      var parts = [];
-      for (var i = 0; i < arguments.length; i++) parts.push(text(arguments[i]));
-      logs.push({ level: level, text: parts.join(' ').slice(0, ${MAX_CONSOLE_LINE_CHARS}) });
-    };
-  }
-  g.console = { log: capture('info'), info: capture('info'), debug: capture('debug'), trace: capture('debug'),
-                warn: capture('warn'), error: capture('error') };
-  function location(error) {
-    var stack = error !== null && typeof error === 'object' && typeof error.stack === 'string' ? error.stack : '';
-    var match = fileLine.exec(stack);
-    return match ? match[1] : undefined;
-  }
-  function finish(result) { result.logs = logs; result.dropped = dropped; g['${OUT}'] = stringify(result); }
-  // A promise left pending by an earlier event must not overwrite a later event's result.
-  function settleFor(run, settle) { return function (value) { if (run === currentRun) settle(value); }; }
-  function returned(value) {
-    var json;
-    try { json = stringify(value); } catch (e) { finish({ status: 'unserializable', message: String(e && e.message || e) }); return; }
-    finish({ status: 'returned', json: json });
-  }
-  function threw(error) {
-    var message = error !== null && typeof error === 'object' && 'message' in error ? String(error.message) : String(error);
-    finish({ status: 'threw', message: message, line: location(error) });
-  }
-  Object.defineProperty(g, '${RUN}', { enumerable: false, configurable: false, writable: false, value: function () {
-    var run = ++currentRun;
-    logs = []; dropped = 0; g['${OUT}'] = undefined;
-    var webhook = parse(g['${META}']);
-    webhook.payload = parse(g['${BODY}']);
-    var result;
-    try {
-      if (typeof handler !== 'function') throw new TypeError('handler is not a function');
-      result = handler(webhook);
-    } catch (error) { threw(error); return; }
-    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-      result.then(settleFor(run, returned), settleFor(run, threw));
-    } else {
-      returned(result);
-    }
-  } });
-})();`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** `message` and `stack` of an error from any realm (jest and vm contexts make `instanceof Error` unreliable). */
-function errorParts(error: unknown): { message: string; stack: string } {
-  if (error !== null && typeof error === 'object') {
-    const { message, stack } = error as { message?: unknown; stack?: unknown };
-    return { message: typeof message === 'string' ? message : String(error), stack: typeof stack === 'string' ? stack : '' };
-  }
-  return { message: String(error), stack: '' };
-}
-
-/** `file:line` of a SyntaxError thrown by `new vm.Script(…, { filename })`, with the offending line. */
-function describeSyntaxError(error: unknown, filename: string): string {
-  const { message, stack } = errorParts(error);
-  // V8 puts "file:line", the source line and a caret above the message.
-  const lines = stack.split('\n');
-  const located = lines[0]?.startsWith(`${filename}:`) === true;
-  const excerpt = located && lines[1] !== undefined ? `\n${lines[1]}\n${lines[2] ?? ''}` : '';
-  return `${located ? lines[0] : filename}: SyntaxError: ${message}${excerpt}`;
-}
-
-/** Where (file:line) an error thrown by user code at the top level happened, from its stack. */
-function describeTopLevelError(error: unknown, filename: string): string {
-  const { message, stack } = errorParts(error);
-  const match = new RegExp(`${escapeRegExp(filename)}:(\\d+)`).exec(stack);
-  return `${match ? `${filename}:${match[1]}` : filename}: top-level code threw: ${message}`;
-}
-
-
-/** What the worker reports once it has run the code's top level (see user-code-worker-source.ts). */
-type LoadReport =
-  | { readonly status: 'loaded' }
-  | { readonly status: 'timed-out' }
-  | { readonly status: 'threw'; readonly message: string; readonly stack: string }
-  | { readonly status: 'no-handler'; readonly handlerType: string };
-
 /** The worker's answer to one event, or what this thread saw instead. */
 type EventReply =
   | { readonly out?: string; readonly harnessError?: string }
   | { readonly crashed: string }
   | 'timed-out';
-
-function describeLoadFailure(report: LoadReport | undefined, filename: string, timeoutMs: number): string {
-  if (report === undefined) {
-    return `${filename}: top-level code did not finish loading within ${timeoutMs} ms (an endless loop, or it ran out of memory)`;
-  }
-  switch (report.status) {
-    case 'loaded':
-      return `${filename}: loaded`;
-    case 'timed-out':
-      return `${filename}: top-level code timed out after ${timeoutMs} ms`;
-    case 'threw':
-      // Syntax was checked in this thread before the worker started: this is a throw at the top level.
-      return describeTopLevelError(report, filename);
-    case 'no-handler':
-      return (
-        `${filename}: no function named "handler" (found ${report.handlerType === 'undefined' ? 'nothing' : `a ${report.handlerType}`}); ` +
-        'a dashboard transformation defines `function handler(webhook) { …; return webhook; }` at the top level'
-      );
-  }
-}
 
 function describeWorkerError(error: unknown): string {
   if (error !== null && typeof error === 'object' && (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
@@ -466,7 +332,7 @@ class WorkerUserCodeRunner implements UserCodeRunner {
  * calls this at synth time, the transformer at cold start, the CLI when it loads a file.
  */
 export function compileUserCode(source: string, filename: string, options: UserCodeOptions = {}): UserCodeRunner {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_USER_CODE_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? Defaults.userCodeTimeoutMs;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
     throw new RangeError(`timeoutMs must be a positive whole number of milliseconds, got ${timeoutMs}`);
   }

@@ -1,6 +1,6 @@
 /**
  * The program of the worker thread that runs user transformation code (started by
- * transform-runner.ts with `new Worker(USER_CODE_WORKER_SOURCE, { eval: true })`).
+ * runner.ts with `new Worker(USER_CODE_WORKER_SOURCE, { eval: true })`).
  *
  * It is a plain JavaScript string rather than a file or a function's `.toString()`: the
  * transformer is bundled by esbuild into one file for Lambda and compiled by tsc for the CLI, and
@@ -27,6 +27,43 @@ export const HARNESS_GLOBALS = {
   out: '__dodoSlackOut',
 } as const;
 
+/**
+ * Builds the sandbox for user code and runs its top level: the vm context (JavaScript's built-ins
+ * only, no code generation from strings, promise jobs drained inside each run so the time limit
+ * covers them), the harness, the code, the `handler` check. Shared by the worker below and by the
+ * synth-time check (load-check.ts), so both load code the same way.
+ * Returns `{ report, context }`; `report` is one of the load results listed above.
+ */
+const LOAD_USER_CODE = `function errorParts(error) {
+  if (error !== null && typeof error === 'object') {
+    const message = error.message, stack = error.stack;
+    return { message: typeof message === 'string' ? message : String(error), stack: typeof stack === 'string' ? stack : '' };
+  }
+  return { message: String(error), stack: '' };
+}
+
+function loadUserCode(vm, source, filename, harness, topLevelTimeoutMs) {
+  const context = vm.createContext(Object.create(null), {
+    name: filename,
+    codeGeneration: { strings: false, wasm: false },
+    microtaskMode: 'afterEvaluate',
+  });
+  new vm.Script(harness, { filename: 'dodo-slack-harness' }).runInContext(context);
+  try {
+    new vm.Script(source, { filename }).runInContext(context, { timeout: topLevelTimeoutMs });
+  } catch (error) {
+    if (error !== null && typeof error === 'object' && error.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      return { report: { status: 'timed-out' }, context };
+    }
+    const parts = errorParts(error);
+    return { report: { status: 'threw', message: parts.message, stack: parts.stack }, context };
+  }
+  const handlerType = new vm.Script('typeof handler').runInContext(context);
+  if (handlerType !== 'function') return { report: { status: 'no-handler', handlerType: handlerType }, context };
+  return { report: { status: 'loaded' }, context };
+}
+`;
+
 export const USER_CODE_WORKER_SOURCE = `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const vm = require('node:vm');
@@ -38,32 +75,10 @@ function loaded(result) {
   Atomics.notify(loadFlag, 0);
 }
 
-function errorParts(error) {
-  if (error !== null && typeof error === 'object') {
-    const message = error.message, stack = error.stack;
-    return { message: typeof message === 'string' ? message : String(error), stack: typeof stack === 'string' ? stack : '' };
-  }
-  return { message: String(error), stack: '' };
-}
-
+${LOAD_USER_CODE}
 function load() {
-  const context = vm.createContext(Object.create(null), {
-    name: filename,
-    codeGeneration: { strings: false, wasm: false },
-    microtaskMode: 'afterEvaluate',
-  });
-  new vm.Script(harness, { filename: 'dodo-slack-harness' }).runInContext(context);
-  try {
-    new vm.Script(source, { filename }).runInContext(context, { timeout: topLevelTimeoutMs });
-  } catch (error) {
-    if (error !== null && typeof error === 'object' && error.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-      return loaded({ status: 'timed-out' });
-    }
-    const parts = errorParts(error);
-    return loaded({ status: 'threw', message: parts.message, stack: parts.stack });
-  }
-  const handlerType = new vm.Script('typeof handler').runInContext(context);
-  if (handlerType !== 'function') return loaded({ status: 'no-handler', handlerType: handlerType });
+  const { report, context } = loadUserCode(vm, source, filename, harness, topLevelTimeoutMs);
+  if (report.status !== 'loaded') return loaded(report);
 
   const runScript = new vm.Script('${HARNESS_GLOBALS.run}()', { filename: 'dodo-slack-harness-run' });
   parentPort.on('message', (message) => {
@@ -87,4 +102,16 @@ function load() {
 }
 
 load();
+`;
+
+/**
+ * The program of the short-lived process that checks user code at synth time (load-check.ts):
+ * reads `{ source, filename, harness, topLevelTimeoutMs }` as JSON on stdin, loads the code like
+ * the worker does, prints the load result as JSON on stdout and exits.
+ */
+export const USER_CODE_LOAD_CHECK_SOURCE = `'use strict';
+const vm = require('node:vm');
+const { source, filename, harness, topLevelTimeoutMs } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+${LOAD_USER_CODE}
+process.stdout.write(JSON.stringify(loadUserCode(vm, source, filename, harness, topLevelTimeoutMs).report));
 `;

@@ -47,11 +47,23 @@ describe('fromFile / fromInline fail at synth', () => {
     expect(() => Transformation.fromInline('while (true) {}\nfunction handler(w) { return w; }', { timeout })).toThrow(
       'inline transformation: top-level code timed out after 100 ms',
     );
-    // Top-level code runs in the worker, never in this thread: a loop in a promise job cannot
-    // abort the synth process even inside AsyncLocalStorage (nodejs/node#38503).
+    // Top-level code runs in a short-lived check process, never in this thread: a loop in a promise
+    // job cannot abort the synth process even inside AsyncLocalStorage (nodejs/node#38503).
     new AsyncLocalStorage().run('synth', () => {
       expect(() => Transformation.fromInline('Promise.resolve().then(function () { while (true) {} });\nfunction handler(w) { return w; }', { timeout }))
         .toThrow('inline transformation: top-level code timed out after 100 ms');
+    });
+  });
+
+  test('checking user code at synth loads no worker thread machinery', () => {
+    jest.isolateModules(() => {
+      jest.doMock('node:worker_threads', () => {
+        throw new Error('synth loaded node:worker_threads');
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const isolated = require('../../lib/transformation') as typeof import('../../lib/transformation');
+      expect(() => isolated.Transformation.fromInline('function handler(w) { return w; }')).not.toThrow();
+      expect(() => isolated.Transformation.fromInline('const handler = 1;')).toThrow('no function named "handler"');
     });
   });
 

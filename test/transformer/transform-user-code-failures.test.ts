@@ -6,7 +6,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { TransformationError, TransformationUnavailableError } from '../../lambda/shared/errors';
 import { createTransform, createTransformFromSource } from '../../lambda/transformer/transform';
-import { USER_CODE_MEMORY_GROWTH_MB, USER_CODE_WORKER_HEAP_MB } from '../../lambda/sandbox/runner';
+import { USER_CODE_WORKER_HEAP_MB } from '../../lambda/sandbox/harness';
+import { USER_CODE_MEMORY_GROWTH_MB } from '../../lambda/sandbox/runner';
 import { userCodeRegistryFrom } from '../../lambda/sandbox/registry';
 import { inputFor } from '../support/transformation';
 

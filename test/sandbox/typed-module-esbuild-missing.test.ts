@@ -5,7 +5,7 @@ test('Transformation.fromModule without esbuild names the missing package and th
       throw new Error("Cannot find module 'esbuild'");
     });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { compileTypedModule } = require('../../lib/transformation') as typeof import('../../lib/transformation');
+    const { compileTypedModule } = require('../../lambda/sandbox/typed-module') as typeof import('../../lambda/sandbox/typed-module');
     expect(() => compileTypedModule('transforms/finance.ts')).toThrow(
       /Transformation\.fromModule\("transforms\/finance\.ts"\) needs esbuild .*npm install --save-dev esbuild/,
     );
