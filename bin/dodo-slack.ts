@@ -19,8 +19,9 @@ import { InvalidPayloadError, SecretConfigurationError, TransformationError } fr
 import { canonicalEventType, globProblems } from '../lambda/shared/event-glob';
 import { parseSigningKeys, signWebhook } from '../lambda/receiver/signature';
 import { renderSlackMessageForTerminal } from '../lambda/local/terminal-render';
-import { UserCodeLoadError } from '../lambda/sandbox/runner';
-import { loadLocalTransform, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/local/server';
+import { UserCodeLoadError } from '../lambda/sandbox/harness';
+import { Defaults } from '../lambda/shared/defaults';
+import { loadLocalTransform, ServeDefaults, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/local/server';
 
 const USAGE = `Usage: dodo-slack <command> [options]
 
@@ -36,15 +37,15 @@ Commands:
       --webhook-id <id>       reuse a webhook-id, as Dodo does when it retries (default: a fresh one)
 
   serve                                 Receiver → in-process queue → transformer → Slack, on this machine
-      --port <n>              default 3000 (0 picks a free port)
-      --host <address>        default 127.0.0.1
+      --port <n>              default ${ServeDefaults.port} (0 picks a free port)
+      --host <address>        default ${ServeDefaults.host}
       --transform <file>      as for preview
       --events <globs>        comma-separated event-type globs to forward, e.g. "payment.*,dispute.*" (default "*")
-      --max-attempts <n>      delivery attempts before a message is dead-lettered (default 3)
-      --retry-delay-ms <n>    delay before the first retry, doubled each time (default 1000)
-      --rate <n>              messages per second to Slack (default 1, Slack's documented limit)
-      --burst <n>             messages that may go at once before the rate applies (default 3)
-      --dead-letter-file <p>  append dead letters as JSON lines (default dead-letters.jsonl)
+      --max-attempts <n>      delivery attempts before a message is dead-lettered (default ${ServeDefaults.maxAttempts})
+      --retry-delay-ms <n>    delay before the first retry, doubled each time (default ${ServeDefaults.retryDelayMs})
+      --rate <n>              messages per second to Slack (default ${Defaults.deliveryRatePerSecond}, Slack's documented limit)
+      --burst <n>             messages that may go at once before the rate applies (default ${Defaults.deliveryBurst})
+      --dead-letter-file <p>  append dead letters as JSON lines (default ${ServeDefaults.deadLetterFile})
       --demo                  generate a signing key when DODO_WEBHOOK_SECRET is unset and print a ready send line
       --verbose               also print the core's structured log lines
     Signing keys come from DODO_WEBHOOK_SECRET (whitespace-separated). Messages go to SLACK_WEBHOOK_URL
@@ -320,24 +321,22 @@ function integerOption(name: string, value: string | undefined, min: number, max
   return Number(value);
 }
 
-async function serve(args: readonly string[], io: CliIo): Promise<number> {
+/** What `serve` runs with, from its flags and environment; `help` when it was asked for usage. Throws UsageError. */
+export function parseServeOptions(args: readonly string[], io: CliIo): { readonly help: true } | { readonly help: false; readonly options: LocalServerOptions; readonly demoKey?: string } {
   const { values, positionals } = parse(args, {
-    port: { type: 'string', default: '3000' },
-    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: String(ServeDefaults.port) },
+    host: { type: 'string', default: ServeDefaults.host },
     transform: { type: 'string' },
     events: { type: 'string', default: '*' },
-    'max-attempts': { type: 'string', default: '3' },
-    'retry-delay-ms': { type: 'string', default: '1000' },
-    rate: { type: 'string', default: '1' },
-    burst: { type: 'string', default: '3' },
-    'dead-letter-file': { type: 'string', default: 'dead-letters.jsonl' },
+    'max-attempts': { type: 'string', default: String(ServeDefaults.maxAttempts) },
+    'retry-delay-ms': { type: 'string', default: String(ServeDefaults.retryDelayMs) },
+    rate: { type: 'string', default: String(Defaults.deliveryRatePerSecond) },
+    burst: { type: 'string', default: String(Defaults.deliveryBurst) },
+    'dead-letter-file': { type: 'string', default: ServeDefaults.deadLetterFile },
     demo: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   });
-  if (values.help) {
-    io.stdout(`${USAGE}\n`);
-    return 0;
-  }
+  if (values.help) return { help: true };
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got: ${positionals.join(' ')}`);
   const eventGlobs = values.events.split(',').map((glob) => glob.trim()).filter((glob) => glob !== '');
   const globErrors = eventGlobs.flatMap(globProblems);
@@ -373,6 +372,16 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     print: io.stdout,
     printError: io.stderr,
   };
+  return demoKey === undefined ? { help: false, options } : { help: false, options, demoKey };
+}
+
+async function serve(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseServeOptions(args, io);
+  if (parsed.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  const { options, demoKey } = parsed;
   // Listen for signals before announcing readiness: a supervisor (or a test) may stop us the moment it reads the line.
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

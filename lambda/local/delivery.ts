@@ -7,6 +7,7 @@ import { CachedSecret } from '../shared/secret-cache';
 import { createSlackClient, type PostToSlack } from '../transformer/slack-client';
 import { parseSlackWebhookUrl } from '../transformer/slack-url';
 import { createIdempotentRunOnce } from '../transformer/idempotency';
+import { Defaults } from '../shared/defaults';
 import { MemoryPersistenceLayer } from './memory-persistence';
 
 export interface LocalRoute {
@@ -22,20 +23,20 @@ export interface LocalDeliveryOptions {
   readonly maxAttempts: number;
   /** Replace the HTTP client, e.g. to print messages to the terminal when no Slack URL is set. @default real HTTP */
   readonly postToSlack?: PostToSlack;
-  /** @default 5000 */
+  /** @default Defaults.slackTimeoutMs */
   readonly slackTimeoutMs?: number;
-  /** @default 1 (Slack's documented pace) */
+  /** @default Defaults.deliveryRatePerSecond */
   readonly ratePerSecond?: number;
-  /** @default 3 */
+  /** @default Defaults.deliveryBurst */
   readonly burst?: number;
-  /** @default 172800 (48 h) */
+  /** @default Defaults.deduplicationWindowSeconds */
   readonly deduplicationWindowSeconds?: number;
   /**
    * First retry delay after a 5xx, network error or timeout, doubling per attempt (AWS: 30 s).
    * A 429's Retry-After is honoured as it is. @default 30
    */
   readonly baseBackoffSeconds?: number;
-  /** How often the Slack URL is re-read. @default 300_000 */
+  /** How often the Slack URL is re-read. @default Defaults.secretCacheTtlSeconds */
   readonly secretCacheTtlMs?: number;
   readonly logger?: CoreLogger;
   readonly metrics?: CoreMetrics;
@@ -46,10 +47,10 @@ export interface LocalDeliveryOptions {
  * Powertools idempotency over in-memory records. Drive it with createLocalQueue.
  */
 export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): DeliveryProcessor {
-  const slackTimeoutMs = options.slackTimeoutMs ?? 5000;
+  const slackTimeoutMs = options.slackTimeoutMs ?? Defaults.slackTimeoutMs;
   const dedup = createIdempotentRunOnce({
     persistenceStore: new MemoryPersistenceLayer(),
-    expiresAfterSeconds: options.deduplicationWindowSeconds ?? 172_800,
+    expiresAfterSeconds: options.deduplicationWindowSeconds ?? Defaults.deduplicationWindowSeconds,
     // A delivery that has not finished by then is considered abandoned.
     inProgressTimeoutMs: slackTimeoutMs * 3 + 1000,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -61,13 +62,13 @@ export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): Del
       slackUrl: new CachedSecret({
         load: async () => route.loadSlackUrl(),
         parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
-        ttlMs: options.secretCacheTtlMs ?? 300_000,
+        ttlMs: options.secretCacheTtlMs ?? Defaults.secretCacheTtlSeconds * 1000,
         minRefreshIntervalMs: 1000,
       }),
     })),
     runOnce: dedup.runOnce,
     postToSlack: options.postToSlack ?? createSlackClient({ timeoutMs: slackTimeoutMs }),
-    rateLimiter: createRateLimiter({ ratePerSecond: options.ratePerSecond ?? 1, burst: options.burst ?? 3 }),
+    rateLimiter: createRateLimiter({ ratePerSecond: options.ratePerSecond ?? Defaults.deliveryRatePerSecond, burst: options.burst ?? Defaults.deliveryBurst }),
     maxReceiveCount: options.maxAttempts,
     ...(options.baseBackoffSeconds === undefined ? {} : { baseBackoffSeconds: options.baseBackoffSeconds }),
     logger: options.logger ?? silentLogger,

@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import { MAX_BODY_BYTES, WEBHOOK_PATH } from '../shared/webhook';
 import { type CoreLogger, type CoreMetrics } from '../shared/ports';
 import { type MetricName } from '../shared/metrics';
-import { type RouteConfig } from '../shared/function-env';
+import { Defaults } from '../shared/defaults';
+import { DEFAULT_ROUTE_ID, type RouteConfig } from '../shared/function-env';
 import { type SlackMessage, type Transform, type TransformationSpec } from '../shared/transformation';
 import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
 import { createWebhookReceiver, signingKeyParser, type ReceiverOutcome } from '../receiver/webhook-receiver';
@@ -26,19 +27,30 @@ import type { PostToSlack } from '../transformer/slack-client';
 import { parseSlackWebhookUrl } from '../transformer/slack-url';
 import { renderSlackMessageForTerminal, stripControlCharacters } from './terminal-render';
 import { createTransform, createTransformFromSource } from '../transformer/transform';
-import { DEFAULT_USER_CODE_TIMEOUT_MS } from '../sandbox/runner';
+import { compileTypedModule } from '../sandbox/typed-module';
 import { createLocalQueue, type LocalDeadLetter } from './queue';
 
-/** Same defaults as the construct where they apply (timestamp tolerance, dedup window, Slack timeout). */
-const TIMESTAMP_TOLERANCE_SECONDS = 300;
-const DEDUPLICATION_WINDOW_SECONDS = 48 * 3600;
-const SLACK_TIMEOUT_MS = 5000;
+/**
+ * Defaults of `dodo-slack serve` itself. The pipeline's own defaults (tolerance, deduplication
+ * window, Slack timeout, pace) are the construct's, from lambda/shared/defaults.ts.
+ */
+export const ServeDefaults = {
+  port: 3000,
+  host: '127.0.0.1',
+  /**
+   * Fewer than the queue's maxReceiveCount on AWS on purpose: with retries after 1 s, 2 s, 4 s a
+   * workbench gives its verdict in seconds, where ten receives with AWS's backoff take hours.
+   */
+  maxAttempts: 3,
+  /** First retry delay (AWS: 30 s), doubled per attempt. */
+  retryDelayMs: 1000,
+  deadLetterFile: 'dead-letters.jsonl',
+} as const;
+
 /** How long shutdown waits for queued messages before giving up on them (in-flight ones always finish). */
 const SHUTDOWN_GRACE_MS = 3000;
 /** Stands for "the terminal" where the delivery core wants a Slack URL; never contacted. */
 const TERMINAL_PLACEHOLDER_URL = 'http://127.0.0.1/dodo-slack-terminal';
-/** Route id of the single local route, as on AWS for the top-level route. */
-const LOCAL_ROUTE_ID = 'default';
 
 export interface LocalServerOptions {
   /** 0 picks a free port. */
@@ -53,7 +65,7 @@ export interface LocalServerOptions {
   readonly retryDelayMs: number;
   /** Messages per second posted to Slack. */
   readonly ratePerSecond: number;
-  /** Messages that may be posted at once before `ratePerSecond` applies (token bucket size). @default 3 */
+  /** Messages that may be posted at once before `ratePerSecond` applies (token bucket size). @default Defaults.deliveryBurst */
   readonly burst?: number;
   /** Absolute path; dead letters are appended as JSON lines. */
   readonly deadLetterFile: string;
@@ -69,10 +81,20 @@ export interface LocalServerOptions {
   readonly printError: (text: string) => void;
 }
 
+/** The pipeline settings a running server uses (what the construct sets through the functions' environment on AWS). */
+export interface LocalPipelineSettings {
+  readonly timestampToleranceSeconds: number;
+  readonly deduplicationWindowSeconds: number;
+  readonly slackTimeoutMs: number;
+  readonly ratePerSecond: number;
+  readonly burst: number;
+}
+
 export interface LocalServer {
   /** `http://HOST:PORT/webhooks/dodo`, with the real port when 0 was asked for. */
   readonly url: string;
   readonly port: number;
+  readonly settings: LocalPipelineSettings;
   /** Stops accepting requests, finishes in-flight deliveries, prints a summary. */
   close(): Promise<void>;
 }
@@ -84,7 +106,7 @@ export interface LocalServer {
  */
 export async function loadLocalTransform(file: string | undefined, logger?: CoreLogger): Promise<Transform> {
   if (file === undefined) return createTransform({ kind: 'builtin', options: {} });
-  const options = { timeoutMs: DEFAULT_USER_CODE_TIMEOUT_MS, ...(logger ? { logger } : {}) };
+  const options = { timeoutMs: Defaults.userCodeTimeoutMs, ...(logger ? { logger } : {}) };
   if (TYPED_MODULE_EXTENSIONS.has(path.extname(file))) {
     return createTransformFromSource(bundleTypedModule(file), `${path.basename(file)}.js`, options);
   }
@@ -99,16 +121,9 @@ const TYPED_MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.c
 
 function bundleTypedModule(file: string): string {
   readTransformFile(file); // the same "cannot read" message as for other files
-  let compileTypedModule: (modulePath: string) => string;
   try {
-    // Required here: the construct library (and esbuild, which it needs) only when a module is previewed.
-    ({ compileTypedModule } = require('../../lib/transformation') as typeof import('../../lib/transformation'));
     return compileTypedModule(path.resolve(file));
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'MODULE_NOT_FOUND' && /'esbuild'/.test(String((error as Error).message))) {
-      throw new TransformFileError(`${file} is a module: bundling it needs esbuild (npm install --save-dev esbuild)`);
-    }
     throw new TransformFileError(error instanceof Error ? error.message : String(error));
   }
 }
@@ -279,6 +294,13 @@ function sendJson(response: ServerResponse, statusCode: number, body: string, ex
 
 /** Starts the local pipeline; resolves once the HTTP server listens. */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const settings: LocalPipelineSettings = {
+    timestampToleranceSeconds: Defaults.timestampToleranceSeconds,
+    deduplicationWindowSeconds: Defaults.deduplicationWindowSeconds,
+    slackTimeoutMs: Defaults.slackTimeoutMs,
+    ratePerSecond: options.ratePerSecond,
+    burst: options.burst ?? Defaults.deliveryBurst,
+  };
   const logger = terminalLogger(options);
   const metrics = counters();
 
@@ -298,7 +320,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Surface unusable keys at start-up (the parser logs each problem without the key).
   await signingKeys.get();
 
-  const route: RouteConfig = { id: LOCAL_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
+  const route: RouteConfig = { id: DEFAULT_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
 
   // Loaded here, not at the top: Powertools idempotency costs ~50 ms of start-up that preview and send do not need.
   // (require, not import(): a dynamic import() left untranspiled would need file extensions.)
@@ -314,12 +336,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     ],
     maxAttempts: options.maxAttempts,
     ...(slackTarget === undefined ? { postToSlack: terminalSlack(options.print) } : {}),
-    slackTimeoutMs: SLACK_TIMEOUT_MS,
-    ratePerSecond: options.ratePerSecond,
+    slackTimeoutMs: settings.slackTimeoutMs,
+    ratePerSecond: settings.ratePerSecond,
     // --retry-delay-ms is the first backoff step, doubled per attempt as on AWS; a 429's Retry-After stays as Slack said.
     baseBackoffSeconds: options.retryDelayMs / 1000,
-    ...(options.burst === undefined ? {} : { burst: options.burst }),
-    deduplicationWindowSeconds: DEDUPLICATION_WINDOW_SECONDS,
+    burst: settings.burst,
+    deduplicationWindowSeconds: settings.deduplicationWindowSeconds,
     logger,
     metrics,
   });
@@ -371,7 +393,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       queue.enqueue(webhook);
     },
     eventGlobs: options.eventGlobs,
-    toleranceSeconds: TIMESTAMP_TOLERANCE_SECONDS,
+    toleranceSeconds: settings.timestampToleranceSeconds,
     logger,
     metrics,
   });
@@ -427,6 +449,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   return {
     url: `http://${host}:${port}${WEBHOOK_PATH}`,
     port,
+    settings,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

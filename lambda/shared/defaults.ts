@@ -1,0 +1,23 @@
+/**
+ * The one source of truth for each default that the construct (lib/), the handlers' fallbacks
+ * (when a variable is not set) and `dodo-slack serve` share. test/shared/defaults.test.ts fails
+ * when any of the three uses another value.
+ */
+export const Defaults = {
+  /** How far `webhook-timestamp` may be from the receiver's clock, both directions (Standard Webhooks: 5 minutes). */
+  timestampToleranceSeconds: 300,
+  /** How long the functions cache secret values. */
+  secretCacheTtlSeconds: 300,
+  /** Deliveries of one message before it is dead-lettered (the queue's maxReceiveCount). */
+  maxReceiveCount: 10,
+  /** How long a delivered `webhook-id` is remembered: above Dodo's retry span of about 27.6 hours. */
+  deduplicationWindowSeconds: 48 * 3600,
+  /** Messages per second to one Slack incoming webhook (Slack allows about one per second). */
+  deliveryRatePerSecond: 1,
+  /** Messages that may go at once before the rate applies (token bucket size). */
+  deliveryBurst: 1,
+  /** Timeout of one Slack request. */
+  slackTimeoutMs: 5_000,
+  /** Per-event time limit of user transformation code. */
+  userCodeTimeoutMs: 1_000,
+} as const;
