@@ -166,8 +166,16 @@ export class FakeSlack {
   readonly requests: SlackRequest[] = [];
   private server: Server | undefined;
   private waiters: { count: number; wake: () => void }[] = [];
+  /** Answers scripted with `held: true`, waiting for release(). */
+  private held: (() => void)[] = [];
 
-  constructor(private readonly script: { status: number; body: string; delayMs?: number }[] = []) {}
+  /** `held: true` keeps the answer until release(), so a test decides when the post completes. */
+  constructor(private readonly script: { status: number; body: string; delayMs?: number; held?: boolean }[] = []) {}
+
+  /** Sends every held answer. */
+  release(): void {
+    this.held.splice(0).forEach((answer) => answer());
+  }
 
   async start(): Promise<string> {
     this.server = createServer((request, response) => {
@@ -176,10 +184,12 @@ export class FakeSlack {
       request.on('end', () => {
         this.requests.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
         const answer = this.script.shift() ?? { status: 200, body: 'ok' };
-        setTimeout(() => {
+        const respond = () => {
           response.writeHead(answer.status, { 'content-type': 'text/plain' });
           response.end(answer.body);
-        }, answer.delayMs ?? 0);
+        };
+        if (answer.held) this.held.push(respond);
+        else setTimeout(respond, answer.delayMs ?? 0);
         this.waiters = this.waiters.filter((waiter) => {
           if (this.requests.length < waiter.count) return true;
           waiter.wake();

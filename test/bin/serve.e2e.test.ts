@@ -35,7 +35,7 @@ function deadLetterFile(): string {
   return path.join(scratch, `dead-letters-${deadLetterCount}.jsonl`);
 }
 
-async function fakeSlack(script: { status: number; body: string; delayMs?: number }[] = []): Promise<{ slack: FakeSlack; url: string }> {
+async function fakeSlack(script: { status: number; body: string; delayMs?: number; held?: boolean }[] = []): Promise<{ slack: FakeSlack; url: string }> {
   const slack = new FakeSlack(script);
   slacks.push(slack);
   return { slack, url: await slack.start() };
@@ -226,14 +226,19 @@ describe('dodo-slack serve', () => {
   });
 
   it('finishes an in-flight delivery on SIGTERM, then exits 0', async () => {
-    // Slack answers slowly: the signal arrives while the post is in flight.
-    const { slack, url } = await fakeSlack([{ status: 200, body: 'ok', delayMs: 400 }]);
+    // Slack holds its answer until the test releases it: the signal arrives while the post is in
+    // flight, however slowly the machine runs (a fixed delay had often passed before the check).
+    const { slack, url } = await fakeSlack([{ status: 200, body: 'ok', held: true }]);
     const server = await serve(['--dead-letter-file', deadLetterFile()], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
-    await send('payout.success', server.url, '--secret', SECRET);
+    const sent = send('payout.success', server.url, '--secret', SECRET);
     await slack.received(1);
     expect(server.process.stdout).not.toMatch(/payout\.success → delivered/);
-    const code = await server.process.stop('SIGTERM');
-    expect(code).toBe(0);
+    const stopped = server.process.stop('SIGTERM');
+    await server.process.waitFor(/SIGTERM: finishing in-flight deliveries…/);
+    expect(server.process.child.exitCode).toBeNull();
+    slack.release();
+    expect(await stopped).toBe(0);
+    expect((await sent).code).toBe(0);
     expect(server.process.stdout).toMatch(/SIGTERM: finishing in-flight deliveries…\n(.*\n)*.*payout\.success → delivered/);
     expect(server.process.stdout).toMatch(/summary: 1 received, 1 delivered/);
     expect(server.process.stdout.trimEnd().split('\n').pop()).toBe('stopped');
