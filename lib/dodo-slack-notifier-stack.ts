@@ -1,7 +1,8 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DodoSlackNotifier, DodoSlackNotifierProps } from './dodo-slack-notifier';
+import { DodoSlackNotifier } from './dodo-slack-notifier';
+import type { DodoSlackNotifierProps } from './props';
 
 /**
  * Props of {@link DodoSlackNotifierStack}: the stack's own, every notifier prop, and existing

@@ -1,11 +1,10 @@
-/** Public API of the `dodo-slack-notifier` library. */
-export { DodoSlackNotifier, DEFAULT_ROUTE_ID, TRANSFORMER_MAX_CONCURRENCY } from './dodo-slack-notifier';
-export type {
-  DodoSlackNotifierProps,
-  DodoSlackNotifierAlarms,
-  DodoSlackRoute,
-  DodoSlackThrottle,
-} from './dodo-slack-notifier';
+/**
+ * Public API of the `dodo-slack-notifier` library: the construct, the stack, Transformation, and
+ * the types their signatures use. Nothing else: whatever is exported here is a promise to users.
+ */
+export { DodoSlackNotifier } from './dodo-slack-notifier';
+export type { DodoSlackNotifierProps, DodoSlackRoute } from './props';
+export type { DodoSlackNotifierAlarms } from './monitoring';
 export { DodoSlackNotifierStack } from './dodo-slack-notifier-stack';
 export type { DodoSlackNotifierStackProps } from './dodo-slack-notifier-stack';
 export { Transformation } from './transformation';
@@ -15,9 +14,4 @@ export type {
   TypedTransformContext,
   UserCodeTransformationOptions,
 } from './transformation';
-export type { SlackMessage } from '../lambda/shared/transformation';
-export type { BuiltinTemplateOptions } from '../lambda/shared/transformation';
-export type { RouteConfig } from '../lambda/shared/function-env';
-export { METRICS_NAMESPACE, MetricName } from '../lambda/shared/metrics';
-export { SECRET_PLACEHOLDER } from '../lambda/shared/function-env';
-export { WEBHOOK_PATH } from '../lambda/shared/webhook';
+export type { BuiltinTemplateOptions, SlackMessage } from '../lambda/shared/transformation';

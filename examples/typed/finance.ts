@@ -2,10 +2,9 @@
  * A typed transformation for a #finance channel: `Transformation.fromModule('examples/typed/finance.ts')`.
  * `event` is the dodopayments SDK's union of webhook events, so `switch (event.type)` narrows
  * `event.data` to the right shape and a typo in a field name fails to compile.
- * (In your own app, import the types from 'dodo-slack-notifier' instead of '../../lib/transformation'.)
+ * (In your own app, import the types from 'dodo-slack-notifier' instead of '../../lib'.)
  */
-import type { SlackMessage } from '../../lambda/shared/transformation';
-import type { TypedTransform } from '../../lib/transformation';
+import type { SlackMessage, TypedTransform } from '../../lib';
 
 /** ISO 4217 minor units that are not 2; amounts are integers in the minor unit. */
 const MINOR_UNITS: Readonly<Record<string, number>> = { JPY: 0, KRW: 0, VND: 0, BHD: 3, KWD: 3, OMR: 3, JOD: 3, TND: 3 };

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DodoSlackNotifier, DodoSlackNotifierProps } from '../../lib/dodo-slack-notifier';
+import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
+import type { DodoSlackNotifierProps } from '../../lib/props';
 
 /**
  * Where this test file's apps write their cloud assemblies. Without an outdir every synthesized

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as ts from 'typescript';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -12,10 +13,20 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
   bin: Record<string, string>;
   files: string[];
 };
-const buildConfig = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as {
-  compilerOptions: { rootDir: string; outDir: string };
-  include: string[];
-};
+/**
+ * tsconfig.build.json as `npm run build` (tsc -p) reads it: `extends` followed, include/exclude
+ * expanded to the files it compiles, rootDir and outDir resolved to absolute paths.
+ */
+const buildConfig = (() => {
+  const parsed = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.build.json'), {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+    },
+  });
+  if (!parsed) throw new Error('cannot read tsconfig.build.json');
+  return { files: parsed.fileNames.map((file) => path.resolve(file)), rootDir: parsed.options.rootDir!, outDir: parsed.options.outDir! };
+})();
 
 /** Whether npm packs `file` given the "files" field (an entry names the file or a folder above it). */
 function packed(file: string): boolean {
@@ -26,15 +37,15 @@ function packed(file: string): boolean {
   });
 }
 
-/** Where `npm run build` (tsc -p tsconfig.build.json) writes the output of a source file. */
+/** Where `npm run build` (tsc -p tsconfig.build.json) writes the output of a source file, relative to the package root. */
 function compiledPath(source: string, extension: '.js' | '.d.ts'): string {
-  const { rootDir, outDir } = buildConfig.compilerOptions;
-  const relative = path.posix.relative(rootDir, source).replace(/\.ts$/, extension);
-  return path.posix.join(outDir, relative);
+  const output = path.join(buildConfig.outDir, path.relative(buildConfig.rootDir, path.join(root, source))).replace(/\.ts$/, extension);
+  return path.relative(root, output).split(path.sep).join('/');
 }
 
 test('main and types are the build output of lib/index.ts, and are packed', () => {
-  expect(buildConfig.include).toContain('lib/**/*.ts');
+  // The build compiles lib/index.ts (an include or exclude change could drop it), to where main points.
+  expect(buildConfig.files).toContain(path.join(root, 'lib/index.ts'));
   expect(pkg.main).toBe(compiledPath('lib/index.ts', '.js'));
   expect(pkg.types).toBe(compiledPath('lib/index.ts', '.d.ts'));
   expect(packed(pkg.main)).toBe(true);

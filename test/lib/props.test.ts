@@ -89,10 +89,20 @@ test('deduplicationWindow, slackTimeout, deliveryRatePerSecond: transformer envi
   });
 });
 
-test('throttle: stage throttling', () => {
-  const { template } = synthNotifier({ throttle: { rateLimit: 5, burstLimit: 10 } });
+test('throttlingRateLimit and throttlingBurstLimit: stage throttling', () => {
+  const { template } = synthNotifier({ throttlingRateLimit: 5, throttlingBurstLimit: 10 });
   template.hasResourceProperties('AWS::ApiGateway::Stage', {
     MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })]),
+  });
+});
+
+test.each([
+  [{ throttlingRateLimit: 5 }, { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 100 }],
+  [{ throttlingBurstLimit: 10 }, { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 10 }],
+])('one throttling prop alone leaves the other at its default: %j', (props, expected) => {
+  const { template } = synthNotifier(props);
+  template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    MethodSettings: Match.arrayWith([Match.objectLike(expected)]),
   });
 });
 

@@ -71,8 +71,12 @@ describe('API', () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 1);
   });
 
-  test('endpointUrl is the stage URL plus /webhooks/dodo', () => {
-    expect(stack.resolve(notifier.endpointUrl)['Fn::Join'][1].slice(-1)[0]).toBe('/webhooks/dodo');
+  test('endpointUrl is the URL of this API and stage plus /webhooks/dodo', () => {
+    const apiId = Object.keys(template.findResources('AWS::ApiGateway::RestApi'))[0];
+    const stageId = Object.keys(template.findResources('AWS::ApiGateway::Stage'))[0];
+    expect(renderCfnString(stack.resolve(notifier.endpointUrl))).toBe(
+      `https://<Ref:${apiId}>.execute-api.<Ref:AWS::Region>.<Ref:AWS::URLSuffix>/<Ref:${stageId}>/webhooks/dodo`,
+    );
   });
 });
 
@@ -350,6 +354,21 @@ describe('metrics and dashboard', () => {
     expect(metric.dimensions).toEqual({ service: receiverMetrics.includes(name) ? ServiceName.Receiver : ServiceName.Transformer });
   });
 
+  test('metric(name) reads any metric the notifier emits and refuses a name it does not emit', () => {
+    const delivered = notifier.metric('MessageDelivered');
+    expect([delivered.namespace, delivered.metricName, delivered.dimensions]).toEqual([
+      METRICS_NAMESPACE,
+      'MessageDelivered',
+      { service: ServiceName.Transformer },
+    ]);
+    // A misspelt name would give an alarm that never fires; the error lists the right spellings.
+    expect(() => notifier.metric('MessageDelivred')).toThrow(
+      `DodoSlackNotifier.metric: unknown metric name "MessageDelivred"; the notifier emits ${Object.values(MetricName).join(', ')}`,
+    );
+    // Names inherited from Object.prototype are not metric names either.
+    expect(() => notifier.metric('toString')).toThrow(/unknown metric name "toString"/);
+  });
+
   test('metric methods accept overrides', () => {
     const metric = notifier.metricMessageDelivered({ statistic: 'Average', period: Duration.minutes(1) });
     expect(metric.statistic).toBe('Average');
@@ -386,21 +405,40 @@ describe('metrics and dashboard', () => {
   });
 });
 
-test('every created resource is a public member', () => {
-  for (const member of [
-    'api',
-    'endpointUrl',
-    'queue',
-    'deadLetterQueue',
-    'receiverFunction',
-    'transformerFunction',
-    'slackWebhookSecret',
-    'signingSecret',
-    'deduplicationTable',
-    'alarmTopic',
-    'alarms',
-    'dashboard',
-  ] as const) {
-    expect(notifier[member]).toBeDefined();
-  }
+describe('every created resource is a public member, and the member is that resource in the template', () => {
+  const resources = template.toJSON().Resources as Record<string, { Type: string }>;
+  /** The logical ids of the resources of a type (with a logical id prefix), sorted. */
+  const idsOf = (type: string, prefix = '') => Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix)).sort();
+
+  test.each([
+    // The logical ids pinned in logical-ids.test.ts: these members are the stateful resources.
+    ['queue', () => notifier.queue.queueArn, arnOf('NotifierQueueC94A553E'), 'AWS::SQS::Queue'],
+    ['deadLetterQueue', () => notifier.deadLetterQueue.queueArn, arnOf('NotifierDeadLetterQueueB9B042D4'), 'AWS::SQS::Queue'],
+    ['deduplicationTable', () => notifier.deduplicationTable.tableArn, arnOf('NotifierDeduplicationTableA8BA8E02'), 'AWS::DynamoDB::Table'],
+    ['signingSecret', () => notifier.signingSecret.secretArn, ref('NotifierSigningSecret5CAA449E'), 'AWS::SecretsManager::Secret'],
+    ['slackWebhookSecret', () => notifier.slackWebhookSecret!.secretArn, ref('NotifierSlackWebhookSecret7C60F2DF'), 'AWS::SecretsManager::Secret'],
+    ['alarmTopic', () => notifier.alarmTopic.topicArn, ref('NotifierAlarmTopic2FDBDCA2'), 'AWS::SNS::Topic'],
+  ] as const)('%s', (_member, reference, expected, type) => {
+    expect(stack.resolve(reference())).toEqual(expected);
+    const id = 'Ref' in expected ? expected.Ref : expected['Fn::GetAtt'][0];
+    expect(resources[id].Type).toBe(type);
+  });
+
+  test('api, receiverFunction, transformerFunction, dashboard: the one resource of their kind', () => {
+    const [apiId] = idsOf('AWS::ApiGateway::RestApi');
+    const [dashboardId] = idsOf('AWS::CloudWatch::Dashboard');
+    expect(idsOf('AWS::Lambda::Function', 'NotifierReceiverFunction')).toHaveLength(1);
+    expect(idsOf('AWS::Lambda::Function', 'NotifierTransformerFunction')).toHaveLength(1);
+    expect(stack.resolve(notifier.api.restApiId)).toEqual(ref(apiId));
+    expect(stack.resolve(notifier.dashboard.dashboardName)).toEqual(ref(dashboardId));
+    expect(stack.resolve(notifier.receiverFunction.functionArn)).toEqual(arnOf(idsOf('AWS::Lambda::Function', 'NotifierReceiverFunction')[0]));
+    expect(stack.resolve(notifier.transformerFunction.functionArn)).toEqual(
+      arnOf(idsOf('AWS::Lambda::Function', 'NotifierTransformerFunction')[0]),
+    );
+  });
+
+  test('alarms: one member per alarm in the template', () => {
+    const alarmIds = (Object.values(notifier.alarms) as cloudwatch.Alarm[]).map((alarm) => stack.resolve(alarm.alarmArn)['Fn::GetAtt'][0]);
+    expect(alarmIds.sort()).toEqual(idsOf('AWS::CloudWatch::Alarm'));
+  });
 });

@@ -14,7 +14,7 @@ describe('default route plus two routes', () => {
   let risk!: secretsmanager.ISecret;
   let sales!: secretsmanager.ISecret;
   let ops!: secretsmanager.ISecret;
-  const { stack, notifier, template } = synthNotifier((scope) => {
+  const { stack, template } = synthNotifier((scope) => {
     ops = new secretsmanager.Secret(scope, 'Ops');
     risk = new secretsmanager.Secret(scope, 'Risk');
     sales = new secretsmanager.Secret(scope, 'Sales');
@@ -49,7 +49,6 @@ describe('default route plus two routes', () => {
         transformation: { kind: 'code', codeId: 'Sales', timeoutMs: expect.any(Number) },
       },
     ]);
-    expect(notifier.routeConfigs.map((route) => route.id)).toEqual(['default', 'Risk', 'Sales']);
   });
 
   test('the transformer may read every route secret', () => {

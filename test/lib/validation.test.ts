@@ -1,7 +1,8 @@
 /** Constructor validation: every problem at once, naming the bad value and the fix; tokens skipped. */
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { DodoSlackNotifier, DodoSlackNotifierProps } from '../../lib/dodo-slack-notifier';
+import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
+import type { DodoSlackNotifierProps } from '../../lib/props';
 import { Transformation } from '../../lib/transformation';
 import { testApp } from './helpers';
 
@@ -28,8 +29,10 @@ test.each<[string, DodoSlackNotifierProps, RegExp]>([
   ['slackTimeout is over 10 s', { slackTimeout: Duration.seconds(30) }, /slackTimeout must be between 1 second and 10 seconds, got 30 seconds/],
   ['deliveryRatePerSecond is 0', { deliveryRatePerSecond: 0 }, /deliveryRatePerSecond must be more than 0 and at most 100, got 0/],
   ['deliveryRatePerSecond is NaN', { deliveryRatePerSecond: NaN }, /deliveryRatePerSecond .* got NaN/],
-  ['throttle.rateLimit is negative', { throttle: { rateLimit: -1, burstLimit: 10 } }, /throttle\.rateLimit must be more than 0 requests per second, got -1/],
-  ['throttle.burstLimit is 0', { throttle: { rateLimit: 1, burstLimit: 0 } }, /throttle\.burstLimit must be a whole number of at least 1, got 0/],
+  ['throttlingRateLimit is negative', { throttlingRateLimit: -1 }, /throttlingRateLimit must be more than 0 requests per second, got -1/],
+  ['throttlingRateLimit is 0', { throttlingRateLimit: 0 }, /throttlingRateLimit must be more than 0 requests per second, got 0/],
+  ['throttlingBurstLimit is 0', { throttlingBurstLimit: 0 }, /throttlingBurstLimit must be a whole number of at least 1, got 0/],
+  ['throttlingBurstLimit is fractional', { throttlingBurstLimit: 1.5 }, /throttlingBurstLimit must be a whole number of at least 1, got 1\.5/],
   ['alarmEmail is not an address', { alarmEmail: 'ops at example' }, /alarmEmail must be an email address like ops@example.com, got "ops at example"/],
 ])('fails if %s', (_name, props, message) => {
   expect(construct(props)).toThrow(message);
@@ -91,6 +94,8 @@ test('skips tokens', () => {
     construct({
       maxReceiveCount: Lazy.number({ produce: () => 5 }),
       deliveryRatePerSecond: Lazy.number({ produce: () => 1 }),
+      throttlingRateLimit: Lazy.number({ produce: () => 10 }),
+      throttlingBurstLimit: Lazy.number({ produce: () => 20 }),
       alarmEmail: Lazy.string({ produce: () => 'ops@example.com' }),
       timestampTolerance: Duration.seconds(Lazy.number({ produce: () => 60 })),
     }),
@@ -106,7 +111,8 @@ test('accepts the boundaries', () => {
       deduplicationWindow: Duration.hours(1),
       slackTimeout: Duration.seconds(1),
       deliveryRatePerSecond: 0.1,
-      throttle: { rateLimit: 0.5, burstLimit: 1 },
+      throttlingRateLimit: 0.5,
+      throttlingBurstLimit: 1,
     }),
   ).not.toThrow();
 });

@@ -1,0 +1,235 @@
+/**
+ * What a user configures: the props of {@link DodoSlackNotifier}, its routes, and the checks that
+ * refuse a bad configuration at synth time instead of at the first webhook.
+ */
+import { Duration, Token } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { globProblems } from '../lambda/shared/event-glob';
+import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
+import type { Transformation } from './transformation';
+
+/**
+ * API Gateway's stage-wide steady rate when `throttlingRateLimit` is not set. The endpoint is
+ * public and a forged request still runs the receiver (to be answered 401): the limit caps what a
+ * flood of them costs.
+ */
+export const DEFAULT_THROTTLING_RATE_LIMIT = 50;
+/** Requests allowed in a burst above the steady rate when `throttlingBurstLimit` is not set. */
+export const DEFAULT_THROTTLING_BURST_LIMIT = 100;
+
+/** One more Slack channel: the events it takes, its incoming webhook, and how its messages look. */
+export interface DodoSlackRoute {
+  /**
+   * Stable identifier: letters and digits, starting with a letter (e.g. `Risk`, `Sales`). Used in
+   * construct ids, idempotency keys, logs and dead-letter attributes; changing it re-delivers
+   * events already deduplicated under the old id. `default` is reserved for the top-level route.
+   */
+  readonly id: string;
+  /** Event-type globs this route takes, e.g. `['dispute.*']`. */
+  readonly events: string[];
+  /** Secret holding this channel's Slack incoming-webhook URL (plain URL or JSON `{"url": "…"}`). */
+  readonly slackWebhookSecret: secretsmanager.ISecret;
+  /**
+   * How this route's messages are built.
+   * @default Transformation.builtin()
+   */
+  readonly transformation?: Transformation;
+}
+
+/** Props of {@link DodoSlackNotifier}. All optional: the defaults deploy a working pipeline. */
+export interface DodoSlackNotifierProps {
+  /**
+   * Secret holding the Slack incoming-webhook URL of the default route (plain URL or JSON
+   * `{"url": "…"}`). Only its ARN reaches the functions.
+   * @default - a new secret holding a placeholder, unless `routes` is given (then there is no default route)
+   */
+  readonly slackWebhookSecret?: secretsmanager.ISecret;
+  /**
+   * Secret holding the Dodo webhook signing key(s) (`whsec_` + base64), several separated by whitespace
+   * while rotating.
+   * @default - a new secret holding a placeholder; the receiver answers 503 until it is set
+   */
+  readonly signingSecret?: secretsmanager.ISecret;
+  /**
+   * Event-type globs the default route takes (`*`, `payment.*`, `dispute.opened`).
+   * @default ['*']
+   */
+  readonly events?: string[];
+  /**
+   * How the default route turns events into Slack messages.
+   * @default Transformation.builtin()
+   */
+  readonly transformation?: Transformation;
+  /**
+   * More Slack channels. Every event goes to each route whose globs match it; each route is
+   * delivered, retried, dead-lettered and deduplicated on its own.
+   * @default - only the default route
+   */
+  readonly routes?: DodoSlackRoute[];
+  /**
+   * How far a webhook's timestamp may be from the receiver's clock (replay protection; 1 s..1 h, whole seconds).
+   * @default Duration.minutes(5)
+   */
+  readonly timestampTolerance?: Duration;
+  /**
+   * How long the functions cache secret values before reading them again (1 s..1 h).
+   * @default Duration.minutes(5)
+   */
+  readonly secretCacheTtl?: Duration;
+  /**
+   * Deliveries of one message before SQS moves it to the dead-letter queue (1..1000).
+   * @default 10
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * How long a delivered `webhook-id` is remembered to drop duplicates; keep it above Dodo's
+   * retry span of about 27.6 hours (1 h..365 days).
+   * @default Duration.hours(48)
+   */
+  readonly deduplicationWindow?: Duration;
+  /**
+   * Messages per second posted to one Slack incoming webhook, across all transformer instances
+   * (Slack allows about one per second per webhook); more than 0, at most 100.
+   * @default 1
+   */
+  readonly deliveryRatePerSecond?: number;
+  /**
+   * How long the transformer waits for Slack to answer one post (1..10 s).
+   * @default Duration.seconds(5)
+   */
+  readonly slackTimeout?: Duration;
+  /**
+   * Steady-state requests per second API Gateway lets through for the whole stage; more than 0.
+   * @default 50
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Requests API Gateway lets through in a burst above the steady rate; a whole number of at least 1.
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Topic the alarms notify.
+   * @default - a new topic (TLS enforced)
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Email address subscribed to the alarm topic (AWS sends a confirmation mail first).
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Retention of the functions' logs and the API access logs.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Create the account-wide role API Gateway uses to write logs (`AWS::ApiGateway::Account`).
+   * API Gateway refuses access logs until the account has one; set `false` when your
+   * organisation already manages that setting.
+   * @default true
+   */
+  readonly createApiGatewayCloudWatchRole?: boolean;
+}
+
+/**
+ * Whether the top-level props make a route of their own. With `routes` and no
+ * `slackWebhookSecret` there is no channel to post the default route to, so there is none.
+ */
+export function hasDefaultRoute(props: DodoSlackNotifierProps): boolean {
+  return props.routes === undefined || props.slackWebhookSecret !== undefined;
+}
+
+const ROUTE_ID_SHAPE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Every problem with the props at once, so one failed synth shows them all. */
+export function validateProps(props: DodoSlackNotifierProps): void {
+  const problems: string[] = [];
+  const checkGlobs = (where: string, globs: readonly string[]) => {
+    if (globs.length === 0) {
+      problems.push(`${where} must list at least one event glob; use ['*'] for every event`);
+    }
+    for (const glob of globs) {
+      if (Token.isUnresolved(glob)) continue;
+      problems.push(...globProblems(glob).map((problem) => `${where}: ${problem}`));
+    }
+  };
+  const checkDuration = (name: string, value: Duration | undefined, min: Duration, max: Duration, unit: 'seconds' | 'milliseconds') => {
+    if (value === undefined || value.isUnresolved()) return;
+    const ms = value.toMilliseconds();
+    if (unit === 'seconds' && ms % 1000 !== 0) {
+      problems.push(`${name} must be whole seconds, got ${value.toHumanString()}`);
+    }
+    if (ms < min.toMilliseconds() || ms > max.toMilliseconds()) {
+      problems.push(`${name} must be between ${min.toHumanString()} and ${max.toHumanString()}, got ${value.toHumanString()}`);
+    }
+  };
+
+  if (props.events !== undefined) checkGlobs('events', props.events);
+  if (!hasDefaultRoute(props)) {
+    if (props.events !== undefined) {
+      problems.push('events applies to the default route, which exists only with slackWebhookSecret; set slackWebhookSecret or move the globs into a route');
+    }
+    if (props.transformation !== undefined) {
+      problems.push('transformation applies to the default route, which exists only with slackWebhookSecret; set slackWebhookSecret or move it into a route');
+    }
+    if (props.routes !== undefined && props.routes.length === 0) {
+      problems.push('routes is empty and slackWebhookSecret is not set, so no event would go anywhere; add a route or set slackWebhookSecret');
+    }
+  }
+  const seenRouteIds = new Set<string>();
+  for (const [index, route] of (props.routes ?? []).entries()) {
+    const where = `routes[${index}] (${JSON.stringify(route.id)})`;
+    if (!ROUTE_ID_SHAPE.test(route.id)) {
+      problems.push(`${where}: id must be 1-64 letters and digits starting with a letter, e.g. "Risk"`);
+    } else if (route.id.toLowerCase() === DEFAULT_ROUTE_ID) {
+      problems.push(`${where}: id "${DEFAULT_ROUTE_ID}" is reserved for the top-level route; choose another id`);
+    } else if (seenRouteIds.has(route.id.toLowerCase())) {
+      problems.push(`${where}: duplicate route id; every route needs its own id (compared case-insensitively)`);
+    }
+    seenRouteIds.add(route.id.toLowerCase());
+    checkGlobs(`${where} events`, route.events);
+  }
+
+  const maxReceiveCount = props.maxReceiveCount;
+  if (maxReceiveCount !== undefined && !Token.isUnresolved(maxReceiveCount)) {
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      problems.push(`maxReceiveCount must be a whole number 1..1000, got ${maxReceiveCount}`);
+    }
+  }
+  checkDuration('timestampTolerance', props.timestampTolerance, Duration.seconds(1), Duration.hours(1), 'seconds');
+  // The transformer needs a positive TTL: 0 would mean a Secrets Manager call per message.
+  checkDuration('secretCacheTtl', props.secretCacheTtl, Duration.seconds(1), Duration.hours(1), 'seconds');
+  checkDuration('deduplicationWindow', props.deduplicationWindow, Duration.hours(1), Duration.days(365), 'seconds');
+  checkDuration('slackTimeout', props.slackTimeout, Duration.seconds(1), Duration.seconds(10), 'milliseconds');
+
+  const rate = props.deliveryRatePerSecond;
+  if (rate !== undefined && !Token.isUnresolved(rate) && !(Number.isFinite(rate) && rate > 0 && rate <= 100)) {
+    problems.push(`deliveryRatePerSecond must be more than 0 and at most 100, got ${rate}`);
+  }
+  const { throttlingRateLimit, throttlingBurstLimit } = props;
+  if (
+    throttlingRateLimit !== undefined &&
+    !Token.isUnresolved(throttlingRateLimit) &&
+    !(Number.isFinite(throttlingRateLimit) && throttlingRateLimit > 0)
+  ) {
+    problems.push(`throttlingRateLimit must be more than 0 requests per second, got ${throttlingRateLimit}`);
+  }
+  if (
+    throttlingBurstLimit !== undefined &&
+    !Token.isUnresolved(throttlingBurstLimit) &&
+    !(Number.isInteger(throttlingBurstLimit) && throttlingBurstLimit >= 1)
+  ) {
+    problems.push(`throttlingBurstLimit must be a whole number of at least 1, got ${throttlingBurstLimit}`);
+  }
+  if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL_SHAPE.test(props.alarmEmail)) {
+    problems.push(`alarmEmail must be an email address like ops@example.com, got ${JSON.stringify(props.alarmEmail)}`);
+  }
+
+  if (problems.length > 0) {
+    throw new Error(`DodoSlackNotifier: invalid props:\n- ${problems.join('\n- ')}`);
+  }
+}
