@@ -7,7 +7,14 @@
 const project = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  transform: { '^.+\\.tsx?$': 'ts-jest' },
+  // TypeScript first: bin/dodo-slack.ts sits beside its bin/dodo-slack.js launcher, and tests test the source.
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],
+  transform: {
+    '^.+\\.tsx?$': 'ts-jest',
+    // @middy/core 6 ships ES modules only; jest's module loader on Node 20 cannot require() them, so compile it to CommonJS.
+    '/node_modules/@middy/core/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@middy/core/)'],
 };
 
 module.exports = {

@@ -1,6 +1,6 @@
 /**
  * Receiver Lambda: API Gateway REST proxy event -> the core receiver (lambda/receiver/webhook-receiver.ts).
- * Thin wiring only: raw body bytes, headers, environment, Secrets Manager, SQS, Powertools.
+ * Thin wiring only: raw body bytes, headers, environment, Secrets Manager, SQS, Powertools (through middy).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -10,12 +10,10 @@ import { createWebhookReceiver, signingKeyParser, type ReceiverRequest } from '.
 import { CachedSecret } from '../shared/secret-cache';
 import { globProblems } from '../shared/event-glob';
 import { secretsManagerLoader } from '../shared/aws/secrets-manager';
-import { createTelemetry } from '../shared/aws/telemetry';
+import { createTelemetry, withTelemetry } from '../shared/aws/telemetry';
 import { sqsWebhookQueue } from './sqs-webhook-queue';
 import { EnvConfigReader } from '../shared/env-config';
-
-const DEFAULT_TOLERANCE_SECONDS = 300;
-const DEFAULT_SECRET_CACHE_TTL_SECONDS = 300;
+import { Defaults } from '../shared/defaults';
 
 // The construct's metricXxx() methods filter on this `service` dimension: one constant for both.
 const telemetry = createTelemetry(ServiceName.Receiver);
@@ -51,8 +49,8 @@ export function receiverConfigFromEnv(env: NodeJS.ProcessEnv): ReceiverConfig {
     signingSecretId: config.required(ReceiverEnv.SigningSecretArn),
     queueUrl: config.required(ReceiverEnv.QueueUrl),
     eventGlobs,
-    toleranceSeconds: seconds(ReceiverEnv.TimestampToleranceSeconds, DEFAULT_TOLERANCE_SECONDS),
-    secretCacheTtlSeconds: seconds(ReceiverEnv.SecretCacheTtlSeconds, DEFAULT_SECRET_CACHE_TTL_SECONDS),
+    toleranceSeconds: seconds(ReceiverEnv.TimestampToleranceSeconds, Defaults.timestampToleranceSeconds),
+    secretCacheTtlSeconds: seconds(ReceiverEnv.SecretCacheTtlSeconds, Defaults.secretCacheTtlSeconds),
   };
   config.throwIfProblems('Receiver configuration is invalid');
   return receiverConfig;
@@ -83,11 +81,14 @@ export function requestBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
-export type ReceiverHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
+export type ReceiverHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-/** The Lambda handler for one configuration; `handler` below is this over the function's environment. */
+/**
+ * The Lambda handler for one configuration; `handler` below is this over the function's environment.
+ * Every handler shares the module's telemetry: one Lambda instance, one ColdStart metric.
+ */
 export function createReceiverHandler(config: ReceiverConfig): ReceiverHandler {
-  const { logger, metrics, coreLogger, coreMetrics } = telemetry;
+  const { logger, coreLogger, coreMetrics } = telemetry;
   sqs ??= new SQSClient({});
   const receive = createWebhookReceiver({
     signingKeys: new CachedSecret({
@@ -102,19 +103,17 @@ export function createReceiverHandler(config: ReceiverConfig): ReceiverHandler {
     metrics: coreMetrics,
   });
 
-  return async (event, context) => {
-    if (context) logger.addContext(context);
+  return withTelemetry(telemetry, async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const request: ReceiverRequest = { headers: requestHeaders(event), body: requestBody(event) };
+    // Set here from the lower-cased headers rather than with injectLambdaContext's correlationIdPath:
+    // that JMESPath lookup would need the jmespath package in the bundle and matches header names
+    // case-sensitively, while senders and proxies spell them in any case. Removed after the
+    // invocation by the middleware (resetKeys).
     const webhookId = request.headers['webhook-id'];
     if (webhookId) logger.setCorrelationId(webhookId);
-    try {
-      const response = await receive(request);
-      return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: response.body };
-    } finally {
-      metrics.publishStoredMetrics();
-      logger.resetKeys();
-    }
-  };
+    const response = await receive(request);
+    return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: response.body };
+  });
 }
 
 let fromEnvironment: ReceiverHandler | undefined;

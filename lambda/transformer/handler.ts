@@ -4,6 +4,7 @@
  * partial batch failures, and turns each record's outcome into SQS calls:
  *   done -> acknowledged; retry -> visibility set to the delay, reported failed;
  *   requeue -> fresh copy on the queue, acknowledged; dead-letter -> copy with reason on the DLQ, acknowledged.
+ * Powertools' context, log-key reset and metrics flush come from middy (withTelemetry).
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
@@ -24,17 +25,9 @@ import { secretsManagerLoader } from '../shared/aws/secrets-manager';
 import { createSqsDelivery, type SqsDelivery } from './sqs-settle';
 import { EnvConfigReader } from '../shared/env-config';
 import { fromSqsRecord } from '../shared/aws/sqs-message';
-import { createTelemetry, type Telemetry } from '../shared/aws/telemetry';
+import { createTelemetry, withTelemetry, type LambdaHandler, type Telemetry } from '../shared/aws/telemetry';
+import { Defaults } from '../shared/defaults';
 
-/** Defaults when the construct does not set a variable (it always does; these keep the handler usable alone). */
-const DEFAULTS = {
-  deduplicationWindowSeconds: 172_800,
-  secretCacheTtlSeconds: 300,
-  maxReceiveCount: 5,
-  slackTimeoutMs: 5_000,
-  deliveryRatePerSecond: 1,
-  deliveryBurst: 3,
-} as const;
 /** Time kept back beyond one Slack request for the SQS calls that settle the batch. */
 const SETTLE_MARGIN_MS = 2_000;
 /**
@@ -43,6 +36,47 @@ const SETTLE_MARGIN_MS = 2_000;
  * finishes, short enough that a deferred record is not noticeably late.
  */
 const DEFER_DELAY_SECONDS = 5;
+
+/** The transformer's configuration as the construct sets it in the environment (TransformerEnv). */
+export interface TransformerConfig {
+  readonly routes: readonly RouteConfig[];
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  /** `undefined` only when read with `idempotencyTableRequired: false` and not set. */
+  readonly idempotencyTableName: string | undefined;
+  readonly deduplicationWindowSeconds: number;
+  readonly secretCacheTtlSeconds: number;
+  readonly maxReceiveCount: number;
+  readonly slackTimeoutMs: number;
+  /** Messages per second to one Slack webhook (token bucket rate). */
+  readonly deliveryRatePerSecond: number;
+  /** Messages that may go at once before the rate applies (token bucket size). */
+  readonly deliveryBurst: number;
+}
+
+/**
+ * Reads the transformer's configuration; a variable the construct did not set falls back to
+ * {@link Defaults}. Throws once, naming every problem. `idempotencyTableRequired: false` is for
+ * callers that bring their own persistence store.
+ */
+export function transformerConfigFromEnv(env: NodeJS.ProcessEnv, { idempotencyTableRequired = true }: { idempotencyTableRequired?: boolean } = {}): TransformerConfig {
+  const config = new EnvConfigReader(env);
+  const positive = (name: string, fallback: number) => config.number(name, fallback, (value) => value > 0, 'a positive number');
+  const transformerConfig: TransformerConfig = {
+    routes: parseRoutes(config.required(TransformerEnv.Routes), config.problems),
+    queueUrl: config.required(TransformerEnv.QueueUrl),
+    deadLetterQueueUrl: config.required(TransformerEnv.DeadLetterQueueUrl),
+    idempotencyTableName: idempotencyTableRequired ? config.required(TransformerEnv.IdempotencyTableName) : config.optional(TransformerEnv.IdempotencyTableName),
+    deduplicationWindowSeconds: positive(TransformerEnv.DeduplicationWindowSeconds, Defaults.deduplicationWindowSeconds),
+    secretCacheTtlSeconds: positive(TransformerEnv.SecretCacheTtlSeconds, Defaults.secretCacheTtlSeconds),
+    maxReceiveCount: positive(TransformerEnv.MaxReceiveCount, Defaults.maxReceiveCount),
+    slackTimeoutMs: positive(TransformerEnv.SlackTimeoutMs, Defaults.slackTimeoutMs),
+    deliveryRatePerSecond: positive(TransformerEnv.DeliveryRatePerSecond, Defaults.deliveryRatePerSecond),
+    deliveryBurst: positive(TransformerEnv.DeliveryBurst, Defaults.deliveryBurst),
+  };
+  config.throwIfProblems('transformer configuration');
+  return transformerConfig;
+}
 
 export interface TransformerHandlerOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -60,39 +94,38 @@ interface Wiring {
   readonly processor: DeliveryProcessor;
   readonly dedup: IdempotentRunOnce;
   readonly sqsDelivery: SqsDelivery;
-  readonly telemetry: Telemetry;
 }
 
-export function createTransformerHandler(options: TransformerHandlerOptions = {}): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+export type TransformerHandler = LambdaHandler<SQSEvent, SQSBatchResponse>;
+
+/** The SQS-triggered Lambda handler; `handler` below is this over the function's environment. */
+export function createTransformerHandler(options: TransformerHandlerOptions = {}): TransformerHandler {
+  // Outside the lazy wiring: the middlewares need it before the first invocation, and it reads no configuration.
+  const telemetry = options.telemetry ?? createTelemetry(ServiceName.Transformer);
   let wiring: Wiring | undefined;
 
-  return async (event, context) => {
+  return withTelemetry(telemetry, async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     // Built on first use, so a configuration error surfaces as a failed invocation with its reason (records retried).
-    wiring ??= wire(options);
-    const { processor, dedup, sqsDelivery, telemetry } = wiring;
-    telemetry.logger.addContext(context);
+    wiring ??= wire(options, telemetry);
+    const { processor, dedup, sqsDelivery } = wiring;
     dedup.registerContext(context);
     const failures: string[] = [];
-    try {
-      const byId = new Map<string, SQSRecord>();
-      const records: DeliveryRecord[] = [];
-      for (const record of event.Records) {
-        byId.set(record.messageId, record);
-        try {
-          records.push({ id: record.messageId, webhook: fromSqsRecord(record), receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1 });
-        } catch (error) {
-          // Not a message the receiver wrote: keep it for an operator rather than retry it forever.
-          const reason = error instanceof Error ? error.message : String(error);
-          if (!(await settle(record, { kind: 'dead-letter', reason, attempts: Number(record.attributes.ApproximateReceiveCount) || 1 }))) failures.push(record.messageId);
-        }
+    const byId = new Map<string, SQSRecord>();
+    const records: DeliveryRecord[] = [];
+    for (const record of event.Records) {
+      byId.set(record.messageId, record);
+      try {
+        records.push({ id: record.messageId, webhook: fromSqsRecord(record), receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1 });
+      } catch (error) {
+        // Not a message the receiver wrote: keep it for an operator rather than retry it forever.
+        const reason = error instanceof Error ? error.message : String(error);
+        if (!(await settle(record, { kind: 'dead-letter', reason, attempts: Number(record.attributes.ApproximateReceiveCount) || 1 }))) failures.push(record.messageId);
       }
-      const outcomes = await processor.processBatch(records, { remainingTimeMs: () => context.getRemainingTimeInMillis() });
-      for (const record of records) {
-        const outcome = outcomes.get(record.id) ?? ({ kind: 'retry', delaySeconds: 0, reason: 'no outcome' } as const);
-        if (!(await settle(byId.get(record.id)!, outcome))) failures.push(record.id);
-      }
-    } finally {
-      telemetry.metrics.publishStoredMetrics();
+    }
+    const outcomes = await processor.processBatch(records, { remainingTimeMs: () => context.getRemainingTimeInMillis() });
+    for (const record of records) {
+      const outcome = outcomes.get(record.id) ?? ({ kind: 'retry', delaySeconds: 0, reason: 'no outcome' } as const);
+      if (!(await settle(byId.get(record.id)!, outcome))) failures.push(record.id);
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 
@@ -119,54 +152,41 @@ export function createTransformerHandler(options: TransformerHandlerOptions = {}
         return false;
       }
     }
-  };
+  });
 }
 
-function wire(options: TransformerHandlerOptions): Wiring {
-  const env = options.env ?? process.env;
-  const telemetry = options.telemetry ?? createTelemetry(ServiceName.Transformer);
-  const config = new EnvConfigReader(env);
-  const required = (name: string) => config.required(name);
-  const positive = (name: string, fallback: number) => config.number(name, fallback, (value) => value > 0, 'a positive number');
-
-  const routes = parseRoutes(required(TransformerEnv.Routes), config.problems);
-  const queueUrl = required(TransformerEnv.QueueUrl);
-  const deadLetterQueueUrl = required(TransformerEnv.DeadLetterQueueUrl);
-  const tableName = options.persistenceStore ? '' : required(TransformerEnv.IdempotencyTableName);
-  const deduplicationWindowSeconds = positive(TransformerEnv.DeduplicationWindowSeconds, DEFAULTS.deduplicationWindowSeconds);
-  const secretTtlMs = positive(TransformerEnv.SecretCacheTtlSeconds, DEFAULTS.secretCacheTtlSeconds) * 1000;
-  const maxReceiveCount = positive(TransformerEnv.MaxReceiveCount, DEFAULTS.maxReceiveCount);
-  const slackTimeoutMs = positive(TransformerEnv.SlackTimeoutMs, DEFAULTS.slackTimeoutMs);
-  const ratePerSecond = positive(TransformerEnv.DeliveryRatePerSecond, DEFAULTS.deliveryRatePerSecond);
-  const burst = positive(TransformerEnv.DeliveryBurst, DEFAULTS.deliveryBurst);
-  config.throwIfProblems('transformer configuration');
+function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring {
+  const config = transformerConfigFromEnv(options.env ?? process.env, { idempotencyTableRequired: options.persistenceStore === undefined });
+  const { routes, slackTimeoutMs } = config;
+  const secretTtlMs = config.secretCacheTtlSeconds * 1000;
 
   const coreLogger = correlatedLogger(telemetry);
   const dedup = createIdempotentRunOnce({
-    persistenceStore: options.persistenceStore ?? new DynamoDBPersistenceLayer({ tableName }),
-    expiresAfterSeconds: deduplicationWindowSeconds,
+    // The table name was read as required whenever no store is passed in.
+    persistenceStore: options.persistenceStore ?? new DynamoDBPersistenceLayer({ tableName: config.idempotencyTableName! }),
+    expiresAfterSeconds: config.deduplicationWindowSeconds,
     logger: coreLogger,
   });
   const processor = createDeliveryProcessor({
-    routes: routes.map((config) => ({
-      config,
-      transform: createTransform(config.transformation, undefined, { logger: coreLogger }),
-      slackUrl: new CachedSecret({ load: secretsManagerLoader(config.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs,
+    routes: routes.map((route) => ({
+      config: route,
+      transform: createTransform(route.transformation, undefined, { logger: coreLogger }),
+      slackUrl: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs,
         ...(options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs }),
       }),
     })),
     runOnce: dedup.runOnce,
     postToSlack: createSlackClient({ timeoutMs: slackTimeoutMs }),
-    rateLimiter: createRateLimiter({ ratePerSecond, burst }),
-    maxReceiveCount,
+    rateLimiter: createRateLimiter({ ratePerSecond: config.deliveryRatePerSecond, burst: config.deliveryBurst }),
+    maxReceiveCount: config.maxReceiveCount,
     logger: coreLogger,
     metrics: telemetry.coreMetrics,
     // Before starting a record: time for its user code (worst case), one Slack request and settling.
     reserveTimeMs: userCodeReserveMs(routes) + slackTimeoutMs + SETTLE_MARGIN_MS,
     deferDelaySeconds: DEFER_DELAY_SECONDS,
   });
-  const sqsDelivery = createSqsDelivery({ sqs: options.sqs ?? new SQSClient({}), queueUrl, deadLetterQueueUrl });
-  return { processor, dedup, sqsDelivery, telemetry };
+  const sqsDelivery = createSqsDelivery({ sqs: options.sqs ?? new SQSClient({}), queueUrl: config.queueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
+  return { processor, dedup, sqsDelivery };
 }
 
 /**

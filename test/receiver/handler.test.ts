@@ -15,6 +15,8 @@ import { MAX_BODY_BYTES } from '../../lambda/shared/webhook';
 import { MessageAttribute } from '../../lambda/shared/queue-message';
 import { MetricName } from '../../lambda/shared/metrics';
 import { ReceiverEnv, SECRET_PLACEHOLDER } from '../../lambda/shared/function-env';
+import { Defaults } from '../../lambda/shared/defaults';
+import { fakeLambdaContext } from '../../scripts/bench/lambda-context';
 
 // --- output capture (installed before the handler module creates its logger and metrics) ---------
 const captured: string[] = [];
@@ -43,6 +45,8 @@ const nowSeconds = () => Math.floor(nowMs / 1000);
 
 process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 process.env.AWS_REGION = 'eu-west-1';
+// What Lambda sets on an on-demand instance; without it Powertools never reports a cold start.
+process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const receiverModule: typeof import('../../lambda/receiver/handler') = require('../../lambda/receiver/handler');
 const { createReceiverHandler, receiverConfigFromEnv } = receiverModule;
@@ -102,17 +106,35 @@ function setSigningSecret(value: string): void {
 const secretFetches = () => secretsManager.commandCalls(GetSecretValueCommand).length;
 const sentMessages = () => sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
 
+const lambdaContext = fakeLambdaContext('dodo-slack-receiver');
+
+/** A handler for `env` (over the base environment), invoked with a Lambda context as the runtime would. */
 function receiver(env: Record<string, string> = {}) {
-  return createReceiverHandler(receiverConfigFromEnv({ ...baseEnv, ...env }));
+  const handle = createReceiverHandler(receiverConfigFromEnv({ ...baseEnv, ...env }));
+  return (event: APIGatewayProxyEvent) => handle(event, lambdaContext);
+}
+
+/** The EMF documents written since `mark` (and before `until`). */
+function emfDocumentsSince(mark: number, until?: number): Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } }> {
+  return captured
+    .slice(mark, until)
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line));
 }
 
 /** Custom metric names in the EMF documents written since `mark`. */
 function metricsSince(mark: number): string[] {
+  return emfDocumentsSince(mark).flatMap((document) => document._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name)));
+}
+
+/** The JSON log lines (not EMF) written since `mark`. */
+function logLinesSince(mark: number): Array<Record<string, unknown>> {
   return captured
     .slice(mark)
     .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.includes('"_aws"'))
-    .flatMap((line) => (JSON.parse(line)._aws.CloudWatchMetrics as Array<{ Metrics: Array<{ Name: string }> }>).flatMap((m) => m.Metrics.map((x) => x.Name)));
+    .filter((line) => line.startsWith('{') && !line.includes('"_aws"'))
+    .map((line) => JSON.parse(line));
 }
 
 beforeEach(() => {
@@ -214,9 +236,9 @@ describe('200 queued', () => {
     const refund = fixture('refund.succeeded');
     const payment = fixture('payment.failed');
     const late = nowSeconds() - 90;
-    expect(JSON.parse((await receiverModule.handler(apiEvent(refund, signedHeaders(refund, keyA.secret)))).body)).toEqual({ received: true, ignored: true });
-    expect((await receiverModule.handler(apiEvent(payment, signedHeaders(payment, keyA.secret, { timestamp: late })))).statusCode).toBe(401);
-    expect((await receiverModule.handler(apiEvent(payment, signedHeaders(payment, keyA.secret)))).statusCode).toBe(200);
+    expect(JSON.parse((await receiverModule.handler(apiEvent(refund, signedHeaders(refund, keyA.secret)), lambdaContext)).body)).toEqual({ received: true, ignored: true });
+    expect((await receiverModule.handler(apiEvent(payment, signedHeaders(payment, keyA.secret, { timestamp: late })), lambdaContext)).statusCode).toBe(401);
+    expect((await receiverModule.handler(apiEvent(payment, signedHeaders(payment, keyA.secret)), lambdaContext)).statusCode).toBe(200);
     expect(sentMessages()).toHaveLength(1);
   });
 });
@@ -493,6 +515,13 @@ describe('configuration', () => {
       secretCacheTtlSeconds: 300,
     });
   });
+
+  test('the fallbacks for variables the construct did not set are the shared Defaults', () => {
+    expect(receiverConfigFromEnv(baseEnv)).toMatchObject({
+      toleranceSeconds: Defaults.timestampToleranceSeconds,
+      secretCacheTtlSeconds: Defaults.secretCacheTtlSeconds,
+    });
+  });
 });
 
 describe('metrics', () => {
@@ -511,15 +540,12 @@ describe('metrics', () => {
     await handle(apiEvent(ignored, signedHeaders(ignored, keyA.secret)));
     await handle(apiEvent(queued, signedHeaders(queued, keyB.secret)));
 
-    const documents = captured
-      .slice(mark)
-      .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.includes('"_aws"'))
-      .map((line) => JSON.parse(line));
+    // Powertools' own ColdStart (first invocation of the module only) is not one of ours: see 'cold start' below.
+    const documents = emfDocumentsSince(mark).filter((document) => !('ColdStart' in document));
     const seen = new Set<string>();
     for (const document of documents) {
-      for (const directive of document._aws.CloudWatchMetrics as Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: MetricName }> }>) {
-        for (const { Name } of directive.Metrics) {
+      for (const directive of document._aws.CloudWatchMetrics) {
+        for (const { Name } of directive.Metrics as Array<{ Name: MetricName }>) {
           seen.add(Name);
           const expected = notifier.metric(Name);
           expect(directive.Namespace).toBe(expected.namespace);
@@ -530,6 +556,58 @@ describe('metrics', () => {
       }
     }
     expect([...seen].sort()).toEqual([MetricName.SignatureFailure, MetricName.WebhookIgnored, MetricName.WebhookQueued, MetricName.WebhookReceived].sort());
+  });
+});
+
+describe('cold start', () => {
+  test('the ColdStart metric is in the EMF output of the first invocation of an instance only, dimensioned by service and function', async () => {
+    // A fresh module: a fresh Lambda instance, whatever ran before in this file.
+    let isolated!: typeof import('../../lambda/receiver/handler');
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      isolated = require('../../lambda/receiver/handler');
+    });
+    const body = fixture('payment.succeeded');
+    // Without webhook-id: answered 401 before any secret or queue call (the isolated module's SDK clients are not mocked).
+    const { 'webhook-id': _id, ...withoutId } = signedHeaders(body, keyA.secret);
+    const invoke = isolated.createReceiverHandler(receiverConfigFromEnv(baseEnv));
+
+    const first = captured.length;
+    expect((await invoke(apiEvent(body, withoutId), lambdaContext)).statusCode).toBe(401);
+    const second = captured.length;
+    expect((await invoke(apiEvent(body, withoutId), lambdaContext)).statusCode).toBe(401);
+    // A second handler in the same instance is not a new cold start either.
+    expect((await isolated.createReceiverHandler(receiverConfigFromEnv(baseEnv))(apiEvent(body, withoutId), lambdaContext)).statusCode).toBe(401);
+
+    const coldStarts = (from: number, until?: number) => emfDocumentsSince(from, until).filter((document) => 'ColdStart' in document);
+    expect(coldStarts(first, second)).toEqual([
+      expect.objectContaining({
+        ColdStart: 1,
+        service: 'dodo-slack-receiver',
+        function_name: 'dodo-slack-receiver',
+        _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'DodoSlackNotifier', Dimensions: [['service', 'function_name']] })] }),
+      }),
+    ]);
+    expect(coldStarts(second)).toEqual([]);
+    // The application metrics still flush on every invocation, in their own document.
+    expect(metricsSince(second).filter((name) => name === MetricName.SignatureFailure)).toHaveLength(2);
+  });
+});
+
+describe('log keys', () => {
+  test('the correlation id of one invocation does not leak into the next (resetKeys)', async () => {
+    const handle = receiver();
+    const body = fixture('payment.succeeded');
+    const mark = captured.length;
+    expect((await handle(apiEvent(body, signedHeaders(body, keyA.secret, { id: 'msg_keys_1' })))).statusCode).toBe(200);
+    const { 'webhook-id': _id, ...withoutId } = signedHeaders(body, keyA.secret);
+    expect((await handle(apiEvent(body, withoutId))).statusCode).toBe(401);
+
+    const answered = logLinesSince(mark).filter((line) => line['message'] === 'Webhook answered');
+    expect(answered).toHaveLength(2);
+    expect(answered[0]).toMatchObject({ outcome: 'queued', correlation_id: 'msg_keys_1', function_name: 'dodo-slack-receiver' });
+    expect(answered[1]).toMatchObject({ outcome: 'unauthorized', function_name: 'dodo-slack-receiver' });
+    expect(answered[1]).not.toHaveProperty('correlation_id');
   });
 });
 

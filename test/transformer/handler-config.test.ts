@@ -1,7 +1,21 @@
-/** A misconfigured transformer fails its invocation once, naming every problem (records are retried, nothing is lost). */
+/**
+ * The transformer's configuration: read from the environment by transformerConfigFromEnv, with the
+ * shared Defaults for what the construct did not set. A misconfigured transformer fails its
+ * invocation once, naming every problem (records are retried, nothing is lost).
+ */
 import type { Context } from 'aws-lambda';
-import { TransformerEnv } from '../../lambda/shared/function-env';
-import { createTransformerHandler } from '../../lambda/transformer/handler';
+import { Defaults } from '../../lambda/shared/defaults';
+import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
+import { createTransformerHandler, transformerConfigFromEnv } from '../../lambda/transformer/handler';
+
+const routes: RouteConfig[] = [{ id: 'default', events: ['*'], slackSecretId: 'arn:slack', transformation: { kind: 'builtin', options: {} } }];
+/** Only the variables without a fallback. */
+const requiredEnv = {
+  [TransformerEnv.Routes]: JSON.stringify(routes),
+  [TransformerEnv.QueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/queue',
+  [TransformerEnv.DeadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+  [TransformerEnv.IdempotencyTableName]: 'dedupe',
+};
 
 test('every configuration problem is named in one error', async () => {
   const handler = createTransformerHandler({
@@ -12,4 +26,38 @@ test('every configuration problem is named in one error', async () => {
     'transformer configuration: ROUTES must be a non-empty JSON array of routes; QUEUE_URL is not set; DEAD_LETTER_QUEUE_URL is not set; ' +
       'IDEMPOTENCY_TABLE_NAME is not set; SLACK_TIMEOUT_MS must be a positive number, got "0"; DELIVERY_RATE_PER_SECOND must be a positive number, got "fast"',
   );
+});
+
+test('with only the required variables set, every fallback is the shared Defaults', () => {
+  expect(transformerConfigFromEnv(requiredEnv)).toEqual({
+    routes,
+    queueUrl: requiredEnv[TransformerEnv.QueueUrl],
+    deadLetterQueueUrl: requiredEnv[TransformerEnv.DeadLetterQueueUrl],
+    idempotencyTableName: 'dedupe',
+    deduplicationWindowSeconds: Defaults.deduplicationWindowSeconds,
+    secretCacheTtlSeconds: Defaults.secretCacheTtlSeconds,
+    maxReceiveCount: Defaults.maxReceiveCount,
+    slackTimeoutMs: Defaults.slackTimeoutMs,
+    deliveryRatePerSecond: Defaults.deliveryRatePerSecond,
+    deliveryBurst: Defaults.deliveryBurst,
+  });
+});
+
+test('every variable the construct sets is read', () => {
+  const config = transformerConfigFromEnv({
+    ...requiredEnv,
+    [TransformerEnv.DeduplicationWindowSeconds]: '3600',
+    [TransformerEnv.SecretCacheTtlSeconds]: '60',
+    [TransformerEnv.MaxReceiveCount]: '4',
+    [TransformerEnv.SlackTimeoutMs]: '2500',
+    [TransformerEnv.DeliveryRatePerSecond]: '0.5',
+    [TransformerEnv.DeliveryBurst]: '2',
+  });
+  expect(config).toMatchObject({ deduplicationWindowSeconds: 3600, secretCacheTtlSeconds: 60, maxReceiveCount: 4, slackTimeoutMs: 2500, deliveryRatePerSecond: 0.5, deliveryBurst: 2 });
+});
+
+test('the table name is optional only for a caller that brings its own persistence store', () => {
+  const { [TransformerEnv.IdempotencyTableName]: _table, ...withoutTable } = requiredEnv;
+  expect(() => transformerConfigFromEnv(withoutTable)).toThrow('transformer configuration: IDEMPOTENCY_TABLE_NAME is not set');
+  expect(transformerConfigFromEnv(withoutTable, { idempotencyTableRequired: false }).idempotencyTableName).toBeUndefined();
 });

@@ -1,5 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, type ServiceName } from '../metrics';
 import { type CoreLogger, type CoreMetrics } from '../ports';
 
@@ -8,8 +12,8 @@ export type TelemetryServiceName = (typeof ServiceName)[keyof typeof ServiceName
 
 /**
  * Powertools Logger (JSON) and Metrics (EMF) for one Lambda function, plus the same two seen
- * through the core's ports. Create once per function, at module level; flush metrics once per
- * invocation with `metrics.publishStoredMetrics()`.
+ * through the core's ports. Create once per function, at module level, and wrap the handler in
+ * {@link withTelemetry}, which flushes the metrics and resets the log keys after each invocation.
  */
 export interface Telemetry {
   readonly logger: Logger;
@@ -32,4 +36,21 @@ export function createTelemetry(serviceName: TelemetryServiceName): Telemetry {
     milliseconds: (name, value) => metrics.addMetric(name, MetricUnit.Milliseconds, value),
   };
   return { logger, metrics, coreLogger, coreMetrics };
+}
+
+export type LambdaHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
+
+/**
+ * `handler` as a middy handler with Powertools' middlewares: the Lambda context on every log
+ * line, log keys set during an invocation (the correlation id) removed after it, stored metrics
+ * flushed after it (also when it throws: the error still fails the invocation), and the
+ * `ColdStart` metric on the first invocation of the instance.
+ */
+export function withTelemetry<TEvent, TResult>(telemetry: Telemetry, handler: LambdaHandler<TEvent, TResult>): LambdaHandler<TEvent, TResult> {
+  // No early timeout: middy would otherwise reject 5 ms before the Lambda deadline while the handler
+  // keeps running. The transformer already keeps time back and defers what it cannot finish, and
+  // an early rejection would turn its nearly settled batch into a function error.
+  return middy<TEvent, TResult>(handler, { timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(telemetry.logger, { resetKeys: true }))
+    .use(logMetrics(telemetry.metrics, { captureColdStartMetric: true }));
 }
