@@ -1,7 +1,8 @@
 /**
  * Two projects, one run: `npm test` runs both. `unit` is the fast loop (`npm run test:unit`);
- * `e2e` holds the suites that start processes, servers, the SQS emulator or esbuild
- * (files named *.e2e.test.ts, next to the tests of the source they exercise).
+ * `e2e` holds the suites that run whole programs as child processes: the CLI, esbuild bundles,
+ * the SQS emulator (files named *.e2e.test.ts, next to the tests of the source they exercise).
+ * Unit suites may still use a stand-in HTTP server on 127.0.0.1.
  * @type {import('jest').Config}
  */
 const project = {

@@ -29,7 +29,7 @@ const AWS_ADAPTERS = [
   'shared/aws/telemetry.ts',
   'transformer/handler.ts',
   'transformer/idempotency.ts',
-  'transformer/sqs-settle.ts',
+  'transformer/sqs-delivery.ts',
 ];
 
 function sourceFiles(dir: string): string[] {

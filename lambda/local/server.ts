@@ -65,8 +65,8 @@ export interface LocalServerOptions {
   readonly retryDelayMs: number;
   /** Messages per second posted to Slack. */
   readonly ratePerSecond: number;
-  /** Messages that may be posted at once before `ratePerSecond` applies (token bucket size). @default Defaults.deliveryBurst */
-  readonly burst?: number;
+  /** Messages that may be posted at once before `ratePerSecond` applies (token bucket size). */
+  readonly burst: number;
   /** Absolute path; dead letters are appended as JSON lines. */
   readonly deadLetterFile: string;
   /** One or more `whsec_…` keys, whitespace-separated. Never printed. */
@@ -299,7 +299,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     deduplicationWindowSeconds: Defaults.deduplicationWindowSeconds,
     slackTimeoutMs: Defaults.slackTimeoutMs,
     ratePerSecond: options.ratePerSecond,
-    burst: options.burst ?? Defaults.deliveryBurst,
+    burst: options.burst,
   };
   const logger = terminalLogger(options);
   const metrics = counters();

@@ -4,6 +4,7 @@
  * name file and line. The worker (runner.ts) and the synth-time check (load-check.ts) both use it,
  * so `cdk synth` and a cold start describe a broken transformation in the same words.
  */
+import * as vm from 'node:vm';
 import { HARNESS_GLOBALS } from './worker-source';
 
 /** The code cannot be loaded: syntax error, top-level throw, or no `handler` function. Message names file and line. */
@@ -104,6 +105,15 @@ export function describeSyntaxError(error: unknown, filename: string): string {
   return `${located ? lines[0] : filename}: SyntaxError: ${message}${excerpt}`;
 }
 
+/** Compiles the code without running it; throws {@link UserCodeLoadError} with file:line on a syntax error. */
+export function checkSyntax(source: string, filename: string): void {
+  try {
+    new vm.Script(source, { filename });
+  } catch (error) {
+    throw new UserCodeLoadError(describeSyntaxError(error, filename));
+  }
+}
+
 /** Where (file:line) an error thrown by user code at the top level happened, from its stack. */
 function describeTopLevelError(error: unknown, filename: string): string {
   const { message, stack } = errorParts(error);
@@ -111,7 +121,7 @@ function describeTopLevelError(error: unknown, filename: string): string {
   return `${match ? `${filename}:${match[1]}` : filename}: top-level code threw: ${message}`;
 }
 
-/** What the worker reports once it has run the code's top level (see user-code-worker-source.ts). */
+/** What the worker reports once it has run the code's top level (see worker-source.ts). */
 export type LoadReport =
   | { readonly status: 'loaded' }
   | { readonly status: 'timed-out' }

@@ -10,9 +10,8 @@
  * runners and apps: nodejs/node#38503), and top-level code may loop in a promise job.
  */
 import { spawnSync } from 'node:child_process';
-import * as vm from 'node:vm';
 import { Defaults } from '../shared/defaults';
-import { describeLoadFailure, describeSyntaxError, harnessSource, USER_CODE_WORKER_HEAP_MB, UserCodeLoadError, type LoadReport } from './harness';
+import { describeLoadFailure, checkSyntax, harnessSource, USER_CODE_WORKER_HEAP_MB, UserCodeLoadError, type LoadReport } from './harness';
 import { USER_CODE_LOAD_CHECK_SOURCE } from './worker-source';
 
 /** Time the check process gets to start and exit, on top of the top-level time limit. */
@@ -20,11 +19,7 @@ const PROCESS_START_BUDGET_MS = 10_000;
 
 /** Throws {@link UserCodeLoadError} (with file and line) when the code would not load in the sandbox. */
 export function checkUserCodeLoads(source: string, filename: string, timeoutMs: number = Defaults.userCodeTimeoutMs): void {
-  try {
-    new vm.Script(source, { filename });
-  } catch (error) {
-    throw new UserCodeLoadError(describeSyntaxError(error, filename));
-  }
+  checkSyntax(source, filename);
   const report = runTopLevelInChildProcess(source, filename, timeoutMs);
   if (report?.status !== 'loaded') throw new UserCodeLoadError(describeLoadFailure(report, filename, timeoutMs));
 }

@@ -32,12 +32,11 @@
  * node:vm is not a security boundary against hostile code; the code is the operator's own,
  * reviewed and deployed with the stack. The isolation protects the handler from mistakes.
  */
-import * as vm from 'node:vm';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { CoreLogger } from '../shared/ports';
 import type { TransformInput } from '../shared/transformation';
 import { Defaults } from '../shared/defaults';
-import { describeLoadFailure, describeSyntaxError, errorParts, harnessSource, USER_CODE_WORKER_HEAP_MB, UserCodeLoadError, type LoadReport } from './harness';
+import { describeLoadFailure, checkSyntax, errorParts, harnessSource, USER_CODE_WORKER_HEAP_MB, UserCodeLoadError, type LoadReport } from './harness';
 import { USER_CODE_WORKER_SOURCE } from './worker-source';
 
 /** What user code gets as `webhook.url`: the real Slack URL is a secret and never enters the sandbox. */
@@ -336,11 +335,7 @@ export function compileUserCode(source: string, filename: string, options: UserC
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
     throw new RangeError(`timeoutMs must be a positive whole number of milliseconds, got ${timeoutMs}`);
   }
-  try {
-    new vm.Script(source, { filename });
-  } catch (error) {
-    throw new UserCodeLoadError(describeSyntaxError(error, filename));
-  }
+  checkSyntax(source, filename);
 
   const spawned = spawnWorker(source, filename, timeoutMs);
   Atomics.wait(spawned.loadFlag, 0, 0, timeoutMs + WORKER_START_BUDGET_MS);

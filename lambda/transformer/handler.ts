@@ -22,7 +22,7 @@ import { createTransform } from './transform';
 import { userCodeWorstCaseMs } from '../sandbox/runner';
 import { createIdempotentRunOnce, type IdempotentRunOnce } from './idempotency';
 import { secretsManagerLoader } from '../shared/aws/secrets-manager';
-import { createSqsDelivery, type SqsDelivery } from './sqs-settle';
+import { createSqsDelivery, type SqsDelivery } from './sqs-delivery';
 import { EnvConfigReader } from '../shared/env-config';
 import { fromSqsRecord } from '../shared/aws/sqs-message';
 import { createTelemetry, withTelemetry, type LambdaHandler, type Telemetry } from '../shared/aws/telemetry';

@@ -6,7 +6,7 @@
  * transpiles bin/, lambda/ and lib/ once with esbuild (about 0.2 s; no type check, like ts-node
  * --transpile-only) into a temporary folder laid out like the repository, with `samples` and
  * `node_modules` linked in, and starts plain `node` on it (about 0.2 s per run). One test in
- * start.test.ts goes through the real entry (`bin/dodo-slack.js`, ts-node) and `npm start`.
+ * start.e2e.test.ts goes through the real entry (`bin/dodo-slack.js`, ts-node) and `npm start`.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';

@@ -10,7 +10,7 @@ import type { DodoSlackNotifierProps } from '../../lib/props';
 /**
  * Where this test file's apps write their cloud assemblies. Without an outdir every synthesized
  * App leaves a `cdk.out…/cdk.out` folder of its own in the system temp dir (about 60 per run of
- * test/infra); this one folder is removed when the file's tests are done.
+ * test/lib); this one folder is removed when the file's tests are done.
  */
 const outdirRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dodo-infra-test-'));
 afterAll(() => fs.rmSync(outdirRoot, { recursive: true, force: true }));

@@ -82,7 +82,7 @@ test('the samples the CLI names event types by are packed', () => {
 });
 
 test('nothing local or secret is packed: tests, build caches, dead letters, env files', () => {
-  for (const file of ['test/infra/helpers.ts', 'cdk.out/manifest.json', 'dead-letters.jsonl', '.env', 'node_modules/x', '.bench/x']) {
+  for (const file of ['test/lib/helpers.ts', 'cdk.out/manifest.json', 'dead-letters.jsonl', '.env', 'node_modules/x', '.bench/x']) {
     expect(packed(file)).toBe(false);
   }
 });

@@ -1,5 +1,5 @@
 /**
- * Child process of bundled-transformer.test.ts: loads a synthesized transformer bundle the way the
+ * Child process of bundled-handler.e2e.test.ts: loads a synthesized transformer bundle the way the
  * Lambda runtime does (a plain `require` in a fresh Node process, outside jest's module sandbox)
  * and runs one SQS batch through its exported createTransformerHandler. SQS calls are recorded and
  * idempotency records kept in memory; Slack and Secrets Manager are reached over HTTP.

@@ -7,7 +7,7 @@
  *
  * Outside the bundle only the edges are stood in: Slack and Secrets Manager are real HTTP servers
  * on 127.0.0.1 (the bundled SDK reaches the latter through AWS_ENDPOINT_URL_SECRETS_MANAGER), SQS
- * calls are recorded and idempotency records kept in memory (bundled-transformer-child.ts).
+ * calls are recorded and idempotency records kept in memory (bundled-handler-child.ts).
  */
 import * as esbuild from 'esbuild';
 import { execFile } from 'node:child_process';

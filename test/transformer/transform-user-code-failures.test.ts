@@ -250,7 +250,7 @@ describe('createTransform with a code spec', () => {
     );
   });
 
-  test('code that fails to load is unavailable (retried, see reload.test.ts), naming the load problem', async () => {
+  test('code that fails to load is unavailable (retried, see transform-reload.test.ts), naming the load problem', async () => {
     const transform = createTransform({ kind: 'code', codeId: 'r', timeoutMs: 1000 }, userCodeRegistryFrom({ r: 'var handler = 1;' }));
     const result = transform(inputFor('payment.succeeded'));
     await expect(result).rejects.toBeInstanceOf(TransformationUnavailableError);

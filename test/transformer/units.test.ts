@@ -1,7 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createSqsDelivery } from '../../lambda/transformer/sqs-settle';
+import { createSqsDelivery } from '../../lambda/transformer/sqs-delivery';
 import { MessageAttribute } from '../../lambda/shared/queue-message';
 import { SECRET_PLACEHOLDER } from '../../lambda/shared/function-env';
 import { SecretConfigurationError } from '../../lambda/shared/errors';

@@ -3,7 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { MessageAttribute } from '../queue-message';
 import { type QueuedWebhook } from '../webhook';
 
-/** The SQS body and attributes that carry one verified webhook (see contracts.ts). */
+/** The SQS body and attributes that carry one verified webhook (attribute names in ../queue-message.ts). */
 export function toSqsMessage(webhook: QueuedWebhook): {
   MessageBody: string;
   MessageAttributes: Record<string, MessageAttributeValue>;
