@@ -21,7 +21,9 @@ import { parseSigningKeys, signWebhook } from '../lambda/receiver/signature';
 import { renderSlackMessageForTerminal } from '../lambda/local/terminal-render';
 import { UserCodeLoadError } from '../lambda/sandbox/harness';
 import { Defaults } from '../lambda/shared/defaults';
+import { exportDeadLetters, listDeadLetters, redriveDeadLetters, showDeadLetter } from '../lambda/local/dead-letters';
 import { loadLocalTransform, ServeDefaults, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/local/server';
+import { StoreError } from '../lambda/local/store';
 
 const USAGE = `Usage: dodo-slack <command> [options]
 
@@ -45,12 +47,21 @@ Commands:
       --retry-delay-ms <n>    delay before the first retry, doubled each time (default ${ServeDefaults.retryDelayMs})
       --rate <n>              messages per second to Slack (default ${Defaults.deliveryRatePerSecond}, Slack's documented limit)
       --burst <n>             messages that may go at once before the rate applies (default ${Defaults.deliveryBurst})
-      --dead-letter-file <p>  append dead letters as JSON lines (default ${ServeDefaults.deadLetterFile})
+      --data-dir <dir>        the durable store: accepted events, their states, dead letters (default ${ServeDefaults.dataDir})
+      --shutdown-timeout <s>  on SIGTERM/SIGINT, wait this long for the delivery in flight and connected clients (default ${ServeDefaults.shutdownTimeoutMs / 1000})
       --demo                  generate a signing key when DODO_WEBHOOK_SECRET is unset and print a ready send line
       --verbose               also print the core's structured log lines
     Signing keys come from DODO_WEBHOOK_SECRET (whitespace-separated). Messages go to SLACK_WEBHOOK_URL
     (http://127.0.0.1 / localhost allowed); without it they are printed here as \`preview --format text\` would.
-    Ctrl-C (or SIGTERM) finishes in-flight deliveries, then exits; a second Ctrl-C stops at once.
+    Every accepted event is on disk before Dodo gets its 200. Ctrl-C (or SIGTERM) stops accepting, lets the
+    delivery in flight finish, leaves the rest pending in the store and exits within --shutdown-timeout;
+    the next serve on the same --data-dir delivers them. A second Ctrl-C stops at once (still nothing lost).
+
+  dead-letters list|show <id>|redrive <id>|redrive --all|export   The dead letters of a serve data dir
+      --data-dir <dir>        as for serve (default ${ServeDefaults.dataDir})
+      --output <file>         export: write the JSON lines to this file (created 0600) instead of stdout
+    redrive puts them back to pending (attempts reset; deduplication still applies): a running serve
+    on the same data dir delivers them within a second, or the next serve started on it.
 
   -h, --help                  this text
 
@@ -89,6 +100,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await send(rest, io);
       case 'serve':
         return await serve(rest, io);
+      case 'dead-letters':
+        return deadLetters(rest, io);
       case '-h':
       case '--help':
       case 'help':
@@ -98,7 +111,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         io.stderr(`${USAGE}\n`);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (expected preview, send or serve)`);
+        throw new UsageError(`unknown command "${command}" (expected preview, send, serve or dead-letters)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -332,7 +345,8 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     'retry-delay-ms': { type: 'string', default: String(ServeDefaults.retryDelayMs) },
     rate: { type: 'string', default: String(Defaults.deliveryRatePerSecond) },
     burst: { type: 'string', default: String(Defaults.deliveryBurst) },
-    'dead-letter-file': { type: 'string', default: ServeDefaults.deadLetterFile },
+    'data-dir': { type: 'string', default: ServeDefaults.dataDir },
+    'shutdown-timeout': { type: 'string', default: String(ServeDefaults.shutdownTimeoutMs / 1000) },
     demo: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   });
@@ -365,7 +379,8 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     retryDelayMs: integerOption('retry-delay-ms', values['retry-delay-ms'], 0, 3_600_000) as number,
     ratePerSecond: rate,
     burst: integerOption('burst', values.burst, 1, 1000) as number,
-    deadLetterFile: path.resolve(values['dead-letter-file']),
+    dataDir: path.resolve(values['data-dir']),
+    shutdownTimeoutMs: (integerOption('shutdown-timeout', values['shutdown-timeout'], 0, 3600) as number) * 1000,
     signingSecret,
     slackWebhookUrl: io.env.SLACK_WEBHOOK_URL?.trim() || undefined,
     verbose: values.verbose,
@@ -389,6 +404,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   });
   const server = await startLocalServer(options).catch((error: unknown) => {
     const code = (error as { code?: unknown }).code;
+    if (error instanceof StoreError) throw new CommandFailure(error.message);
     if (code === 'EADDRINUSE') throw new CommandFailure(`port ${options.port} on ${options.host} is in use; pass --port N (0 picks a free port)`);
     if (code === 'EACCES') throw new CommandFailure(`not allowed to listen on ${options.host}:${options.port}; pick a port above 1023`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CommandFailure(`cannot listen on --host ${options.host}: no such local address`);
@@ -410,11 +426,71 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+function deadLetters(args: readonly string[], io: CliIo): number {
+  const { values, positionals } = parse(args, {
+    'data-dir': { type: 'string', default: ServeDefaults.dataDir },
+    all: { type: 'boolean', default: false },
+    output: { type: 'string' },
+  });
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  const [action, ...operands] = positionals;
+  const dataDir = path.resolve(values['data-dir']);
+  const idOperand = (): number => {
+    const id = onePositional(operands, 'dead letter id (see `dodo-slack dead-letters list`)');
+    if (!/^\d+$/.test(id)) throw new UsageError(`a dead letter id is a number, got "${id}"`);
+    return Number(id);
+  };
+  try {
+    switch (action) {
+      case 'list':
+        if (operands.length > 0) throw new UsageError(`dead-letters list takes no arguments, got: ${operands.join(' ')}`);
+        io.stdout(listDeadLetters(dataDir));
+        return 0;
+      case 'show': {
+        const id = idOperand();
+        const shown = showDeadLetter(dataDir, id);
+        if (shown === undefined) throw new CommandFailure(`no dead letter ${id} in ${dataDir}`);
+        io.stdout(shown);
+        return 0;
+      }
+      case 'redrive': {
+        if (values.all && operands.length > 0) throw new UsageError('redrive takes an id or --all, not both');
+        const which = values.all ? 'all' : idOperand();
+        const count = redriveDeadLetters(dataDir, which);
+        if (which !== 'all' && count === 0) throw new CommandFailure(`no dead letter ${which} in ${dataDir}`);
+        io.stdout(`${count} dead letter(s) back to pending; serve on ${dataDir} delivers them (a webhook-id already delivered is not posted again)\n`);
+        return 0;
+      }
+      case 'export': {
+        if (operands.length > 0) throw new UsageError(`dead-letters export takes no arguments, got: ${operands.join(' ')}`);
+        const exported = exportDeadLetters(dataDir, values.output === undefined ? undefined : path.resolve(values.output));
+        if (exported.text !== undefined) io.stdout(exported.text);
+        else io.stderr(`${exported.count} dead letter(s) written to ${values.output}\n`);
+        return 0;
+      }
+      case undefined:
+        throw new UsageError('dead-letters needs an action: list, show <id>, redrive <id>|--all or export');
+      default:
+        throw new UsageError(`unknown dead-letters action "${action}" (expected list, show, redrive or export)`);
+    }
+  } catch (error) {
+    if (error instanceof StoreError) throw new CommandFailure(error.message);
+    throw error;
+  }
+}
+
 /** Runs the CLI on this process's arguments and sets the exit code (the bin shim calls this). */
 export function runCli(): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      // Whatever still holds the event loop (a client that never finishes its request, a delivery
+      // past the shutdown timeout) must not keep a stopped serve alive; unref'd, this does not
+      // delay a command that has nothing left to do.
+      setTimeout(() => process.exit(code), 100).unref();
     },
     (error: unknown) => {
       process.stderr.write(`dodo-slack: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

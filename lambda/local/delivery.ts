@@ -1,7 +1,7 @@
 import { noMetrics, silentLogger, type CoreLogger, type CoreMetrics } from '../shared/ports';
 import { type RouteConfig } from '../shared/function-env';
 import { type Transform } from '../shared/transformation';
-import { createDeliveryProcessor, type DeliveryProcessor } from '../transformer/delivery';
+import { createDeliveryProcessor, type DeliveryProcessor, type RunOnce } from '../transformer/delivery';
 import { createRateLimiter } from '../transformer/rate-limiter';
 import { CachedSecret } from '../shared/secret-cache';
 import { createSlackClient, type PostToSlack } from '../transformer/slack-client';
@@ -36,6 +36,18 @@ export interface LocalDeliveryOptions {
    * A 429's Retry-After is honoured as it is. @default 30
    */
   readonly baseBackoffSeconds?: number;
+  /**
+   * Deduplication of `route:webhook-id`. `serve` passes its store's (lambda/local/store-run-once.ts).
+   * @default Powertools idempotency over in-memory records (tests)
+   */
+  readonly runOnce?: RunOnce;
+  /**
+   * Shortest time between two reads of the Slack URL forced by a 403/404/410. 0 where the URL
+   * cannot change while the process runs (serve reads it once from its environment): the re-read
+   * then shows at once that there is no new URL, and the event is dead-lettered without retries.
+   * @default 1000
+   */
+  readonly slackUrlMinRefreshIntervalMs?: number;
   /** How often the Slack URL is re-read. @default Defaults.secretCacheTtlSeconds */
   readonly secretCacheTtlMs?: number;
   readonly logger?: CoreLogger;
@@ -48,13 +60,15 @@ export interface LocalDeliveryOptions {
  */
 export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): DeliveryProcessor {
   const slackTimeoutMs = options.slackTimeoutMs ?? Defaults.slackTimeoutMs;
-  const dedup = createIdempotentRunOnce({
-    persistenceStore: new MemoryPersistenceLayer(),
-    expiresAfterSeconds: options.deduplicationWindowSeconds ?? Defaults.deduplicationWindowSeconds,
-    // A delivery that has not finished by then is considered abandoned.
-    inProgressTimeoutMs: slackTimeoutMs * 3 + 1000,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
-  });
+  const runOnce =
+    options.runOnce ??
+    createIdempotentRunOnce({
+      persistenceStore: new MemoryPersistenceLayer(),
+      expiresAfterSeconds: options.deduplicationWindowSeconds ?? Defaults.deduplicationWindowSeconds,
+      // A delivery that has not finished by then is considered abandoned.
+      inProgressTimeoutMs: slackTimeoutMs * 3 + 1000,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    }).runOnce;
   return createDeliveryProcessor({
     routes: options.routes.map((route) => ({
       config: route.config,
@@ -63,10 +77,10 @@ export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): Del
         load: async () => route.loadSlackUrl(),
         parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
         ttlMs: options.secretCacheTtlMs ?? Defaults.secretCacheTtlSeconds * 1000,
-        minRefreshIntervalMs: 1000,
+        minRefreshIntervalMs: options.slackUrlMinRefreshIntervalMs ?? 1000,
       }),
     })),
-    runOnce: dedup.runOnce,
+    runOnce,
     postToSlack: options.postToSlack ?? createSlackClient({ timeoutMs: slackTimeoutMs }),
     rateLimiter: createRateLimiter({ ratePerSecond: options.ratePerSecond ?? Defaults.deliveryRatePerSecond, burst: options.burst ?? Defaults.deliveryBurst }),
     maxReceiveCount: options.maxAttempts,

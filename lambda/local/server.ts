@@ -10,7 +10,7 @@
  * instead of Secrets Manager, deduplication records live in memory instead of DynamoDB, and dead
  * letters are appended to a JSON-lines file instead of an SQS dead-letter queue.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -28,7 +28,9 @@ import { parseSlackWebhookUrl } from '../transformer/slack-url';
 import { renderSlackMessageForTerminal, stripControlCharacters } from './terminal-render';
 import { createTransform, createTransformFromSource } from '../transformer/transform';
 import { compileTypedModule } from '../sandbox/typed-module';
-import { createLocalQueue, type LocalDeadLetter } from './queue';
+import { createStoreEngine } from './engine';
+import { openStore, type StoredEvent } from './store';
+import { storeRunOnce } from './store-run-once';
 
 /**
  * Defaults of `dodo-slack serve` itself. The pipeline's own defaults (tolerance, deduplication
@@ -44,11 +46,20 @@ export const ServeDefaults = {
   maxAttempts: 3,
   /** First retry delay (AWS: 30 s), doubled per attempt. */
   retryDelayMs: 1000,
-  deadLetterFile: 'dead-letters.jsonl',
+  /** Where the store lives (relative to the working directory). */
+  dataDir: '.dodo-slack',
+  /** How long SIGTERM/SIGINT wait for the delivery in flight and for connected clients before exiting. */
+  shutdownTimeoutMs: 10_000,
 } as const;
 
-/** How long shutdown waits for queued messages before giving up on them (in-flight ones always finish). */
-const SHUTDOWN_GRACE_MS = 3000;
+/**
+ * Slow clients are cut off instead of held for Node's defaults: headers within 10 s, the whole
+ * request (headers and a body of at most 200 KiB) within 20 s, an idle keep-alive connection
+ * closed after 5 s. Dodo itself answers within its 15 s timeout or retries.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 20_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Stands for "the terminal" where the delivery core wants a Slack URL; never contacted. */
 const TERMINAL_PLACEHOLDER_URL = 'http://127.0.0.1/dodo-slack-terminal';
 
@@ -67,8 +78,10 @@ export interface LocalServerOptions {
   readonly ratePerSecond: number;
   /** Messages that may be posted at once before `ratePerSecond` applies (token bucket size). */
   readonly burst: number;
-  /** Absolute path; dead letters are appended as JSON lines. */
-  readonly deadLetterFile: string;
+  /** Folder of the durable store (created 0700); accepted events, their states and dead letters live there. */
+  readonly dataDir: string;
+  /** How long a stop waits for the delivery in flight and for connected clients. @default ServeDefaults.shutdownTimeoutMs */
+  readonly shutdownTimeoutMs?: number;
   /** One or more `whsec_…` keys, whitespace-separated. Never printed. */
   readonly signingSecret: string;
   /** Slack incoming-webhook URL (http://127.0.0.1 and localhost allowed); undefined = print messages. Never printed. */
@@ -95,8 +108,13 @@ export interface LocalServer {
   readonly url: string;
   readonly port: number;
   readonly settings: LocalPipelineSettings;
-  /** Stops accepting requests, finishes in-flight deliveries, prints a summary. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting requests, lets the delivery in flight finish (within the shutdown timeout),
+   * leaves the rest pending on disk and prints how many. Resolves with that number.
+   */
+  close(): Promise<number>;
+  /** Resolves when nothing is pending (for tests and the benchmark). */
+  idle(): Promise<void>;
 }
 
 /**
@@ -320,6 +338,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Surface unusable keys at start-up (the parser logs each problem without the key).
   await signingKeys.get();
 
+  const store = openStore(options.dataDir, { owner: true });
+  // No delivery runs before this process starts one: an in-progress record is one a crash cut short.
+  store.dedupClearInProgress();
+  const resumed = store.count('pending');
+  options.print(`store: ${store.file} (${resumed === 0 ? 'nothing pending' : `resuming ${resumed} pending event(s)`})\n`);
+
   const route: RouteConfig = { id: DEFAULT_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
 
   // Loaded here, not at the top: Powertools idempotency costs ~50 ms of start-up that preview and send do not need.
@@ -342,55 +366,40 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     baseBackoffSeconds: options.retryDelayMs / 1000,
     burst: settings.burst,
     deduplicationWindowSeconds: settings.deduplicationWindowSeconds,
+    runOnce: storeRunOnce({ store, deduplicationWindowSeconds: settings.deduplicationWindowSeconds, inProgressTimeoutMs: settings.slackTimeoutMs * 3 + 1000 }),
+    // SLACK_WEBHOOK_URL is read once at start: a re-read after 403/404/410 can only confirm there is no new URL.
+    slackUrlMinRefreshIntervalMs: 0,
     logger,
     metrics,
   });
 
   let deadLettered = 0;
   const attemptTimes: AttemptTimes = new Map();
-  const onDeadLetter = (deadLetter: LocalDeadLetter): void => {
+  const onDeadLetter = (event: StoredEvent): void => {
     deadLettered += 1;
-    const line = {
-      deadLetteredAt: new Date().toISOString(),
-      webhookId: deadLetter.webhookId,
-      type: deadLetter.type,
-      reason: deadLetter.reason,
-      attempts: deadLetter.attempts,
-      ...(deadLetter.lastSlackResponse === undefined ? {} : { lastSlackResponse: deadLetter.lastSlackResponse }),
-      ...(deadLetter.routeId === undefined ? {} : { routeId: deadLetter.routeId }),
-      body: deadLetter.body,
-    };
-    try {
-      // Synchronous, so the line is on disk before the progress line below says "dead-lettered".
-      appendFileSync(options.deadLetterFile, `${JSON.stringify(line)}\n`);
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      options.printError(
-        `${clock()} error: cannot append to the dead-letter file ${options.deadLetterFile}${typeof code === 'string' ? ` (${code})` : ''}; ` +
-          `the dead letter was:\n${JSON.stringify(line)}\n`,
-      );
-    }
-    const ms = attemptTimes.get(deadLetter.id);
-    attemptTimes.delete(deadLetter.id);
+    const id = String(event.id);
+    const ms = attemptTimes.get(id);
+    attemptTimes.delete(id);
     options.print(
-      `${clock()} ${printable(deadLetter.webhookId)} ${printable(deadLetter.type)} → ` +
-        `${stripControlCharacters(`dead-lettered after ${deadLetter.attempts} attempt(s): ${deadLetter.reason}`)}` +
-        ` (attempt ${deadLetter.attempts}${ms === undefined ? '' : `, ${ms} ms`})\n`,
+      `${clock()} ${printable(event.webhookId)} ${printable(event.eventType)} → ` +
+        `${stripControlCharacters(`dead-lettered after ${event.attempts} attempt(s): ${event.reason ?? ''}`)}` +
+        ` (attempt ${event.attempts}${ms === undefined ? '' : `, ${ms} ms`}; dead-letters show ${event.id})\n`,
     );
   };
 
-  const queue = createLocalQueue({
+  const engine = createStoreEngine({
+    store,
     processor: withProgressLines(processor, options.maxAttempts, attemptTimes, options.print),
     maxAttempts: options.maxAttempts,
     onDeadLetter,
-    // One record per batch: each progress line then times one event.
-    batchSize: 1,
   });
 
   const receive = createWebhookReceiver({
     signingKeys,
     enqueue: async (webhook) => {
-      queue.enqueue(webhook);
+      // Committed before the receiver answers 200; a failure to write is a 503, and Dodo retries.
+      store.accept(DEFAULT_ROUTE_ID, webhook);
+      engine.wake();
     },
     eventGlobs: options.eventGlobs,
     toleranceSeconds: settings.timestampToleranceSeconds,
@@ -435,44 +444,55 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       else response.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await engine.stop(0);
+    store.close();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? ServeDefaults.shutdownTimeoutMs;
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<number> | undefined;
   return {
     url: `http://${host}:${port}${WEBHOOK_PATH}`,
     port,
     settings,
+    idle: () => engine.idle(),
     close() {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        const deadline = Date.now() + shutdownTimeoutMs;
+        // Stop accepting; requests already being read may finish until the deadline, then every connection is cut.
+        const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await stopped;
-        // Messages received just before the signal get their turn; a retry scheduled further out does not hold the exit.
-        let graceTimer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          queue.drain().catch(() => undefined),
-          new Promise<void>((resolve) => {
-            graceTimer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
-          }),
-        ]);
-        clearTimeout(graceTimer);
-        const left = await queue.close();
+        const finished = await engine.stop(shutdownTimeoutMs);
+        let cutTimer: NodeJS.Timeout | undefined;
+        await Promise.race([httpClosed, new Promise<void>((resolve) => (cutTimer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+        clearTimeout(cutTimer);
+        server.closeAllConnections();
+        const pending = store.count('pending');
+        store.close();
         const total = (name: MetricName) => metrics.totals.get(name) ?? 0;
         options.print(
           `summary: ${total('WebhookReceived')} received, ${total('MessageDelivered')} delivered, ${total('MessageSkipped')} skipped, ` +
             `${total('DuplicateSuppressed')} duplicates suppressed, ${deadLettered} dead-lettered\n`,
         );
-        if (left > 0) {
-          options.printError(`${left} message(s) were still waiting for a retry and are dropped (the local queue lives in memory)\n`);
-        }
+        if (!finished) options.print('the delivery in flight did not finish within the shutdown timeout; it stays pending\n');
+        options.print(
+          pending === 0 ? 'nothing pending\n' : `${pending} event(s) pending in ${options.dataDir}: delivered when serve starts again on it\n`,
+        );
+        return pending;
       })();
       return closing;
     },

@@ -175,6 +175,6 @@ describe('dodo-slack preview', () => {
     const result = await runCli(cli.entry, ['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/dodo-slack preview|preview <payload\.json \| event-type>/);
-    expect(result.stdout).toMatch(/--dead-letter-file/);
+    expect(result.stdout).toMatch(/--data-dir/);
   });
 });

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { exportDeadLetters } from '../../lambda/local/dead-letters';
 import { validateSlackMessage } from '../../lambda/messages/slack-limits';
 import { buildCli, cleanEnv, FakeSlack, FIXTURES_DIR, runCli, startServe, type BuiltCli, type ServeHandle } from './cli-harness';
 
@@ -29,10 +30,17 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-let deadLetterCount = 0;
-function deadLetterFile(): string {
-  deadLetterCount += 1;
-  return path.join(scratch, `dead-letters-${deadLetterCount}.jsonl`);
+let dataDirCount = 0;
+/** A fresh --data-dir for one serve (tests never write into the repository). */
+function dataDir(): string {
+  dataDirCount += 1;
+  return path.join(scratch, `data-${dataDirCount}`);
+}
+
+/** The dead letters of a data dir, as `dodo-slack dead-letters export` prints them. */
+function deadLettersIn(dir: string): Record<string, unknown>[] {
+  const { text } = exportDeadLetters(dir);
+  return (text ?? '').trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 async function fakeSlack(script: { status: number; body: string; delayMs?: number; held?: boolean }[] = []): Promise<{ slack: FakeSlack; url: string }> {
@@ -119,7 +127,7 @@ describe('dodo-slack send', () => {
 
 describe('dodo-slack serve', () => {
   it('accepts a sent webhook (200) and prints the message when SLACK_WEBHOOK_URL is unset', async () => {
-    const server = await serve(['--dead-letter-file', deadLetterFile()], { DODO_WEBHOOK_SECRET: SECRET });
+    const server = await serve(['--data-dir', dataDir()], { DODO_WEBHOOK_SECRET: SECRET });
     const result = await send('payment.succeeded', server.url, '--secret', SECRET);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('200 OK\n{"received":true}\n');
@@ -133,7 +141,7 @@ describe('dodo-slack serve', () => {
 
   it('posts to a Slack stand-in, retries after a 500 and then delivers once', async () => {
     const { slack, url } = await fakeSlack([{ status: 500, body: 'rollup_error' }]);
-    const server = await serve(['--dead-letter-file', deadLetterFile()], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
+    const server = await serve(['--data-dir', dataDir()], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
     expect((await send('dispute.opened', server.url, '--secret', SECRET)).code).toBe(0);
     await server.process.waitFor(/dispute\.opened → delivered \(attempt 2/);
     expect(slack.requests).toHaveLength(2);
@@ -150,42 +158,49 @@ describe('dodo-slack serve', () => {
   it('writes a dead letter with the reason when Slack answers 404 channel_not_found on every attempt', async () => {
     const gone = { status: 404, body: 'channel_not_found' };
     const { slack, url } = await fakeSlack([gone, gone]);
-    const file = deadLetterFile();
-    const server = await serve(['--dead-letter-file', file, '--max-attempts', '2'], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
+    const dir = dataDir();
+    const server = await serve(['--data-dir', dir, '--max-attempts', '2'], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
     const sent = await send('payment.failed', server.url, '--secret', SECRET);
     expect(sent.code).toBe(0);
     await server.process.waitFor(/payment\.failed → dead-lettered/);
-    expect(slack.requests).toHaveLength(2);
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(1);
-    const deadLetter = JSON.parse(lines[0] as string) as Record<string, unknown>;
-    expect(deadLetter).toEqual({
-      deadLetteredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      webhookId: sent.stderr.match(/webhook-id (\S+)/)?.[1],
-      type: 'payment.failed',
-      reason: expect.stringContaining('404 channel_not_found'),
-      attempts: 2,
-      lastSlackResponse: '404 channel_not_found',
-      routeId: 'default',
-      body: readFileSync(path.join(FIXTURES_DIR, 'payment.failed.json'), 'utf8'),
-    });
-    expect(JSON.stringify(deadLetter)).not.toContain(url);
+    // SLACK_WEBHOOK_URL cannot change while serve runs: a "gone" URL is dead-lettered at once, not retried.
+    expect(slack.requests).toHaveLength(1);
+    const deadLetters = deadLettersIn(dir);
+    expect(deadLetters).toEqual([
+      {
+        id: expect.any(Number),
+        route: 'default',
+        webhookId: sent.stderr.match(/webhook-id (\S+)/)?.[1],
+        webhookTimestamp: expect.stringMatching(/^\d+$/),
+        type: 'payment.failed',
+        reason: expect.stringContaining('404 channel_not_found'),
+        attempts: 1,
+        lastSlackResponse: '404 channel_not_found',
+        receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        deadLetteredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        body: readFileSync(path.join(FIXTURES_DIR, 'payment.failed.json'), 'utf8'),
+      },
+    ]);
+    expect(JSON.stringify(deadLetters)).not.toContain(url);
+    // The store holds whole bodies with customer emails: private to its owner.
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dir, 'dodo-slack.db')).mode & 0o777).toBe(0o600);
   });
 
-  it('dead-letters after --max-attempts when Slack keeps failing, and appends to the file', async () => {
+  it('dead-letters after --max-attempts when Slack keeps failing, and keeps every dead letter in the store', async () => {
     const { slack, url } = await fakeSlack([
       { status: 503, body: 'unavailable' },
       { status: 503, body: 'unavailable' },
       { status: 400, body: 'invalid_payload' },
     ]);
-    const file = deadLetterFile();
-    const server = await serve(['--dead-letter-file', file, '--max-attempts', '2'], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
+    const dir = dataDir();
+    const server = await serve(['--data-dir', dir, '--max-attempts', '2'], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
     await send('subscription.renewed', server.url, '--secret', SECRET);
     await server.process.waitFor(/subscription\.renewed → dead-lettered/);
     await send('refund.failed', server.url, '--secret', SECRET);
     await server.process.waitFor(/refund\.failed → dead-lettered/);
     expect(slack.requests).toHaveLength(3);
-    const deadLetters = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const deadLetters = deadLettersIn(dir);
     expect(deadLetters.map(({ type, attempts, lastSlackResponse }) => ({ type, attempts, lastSlackResponse }))).toEqual([
       { type: 'subscription.renewed', attempts: 2, lastSlackResponse: '503 unavailable' },
       { type: 'refund.failed', attempts: 1, lastSlackResponse: '400 invalid_payload' },
@@ -194,7 +209,7 @@ describe('dodo-slack serve', () => {
 
   it('posts a re-sent webhook-id once (deduplication)', async () => {
     const { slack, url } = await fakeSlack();
-    const server = await serve(['--dead-letter-file', deadLetterFile()], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
+    const server = await serve(['--data-dir', dataDir()], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
     const first = await send('payment.succeeded', server.url, '--secret', SECRET, '--webhook-id', 'msg_dodo_retry_1');
     await server.process.waitFor(/msg_dodo_retry_1 payment\.succeeded → delivered/);
     const again = await send('payment.succeeded', server.url, '--secret', SECRET, '--webhook-id', 'msg_dodo_retry_1');
@@ -206,7 +221,7 @@ describe('dodo-slack serve', () => {
 
   it('answers 401 to a bad signature and posts nothing; ignores filtered event types', async () => {
     const { slack, url } = await fakeSlack();
-    const server = await serve(['--dead-letter-file', deadLetterFile(), '--events', 'dispute.*,refund.*'], {
+    const server = await serve(['--data-dir', dataDir(), '--events', 'dispute.*,refund.*'], {
       DODO_WEBHOOK_SECRET: `${OTHER_SECRET} ${SECRET}`,
       SLACK_WEBHOOK_URL: url,
     });
@@ -229,7 +244,7 @@ describe('dodo-slack serve', () => {
     // Slack holds its answer until the test releases it: the signal arrives while the post is in
     // flight, however slowly the machine runs (a fixed delay had often passed before the check).
     const { slack, url } = await fakeSlack([{ status: 200, body: 'ok', held: true }]);
-    const server = await serve(['--dead-letter-file', deadLetterFile()], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
+    const server = await serve(['--data-dir', dataDir()], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
     const sent = send('payout.success', server.url, '--secret', SECRET);
     await slack.received(1);
     expect(server.process.stdout).not.toMatch(/payout\.success → delivered/);
@@ -245,7 +260,7 @@ describe('dodo-slack serve', () => {
   });
 
   it('exits 0 on SIGINT (Ctrl-C) when idle', async () => {
-    const server = await serve(['--dead-letter-file', deadLetterFile()], { DODO_WEBHOOK_SECRET: SECRET });
+    const server = await serve(['--data-dir', dataDir()], { DODO_WEBHOOK_SECRET: SECRET });
     const code = await server.process.stop('SIGINT');
     expect({ code, signal: server.process.child.signalCode, stderr: server.process.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     expect(server.process.stdout).toMatch(/SIGINT: finishing in-flight deliveries…\nsummary: 0 received/);
@@ -265,7 +280,7 @@ describe('dodo-slack serve', () => {
     );
     const big = path.join(scratch, 'big.json');
     writeFileSync(big, JSON.stringify({ type: 'payment.succeeded', data: { note: 'x'.repeat(210 * 1024) } }));
-    const server = await serve(['--dead-letter-file', deadLetterFile(), '--transform', transform], {
+    const server = await serve(['--data-dir', dataDir(), '--transform', transform], {
       DODO_WEBHOOK_SECRET: SECRET,
       SLACK_WEBHOOK_URL: url,
     });
@@ -281,20 +296,21 @@ describe('dodo-slack serve', () => {
   });
 
   it('says which port is taken instead of crashing', async () => {
-    const first = await serve(['--dead-letter-file', deadLetterFile()], { DODO_WEBHOOK_SECRET: SECRET });
+    const first = await serve(['--data-dir', dataDir()], { DODO_WEBHOOK_SECRET: SECRET });
     const port = new URL(first.url).port;
-    const second = await runCli(cli.entry, ['serve', '--port', port], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }) });
+    const second = await runCli(cli.entry, ['serve', '--port', port, '--data-dir', dataDir()], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }) });
     expect(second.code).toBe(1);
     expect(second.stderr).toBe(`dodo-slack: port ${port} on 127.0.0.1 is in use; pass --port N (0 picks a free port)\n`);
   });
 
   it('refuses to start without a signing key, or with a Slack URL that is not https, without printing it', async () => {
     const env = cleanEnv({ DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: 'http://hooks.example.com/services/T1/B1/SECRETPART' });
+    const cwd = mkdtempSync(path.join(scratch, 'refused-'));
     const [noKey, insecure, badFlag, badBurst] = await Promise.all([
-      runCli(cli.entry, ['serve', '--port', '0']),
-      runCli(cli.entry, ['serve', '--port', '0'], { env }),
-      runCli(cli.entry, ['serve', '--port', '0', '--max-attempts', '0'], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }) }),
-      runCli(cli.entry, ['serve', '--port', '0', '--burst', '0'], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }) }),
+      runCli(cli.entry, ['serve', '--port', '0'], { cwd }),
+      runCli(cli.entry, ['serve', '--port', '0'], { env, cwd }),
+      runCli(cli.entry, ['serve', '--port', '0', '--max-attempts', '0'], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }), cwd }),
+      runCli(cli.entry, ['serve', '--port', '0', '--burst', '0'], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }), cwd }),
     ]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/serve needs DODO_WEBHOOK_SECRET/);
@@ -305,6 +321,7 @@ describe('dodo-slack serve', () => {
     expect(badFlag.stderr).toMatch(/--max-attempts must be an integer from 1 to 100, got "0"/);
     expect(badBurst.code).toBe(2);
     expect(badBurst.stderr).toMatch(/--burst must be an integer from 1 to 1000, got "0"/);
-    expect(existsSync(path.join(scratch, 'dead-letters.jsonl'))).toBe(false);
+    // Refused before anything was stored: no data dir appears.
+    expect(existsSync(path.join(cwd, '.dodo-slack'))).toBe(false);
   });
 });
