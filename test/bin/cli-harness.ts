@@ -164,6 +164,8 @@ export interface SlackRequest {
 /** A real HTTP server on 127.0.0.1 standing in for Slack; answers from a script (optionally late), then 200 `ok`. */
 export class FakeSlack {
   readonly requests: SlackRequest[] = [];
+  /** The requests that got their answer (a held answer released after the client went away did not). */
+  readonly answered: { readonly status: number; readonly body: string }[] = [];
   private server: Server | undefined;
   private waiters: { count: number; wake: () => void }[] = [];
   /** Answers scripted with `held: true`, waiting for release(). */
@@ -184,9 +186,12 @@ export class FakeSlack {
       request.on('end', () => {
         this.requests.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
         const answer = this.script.shift() ?? { status: 200, body: 'ok' };
+        const body = this.requests[this.requests.length - 1]?.body ?? '';
         const respond = () => {
+          if (request.socket.destroyed) return;
           response.writeHead(answer.status, { 'content-type': 'text/plain' });
           response.end(answer.body);
+          this.answered.push({ status: answer.status, body });
         };
         if (answer.held) this.held.push(respond);
         else setTimeout(respond, answer.delayMs ?? 0);
