@@ -56,7 +56,8 @@ export interface LocalDeliveryOptions {
 
 /**
  * The delivery processor wired for the local workbench: the same core as the Lambda, with
- * Powertools idempotency over in-memory records. Drive it with createLocalQueue.
+ * Powertools idempotency over in-memory records unless `runOnce` is given (serve gives its store's).
+ * Driven by the store engine (engine.ts) in serve.
  */
 export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): DeliveryProcessor {
   const slackTimeoutMs = options.slackTimeoutMs ?? Defaults.slackTimeoutMs;

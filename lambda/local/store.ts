@@ -160,6 +160,8 @@ export function openStore(dataDir: string, options: { readonly readOnly?: boolea
 }
 
 const LOCK_FILE = 'serve.pid';
+/** Data dirs this process holds: a lock file naming our own pid is ours only if it is listed here (pid 1 in a restarted container is not). */
+const heldByThisProcess = new Set<string>();
 
 /**
  * Makes this process the data dir's only `serve`: two would deliver the same pending events. A lock
@@ -167,10 +169,16 @@ const LOCK_FILE = 'serve.pid';
  */
 function lockDataDir(dataDir: string): () => void {
   const lock = path.join(dataDir, LOCK_FILE);
+  const key = path.resolve(dataDir);
+  if (heldByThisProcess.has(key)) throw new StoreError(`${dataDir} is already in use by this process`);
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       fs.writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => fs.rmSync(lock, { force: true });
+      heldByThisProcess.add(key);
+      return () => {
+        heldByThisProcess.delete(key);
+        fs.rmSync(lock, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError(`cannot lock ${dataDir}: ${(error as Error).message}`);
       const holder = Number(fs.readFileSync(lock, 'utf8').trim());

@@ -1,4 +1,4 @@
-import { createLocalQueue, type LocalDeadLetter } from '../../lambda/local/queue';
+import { createLocalQueue, type LocalDeadLetter } from '../support/memory-queue';
 import { createRateLimiter } from '../../lambda/transformer/rate-limiter';
 import { createSlackClient } from '../../lambda/transformer/slack-client';
 import { answer, FakeSlack, ok, type SlackScript } from '../support/fake-slack';

@@ -1,8 +1,8 @@
-import { createLocalQueue, type LocalDeadLetter } from '../../lambda/local/queue';
+import { createLocalQueue, type LocalDeadLetter } from './memory-queue';
 import type { DeliveryProcessor, DeliveryRecord, RecordOutcome } from '../../lambda/transformer/delivery';
-import { answer, FakeSlack, ok } from '../support/fake-slack';
+import { answer, FakeSlack, ok } from './fake-slack';
 import { createLocalDeliveryProcessor } from '../../lambda/local/delivery';
-import { route, textTransform, webhook } from '../support/delivery';
+import { route, textTransform, webhook } from './delivery';
 
 /** A processor that answers from a script, recording what it saw. */
 function scriptedProcessor(decide: (record: DeliveryRecord) => RecordOutcome, delayMs = 0) {

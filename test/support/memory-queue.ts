@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { QueuedWebhook } from '../shared/webhook';
-import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
+import type { QueuedWebhook } from '../../lambda/shared/webhook';
+import type { DeliveryProcessor, RecordOutcome } from '../../lambda/transformer/delivery';
 
 /** A message the local queue gave up on: what the SQS dead-letter queue would hold. */
 export interface LocalDeadLetter {
@@ -52,7 +52,9 @@ interface Entry {
 }
 
 /**
- * An in-process stand-in for SQS + the Lambda event source, driving the same delivery processor:
+ * Test support: an in-process stand-in for SQS + the Lambda event source, driving the same delivery
+ * processor with batches and concurrency (which `serve`'s store engine, one event at a time, does not
+ * have), so the delivery policy can be put under load and faults in a unit of seconds:
  * batches, receive counts, visibility delays, a fresh re-queue for never-attempted records and a
  * dead-letter sink. Messages live in memory only.
  */
