@@ -160,13 +160,14 @@ export interface ServeRunResult {
 }
 
 /** Whether the compiled CLI's `serve` knows `--burst`. */
-export function cliHasBurstOption(cli: string): Promise<boolean> {
+/** The CLI's usage text, so the benchmark can drive an older build of it (for before/after figures) too. */
+function cliUsage(cli: string): Promise<string> {
   return new Promise((resolve) => {
     const child = track(spawn(process.execPath, [cli, '--help'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 }));
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    child.on('close', () => resolve(/--burst\b/.test(text)));
-    child.on('error', () => resolve(false));
+    child.on('close', () => resolve(text));
+    child.on('error', () => resolve(''));
   });
 }
 
@@ -175,8 +176,11 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
   const slackUrl = await slack.start();
   const work = mkdtempSync(path.join(tmpdir(), 'dodo-slack-bench-'));
   const { secret, key } = newSigningSecret();
-  const burstOptionUsed = options.burst !== undefined && (await cliHasBurstOption(options.cli));
-  const args = [options.cli, 'serve', '--port', '0', '--host', '127.0.0.1', '--rate', String(options.rate), '--dead-letter-file', path.join(work, 'dead-letters.jsonl')];
+  const usage = await cliUsage(options.cli);
+  const burstOptionUsed = options.burst !== undefined && /--burst\b/.test(usage);
+  // Builds before the store (issue 12) kept dead letters in a file instead of a --data-dir.
+  const storage = /--data-dir\b/.test(usage) ? ['--data-dir', path.join(work, 'data')] : ['--dead-letter-file', path.join(work, 'dead-letters.jsonl')];
+  const args = [options.cli, 'serve', '--port', '0', '--host', '127.0.0.1', '--rate', String(options.rate), ...storage];
   if (burstOptionUsed) args.push('--burst', String(options.burst));
   const child = track(spawn(process.execPath, args, {
     cwd: work,
