@@ -21,6 +21,7 @@ import { Defaults } from '../shared/defaults';
 import { DEFAULT_ROUTE_ID, type RouteConfig } from '../shared/function-env';
 import { type SlackMessage, type Transform, type TransformationSpec } from '../shared/transformation';
 import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
+import { normaliseHeaders } from '../receiver/headers';
 import { createWebhookReceiver, signingKeyParser, type ReceiverOutcome } from '../receiver/webhook-receiver';
 import { CachedSecret } from '../shared/secret-cache';
 import type { PostToSlack } from '../transformer/slack-client';
@@ -297,14 +298,6 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function headersOf(request: IncomingMessage): Record<string, string | undefined> {
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
-}
-
 function sendJson(response: ServerResponse, statusCode: number, body: string, extraHeaders: Record<string, string> = {}): void {
   response.writeHead(statusCode, { 'content-type': 'application/json', ...extraHeaders });
   response.end(body);
@@ -419,7 +412,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       return;
     }
     const body = await readBody(request);
-    const headers = headersOf(request);
+    // The same normalisation as the Lambda adapter: a header sent twice reads as one space-separated list.
+    const headers = normaliseHeaders(request.headersDistinct);
     const answer = await receive({ headers, body });
     sendJson(response, answer.statusCode, answer.body);
 

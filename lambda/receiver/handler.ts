@@ -12,6 +12,7 @@ import { globProblems } from '../shared/event-glob';
 import { secretsManagerLoader } from '../shared/aws/secrets-manager';
 import { createTelemetry, withTelemetry } from '../shared/aws/telemetry';
 import { sqsWebhookQueue } from './sqs-webhook-queue';
+import { normaliseHeaders } from './headers';
 import { EnvConfigReader } from '../shared/env-config';
 import { Defaults } from '../shared/defaults';
 
@@ -58,21 +59,12 @@ export function receiverConfigFromEnv(env: NodeJS.ProcessEnv): ReceiverConfig {
 
 /**
  * Header names lower-cased; a header sent several times is joined with a space (so two
- * `webhook-signature` lines read as one signature list).
+ * `webhook-signature` lines read as one signature list). `multiValueHeaders` holds every line of a
+ * header and wins; `headers` (the last line only) fills in names it lacks. The same normalisation
+ * as `dodo-slack serve` (./headers.ts).
  */
 export function requestHeaders(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers[name.toLowerCase()] = value;
-  }
-  const multi: Record<string, string[]> = {};
-  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (values !== undefined) (multi[name.toLowerCase()] ??= []).push(...values);
-  }
-  for (const [name, values] of Object.entries(multi)) {
-    if (values.length > 0) headers[name] = values.join(' ');
-  }
-  return headers;
+  return normaliseHeaders(event.multiValueHeaders, event.headers);
 }
 
 /** The body exactly as Dodo sent it. */
