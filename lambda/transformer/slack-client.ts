@@ -5,7 +5,11 @@ export type SlackPostResult =
   | {
       readonly kind: 'response';
       readonly status: number;
-      /** Response body, trimmed to a few hundred characters (Slack answers `ok`, `invalid_payload`, …). */
+      /**
+       * Response body as one line of at most a few hundred characters (Slack answers `ok`,
+       * `invalid_payload`, `channel_not_found`, …), with the webhook URL's path, query and token
+       * segments and anything like a Slack webhook URL removed ({@link redactSlackAnswer}).
+       */
       readonly body: string;
       /** Seconds from a `Retry-After` header, when Slack sent one (429). */
       readonly retryAfterSeconds?: number;
@@ -22,12 +26,14 @@ export interface SlackClientOptions {
   readonly fetch?: typeof fetch;
 }
 
+/** Longest answer text kept (reasons, logs, dead-letter attributes). */
 const MAX_BODY_CHARS = 300;
 
 /**
  * Posts one message to a Slack incoming webhook. Never throws and never puts the URL in what it
  * returns: fetch errors are reduced to their error code (`ECONNRESET`, …), because their messages
- * and causes can include the request URL, which is a credential.
+ * and causes can include the request URL, which is a credential; the answer's body goes through
+ * {@link redactSlackAnswer}, because a proxy or a stand-in Slack may echo the request path.
  */
 export function createSlackClient(options: SlackClientOptions): PostToSlack {
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -41,7 +47,9 @@ export function createSlackClient(options: SlackClientOptions): PostToSlack {
         signal,
         redirect: 'error',
       });
-      const body = (await response.text()).slice(0, MAX_BODY_CHARS);
+      // The one place Slack's answer becomes text: everything downstream (reasons, logs, dead letters,
+      // serve's progress lines) is built from this redacted body.
+      const body = redactSlackAnswer(await response.text(), url);
       const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
       return { kind: 'response', status: response.status, body, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
     } catch (error) {
@@ -82,4 +90,90 @@ export function describeSlackResult(result: SlackPostResult): string {
     case 'network-error':
       return `network error ${result.code}`;
   }
+}
+
+/** How much of an answer is looked at: bounds the work on a huge body (Slack's answers are a word). */
+const MAX_READ_CHARS = 16_384;
+const REDACTED = '[redacted]';
+/** Path segments of Slack webhook URLs that are not secret (`/services/T…/B…/…`, `/triggers/…`, `/workflows/…`). */
+const PUBLIC_SEGMENTS: ReadonlySet<string> = new Set(['services', 'hooks', 'triggers', 'workflows', 'api']);
+/** Shorter parts of the URL are not credential-like (and would eat pieces of Slack's error codes). */
+const MIN_SECRET_CHARS = 4;
+
+/**
+ * Slack's answer text fit for reasons, logs and dead letters: the status is kept by the caller and
+ * Slack's error code (`channel_not_found`, `invalid_payload`) stays, while everything that could
+ * carry the webhook URL's credential is replaced with `[redacted]`:
+ * - the URL itself, its path, query and user info, and each of its path segments and query parts
+ *   long enough to be a token (as given, percent-decoded and percent-encoded, in any case);
+ * - anything that looks like a Slack webhook URL or path (`hooks.slack.com/…`, `/services/…`,
+ *   `/triggers/…`, `/workflows/…`), whatever its token, and the path of any other URL.
+ * JSON-escaped slashes (`\/`) are read as slashes first. Control characters and runs of whitespace
+ * become one space, and the result is at most MAX_BODY_CHARS (300) characters: it is cut only after
+ * redaction, so a token is never cut in two and half of it kept.
+ */
+export function redactSlackAnswer(text: string, url: string): string {
+  let clean = text;
+  if (clean.length > MAX_READ_CHARS) {
+    // Drop the last word too: it may be the first half of a token cut at the limit.
+    clean = clean.slice(0, MAX_READ_CHARS).replace(/\S*$/, '');
+  }
+  clean = clean.replace(/\\\//g, '/');
+  const secrets = secretPartsOf(url);
+  if (secrets.length > 0) clean = clean.replace(new RegExp(secrets.map(escapeRegExp).join('|'), 'gi'), REDACTED);
+  clean = clean
+    .replace(/hooks\.slack\.com(?:[/?#]|%2F)[^\s"'<>]*/gi, `hooks.slack.com/${REDACTED}`)
+    .replace(/\b([a-z][a-z0-9+.-]{0,30}:\/\/[^\s/?#"'<>]+)[/?#][^\s"'<>]*/gi, `$1/${REDACTED}`)
+    .replace(/(?:\/|%2F)(services|triggers|workflows)(?:\/|%2F)[^\s"'<>]*/gi, `/$1/${REDACTED}`)
+    .replace(/\[redacted\](?:(?:[/\\]|%2F)*\[redacted\])+/gi, REDACTED)
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .trim();
+  return clean.length > MAX_BODY_CHARS ? `${clean.slice(0, MAX_BODY_CHARS - 1)}…` : clean;
+}
+
+/** The parts of a webhook URL that may carry its credential, longest first (so a whole path goes before its segments). */
+function secretPartsOf(url: string): string[] {
+  /** The URL and its path and query as a whole: secret whatever their length. */
+  const wholes = new Set<string>();
+  /** Path segments, query parts, user info: secret when long enough to be a token. */
+  const pieces = new Set<string>();
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not a URL (it was parsed before posting, so this is defensive): every piece of it is secret.
+  }
+  if (parsed === undefined) {
+    wholes.add(url);
+    for (const piece of url.split(/[/?#&=]+/)) pieces.add(piece);
+  } else {
+    const pathAndQuery = `${parsed.pathname}${parsed.search}`;
+    // The host alone is not secret (hooks.slack.com): only with the path or query after it.
+    if (pathAndQuery !== '/') {
+      for (const whole of [url, parsed.href, `${parsed.host}${pathAndQuery}`, pathAndQuery, parsed.pathname, parsed.search]) wholes.add(whole);
+    }
+    for (const piece of [...parsed.pathname.split('/'), ...parsed.search.slice(1).split(/[&=]/), parsed.username, parsed.password]) pieces.add(piece);
+  }
+  const secrets = new Set<string>();
+  const add = (part: string, minLength: number) => {
+    for (const form of [part, safeDecode(part), encodeURIComponent(part), encodeURIComponent(safeDecode(part))]) {
+      if (form.length >= minLength && !PUBLIC_SEGMENTS.has(form.toLowerCase())) secrets.add(form);
+    }
+  };
+  for (const whole of wholes) if (whole !== '/') add(whole, 2);
+  for (const piece of pieces) add(piece, MIN_SECRET_CHARS);
+  return [...secrets].sort((a, b) => b.length - a.length);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
