@@ -24,7 +24,7 @@ function spawnInOwnGroup(command: string, args: readonly string[]): RunningProce
 }
 
 it('npm start serves with a generated demo key and prints a send line that works as pasted', async () => {
-  const start = spawnInOwnGroup(npm, ['start', '--silent', '--', '--port', '0', '--dead-letter-file', path.join(scratch, 'dl.jsonl')]);
+  const start = spawnInOwnGroup(npm, ['start', '--silent', '--', '--port', '0', '--data-dir', path.join(scratch, 'data')]);
   try {
     const [, url] = await start.waitFor(/^listening on (http:\/\/127\.0\.0\.1:\d+\/webhooks\/dodo)$/m, 30_000);
     const [sendLine, key] = await start.waitFor(/npx dodo-slack send payment\.succeeded --url \S+ --secret (whsec_\S+)/);
