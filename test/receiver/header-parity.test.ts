@@ -5,6 +5,7 @@
  * its order is exactly as written in the table). Signatures come from the `standardwebhooks`
  * reference library.
  */
+import { testServerOptions } from '../support/local-server';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -16,7 +17,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Webhook } from 'standardwebhooks';
 import { ReceiverEnv } from '../../lambda/shared/function-env';
-import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../lambda/local/server';
+import { startLocalServer, type LocalServer } from '../../lambda/local/server';
 import { fakeLambdaContext } from '../../scripts/bench/lambda-context';
 
 // Quiet Powertools (set before the handler module creates its logger and metrics).
@@ -31,28 +32,6 @@ const OTHER_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dodo-signing-AbCdEf';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/dodo-webhooks';
 const BODY = readFileSync(join(__dirname, '../fixtures/dodo/payment.succeeded.json'), 'utf8');
-
-/**
- * The options of the local server under test, in one place (the serve engine's options change
- * with its store; adapt them here).
- */
-function localServerOptions(signingSecret: string, workDir: string, output: string[]): LocalServerOptions {
-  return {
-    port: 0,
-    host: '127.0.0.1',
-    eventGlobs: ['*'],
-    maxAttempts: 1,
-    retryDelayMs: 10,
-    ratePerSecond: 1000,
-    burst: 100,
-    dataDir: join(workDir, 'serve-data'),
-    shutdownTimeoutMs: 2000,
-    signingSecret,
-    // No Slack URL: accepted events are printed, never posted.
-    print: (text) => void output.push(text),
-    printError: (text) => void output.push(text),
-  };
-}
 
 /** One header line, exactly as sent. */
 type HeaderLine = readonly [name: string, value: string];
@@ -178,7 +157,7 @@ beforeAll(async () => {
   handle = (event) => lambda(event, lambdaContext);
 
   workDir = mkdtempSync(join(tmpdir(), 'header-parity-'));
-  server = await startLocalServer(localServerOptions(SIGNING_SECRET, workDir, serverOutput));
+  server = await startLocalServer(testServerOptions(SIGNING_SECRET, workDir, serverOutput));
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
  * line, log line or stored file of `dodo-slack serve` contains them, while the status and Slack's
  * error code (`404 channel_not_found`) are kept.
  */
+import { testServerOptions } from '../support/local-server';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { createSlackClient, describeSlackResult, redactSlackAnswer } from '../../lambda/transformer/slack-client';
-import { startLocalServer, type LocalServerOptions } from '../../lambda/local/server';
+import { startLocalServer } from '../../lambda/local/server';
 import { answer, ok, useFakeSlack, type ReceivedRequest, type SlackScript } from '../support/fake-slack';
 import { fixtureBody, processorFor, route, webhook } from '../support/delivery';
 
@@ -199,27 +200,6 @@ describe('dodo-slack serve', () => {
   });
   afterEach(() => rmSync(workDir, { recursive: true, force: true }));
 
-  /** The options of the local server under test, in one place (adapt here when the serve engine's options change). */
-  function localServerOptions(slackWebhookUrl: string, signingSecret: string, output: string[]): LocalServerOptions {
-    return {
-      port: 0,
-      host: '127.0.0.1',
-      eventGlobs: ['*'],
-      maxAttempts: 1,
-      retryDelayMs: 10,
-      ratePerSecond: 1000,
-      burst: 100,
-      dataDir: join(workDir, 'serve-data'),
-      shutdownTimeoutMs: 2000,
-      signingSecret,
-      slackWebhookUrl,
-      // The core's structured log lines too, not only the progress lines.
-      verbose: true,
-      print: (text) => void output.push(text),
-      printError: (text) => void output.push(text),
-    };
-  }
-
   function post(url: string, headers: Record<string, string>, body: string): Promise<number> {
     return new Promise((resolve, reject) => {
       const request = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (response) => {
@@ -244,7 +224,11 @@ describe('dodo-slack serve', () => {
     slack.respond = (request) => answer(404, `channel_not_found ${request.path} (${url})`);
     const signingSecret = `whsec_${randomBytes(32).toString('base64')}`;
     const output: string[] = [];
-    const server = await startLocalServer(localServerOptions(url, signingSecret, output));
+    const server = await startLocalServer(testServerOptions(signingSecret, workDir, output, {
+      slackWebhookUrl: url,
+      // The core's structured log lines too, not only the progress lines.
+      verbose: true,
+    }));
     try {
       const body = fixtureBody('payment.succeeded');
       const id = 'msg_redaction_serve_1';
