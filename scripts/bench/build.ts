@@ -60,8 +60,10 @@ export async function buildAll(bundling: LambdaBundlingSettings): Promise<BuiltF
     lambda('scripts/bench/receiver-events.ts', 'receiver-events.js'),
     lambda('scripts/bench/transformer-events.ts', 'transformer-events.js', NO_USER_CODE),
     build({ entryPoints: [path.join(ROOT, 'scripts/bench/init-probe.ts')], outfile: out('init-probe.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' }),
-    // The CLI as the published package runs it: compiled, dependencies loaded from node_modules.
-    build({ entryPoints: [path.join(ROOT, 'scripts/bench/cli-entry.ts')], outfile: out('dodo-slack.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'error' }),
+    // The CLI as the published package runs it: compiled, dependencies loaded from node_modules. Its entry
+    // is bin/dodo-slack.ts itself, which runs when it is the main module (a wrapper calling runCli() as
+    // well started the CLI twice: two `serve`s in one process, the second refused by the store's lock).
+    build({ entryPoints: [path.join(ROOT, 'bin/dodo-slack.ts')], outfile: out('dodo-slack.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'error' }),
   ]);
   return {
     receiver: out('receiver.js'),

@@ -159,7 +159,6 @@ export interface ServeRunResult {
   readonly timedOut: boolean;
 }
 
-/** Whether the compiled CLI's `serve` knows `--burst`. */
 /** The CLI's usage text, so the benchmark can drive an older build of it (for before/after figures) too. */
 function cliUsage(cli: string): Promise<string> {
   return new Promise((resolve) => {
@@ -300,6 +299,8 @@ function waitForListening(child: ChildProcess, keep: (chunk: Buffer) => void, ti
 async function stopServe(child: ChildProcess, keep: (chunk: Buffer) => void, output: string[]): Promise<string | undefined> {
   child.stdout!.removeAllListeners('data');
   child.stdout!.on('data', keep);
+  // A serve that already exited (it crashed, or refused to start a second time) would never emit 'exit' again.
+  if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited during the run (${child.exitCode ?? child.signalCode})`);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
