@@ -146,13 +146,17 @@ function onePositional(positionals: readonly string[], what: string): string {
 // Payloads: a file, or the built-in sample of an event type.
 
 /**
- * The samples folder: `<package>/samples`, reached from bin/ (sources, ts-node) and from dist/bin/
- * (the compiled CLI) alike, so a fresh clone and an installed package both find it.
+ * The samples folder: `<package>/samples`, found by walking up from this file, so the sources
+ * (bin/), the compiled CLI (dist/bin/) and the clone's cached bundle (node_modules/.cache/dodo-slack/)
+ * all find it, in a fresh clone and in an installed package alike.
  */
 function samplesDirectory(): string | undefined {
-  return [path.resolve(__dirname, '..', 'samples'), path.resolve(__dirname, '..', '..', 'samples')].find((candidate) =>
-    existsSync(path.join(candidate, 'payment.succeeded.json')),
-  );
+  for (let dir = __dirname, levels = 0; levels < 5; dir = path.dirname(dir), levels++) {
+    const candidate = path.join(dir, 'samples');
+    if (existsSync(path.join(candidate, 'payment.succeeded.json'))) return candidate;
+    if (path.dirname(dir) === dir) break;
+  }
+  return undefined;
 }
 
 function sampleEventTypes(): string[] {
@@ -484,6 +488,12 @@ function deadLetters(args: readonly string[], io: CliIo): number {
 
 /** Runs the CLI on this process's arguments and sets the exit code (the bin shim calls this). */
 export function runCli(): void {
+  // `dodo-slack --help | head`: the reader went away, which is not an error of ours (without this,
+  // Node throws EPIPE with a stack trace). Stop quietly, as other command-line tools do.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -14,7 +14,6 @@ beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), 'dodo-slack-preview-'));
 });
 afterAll(() => {
-  cli.cleanup();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -176,5 +175,19 @@ describe('dodo-slack preview', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/dodo-slack preview|preview <payload\.json \| event-type>/);
     expect(result.stdout).toMatch(/--data-dir/);
+  });
+});
+
+describe('a reader that goes away', () => {
+  it('exits 0 without a stack trace when stdout is closed (dodo-slack --help | head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [cli.entry, '--help'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before the CLI writes a byte, so its first write meets EPIPE every time (head closes later, by luck).
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
