@@ -22,7 +22,7 @@ step() { echo "== $*"; }
 
 version_of() { node -p "require('$repo/package.json').devDependencies['$1']"; }
 
-step "npm pack (prepare builds dist/)"
+step "npm pack (prepack builds dist/)"
 tarball="$(cd "$repo" && npm pack --pack-destination "$work" --silent | tail -n 1)"
 tarball="$work/$tarball"
 [ -f "$tarball" ] || fail "npm pack produced no tarball"

@@ -33,7 +33,6 @@ afterEach(async () => {
   await Promise.all(slacks.splice(0).map((slack) => slack.stop()));
 });
 afterAll(() => {
-  cli.cleanup();
   rmSync(scratch, { recursive: true, force: true });
 });
 

@@ -1,8 +1,7 @@
 /**
- * The README's path for a new user, through the real entry points (no esbuild shortcut):
- * `npm start` (bin/dodo-slack.js running the TypeScript sources through ts-node) and the
- * ready-to-paste `npx dodo-slack send …` line it prints. Slow-ish (npm and ts-node start-up,
- * a few seconds), so this is the only test that pays for it.
+ * The README's path for a new user, through the real entry points: `npm start` and the
+ * ready-to-paste `npx dodo-slack send …` line it prints. Slow-ish (npm and npx start-up, a
+ * second or two each), so this is the only test that pays for it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -10,6 +10,7 @@ const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   main: string;
   types: string;
+  scripts: Record<string, string>;
   bin: Record<string, string>;
   files: string[];
 };
@@ -85,4 +86,12 @@ test('nothing local or secret is packed: tests, build caches, dead letters, env 
   for (const file of ['test/lib/helpers.ts', 'cdk.out/manifest.json', 'dead-letters.jsonl', '.env', 'node_modules/x', '.bench/x']) {
     expect(packed(file)).toBe(false);
   }
+});
+
+test('the build runs when the package is packed, never on install: npm ci and the first npx in a clone stay quick', () => {
+  // npm runs `prepare` after `npm ci` and again when npx links the clone's own bin (19–40 s of tsc,
+  // silent); `prepack` runs only for npm pack and npm publish, where dist/ is needed.
+  expect(pkg.scripts.prepare).toBeUndefined();
+  expect(pkg.scripts.prepack).toBe('npm run build');
+  expect(pkg.scripts.build).toContain('tsc -p tsconfig.build.json');
 });
