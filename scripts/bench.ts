@@ -5,7 +5,7 @@
  *   bundle sizes; init in >= 20 fresh Node processes; signature checks per second against the
  *   standardwebhooks reference; CPU per event through both real handlers with in-process AWS fakes;
  *   2,000 events through `dodo-slack serve` into a 127.0.0.1 Slack stand-in; a 300-event burst into a
- *   rate-limited stand-in. Prints a table (or, with --json, one JSON object) and pass/fail per budget.
+ *   rate-limited stand-in; the CLI start against a bare `node -e 0`. Prints a table (or, with --json, one JSON object) and pass/fail per budget.
  *
  * Only loopback addresses; every step has a timeout and the whole run a watchdog. Figures that
  * could not be measured are null and their budgets "not measured"; the exit code is then 1.
@@ -16,6 +16,7 @@ import { buildAll, buildComparison, deployedBundling } from './bench/build';
 import { loadFixtures, median } from './bench/fixtures';
 import { liveChildren, measureInit, runHarness, type InitSummary } from './bench/processes';
 import { markableFixtures, runServe, type ServeRunResult } from './bench/serve';
+import { measureCliStart } from './bench/cli-start';
 import { measureVerify } from './bench/verify';
 
 const INIT_SAMPLES = 21;
@@ -28,7 +29,8 @@ const SERVE_MAX_RATE = 1_000;
 const BURST_EVENTS = 300;
 /** The Slack stand-in of the burst run: Slack scaled 10x (10 messages/s, bursts of 20). */
 const BURST_SLACK = { ratePerSecond: 10, burst: 20 } as const;
-const WATCHDOG_MS = 285_000;
+const CLI_START_PAIRS = 15;
+const WATCHDOG_MS = 300_000;
 
 export interface BenchFigures {
   receiverBundleBytes: number | null;
@@ -45,6 +47,9 @@ export interface BenchFigures {
   burstIdealSeconds: number | null;
   burst429s: number | null;
   peakRssMb: number | null;
+  cliStartMs: number | null;
+  nodeStartMs: number | null;
+  cliStartVsNode: number | null;
 }
 
 type BudgetStatus = 'pass' | 'fail' | 'not measured';
@@ -118,6 +123,9 @@ async function main(): Promise<number> {
     burstIdealSeconds: null,
     burst429s: null,
     peakRssMb: null,
+    cliStartMs: null,
+    nodeStartMs: null,
+    cliStartVsNode: null,
   };
   const fixtures = loadFixtures();
 
@@ -216,6 +224,13 @@ async function main(): Promise<number> {
     }
   }
 
+  const cliStart = await step(`CLI start: bin/dodo-slack.js preview vs node -e 0, ${CLI_START_PAIRS} pairs`, details, () => measureCliStart(CLI_START_PAIRS));
+  if (cliStart) {
+    figures.cliStartMs = round(cliStart.cliMs, 1);
+    figures.nodeStartMs = round(cliStart.nodeMs, 1);
+    figures.cliStartVsNode = round(cliStart.ratio, 2);
+  }
+
   const budgets = checkBudgets(figures, details);
   if (json) {
     // The table still goes to stderr, for people; stdout is the JSON object alone.
@@ -250,6 +265,11 @@ function checkBudgets(f: BenchFigures, details: Details): Record<string, Budget>
       'burstDrainSeconds <= 1.25 x burstIdealSeconds',
       both(f.burstDrainSeconds, f.burstIdealSeconds) ? `${f.burstDrainSeconds} s = ${(f.burstDrainSeconds! / f.burstIdealSeconds!).toFixed(2)} x ideal` : null,
       both(f.burstDrainSeconds, f.burstIdealSeconds) ? f.burstDrainSeconds! <= 1.25 * f.burstIdealSeconds! : null,
+    ),
+    cliStartVsNode: budget(
+      'cliStartVsNode <= 4',
+      f.cliStartVsNode === null ? null : `${f.cliStartVsNode} x (${f.cliStartMs} ms vs ${f.nodeStartMs} ms)`,
+      f.cliStartVsNode === null ? null : f.cliStartVsNode <= 4,
     ),
     burst429s: budget('burst429s <= 15 (5 %)', f.burst429s === null ? null : String(f.burst429s), f.burst429s === null ? null : f.burst429s <= 15),
     serveExactlyOnce: budget(
@@ -294,6 +314,7 @@ function table(f: BenchFigures, budgets: Record<string, Budget>, machine: Record
     ['serve peak RSS', show(f.peakRssMb, ' MB'), 'VmHWM of the serve process'],
     ['burst drain', show(f.burstDrainSeconds, ' s'), d.burst ? `ideal ${f.burstIdealSeconds} s; --burst ${d.burst.burstOptionUsed ? 'passed' : 'not available in the CLI (pacing starts at 1)'}` : ''],
     ['burst 429s', show(f.burst429s), ''],
+    ['CLI start (median)', show(f.cliStartMs, ' ms'), f.cliStartVsNode === null ? '' : `${f.cliStartVsNode} x node -e 0 (${f.nodeStartMs} ms), median of per-pair ratios`],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   const valueWidth = Math.max(...rows.map((r) => r[1].length));
