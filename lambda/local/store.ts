@@ -144,10 +144,14 @@ export function openStore(dataDir: string, options: { readonly readOnly?: boolea
     if (options.owner) releaseLock = lockDataDir(dataDir);
   }
   let db: Database.Database;
+  let BetterSqlite3: typeof Database;
   try {
-    // Loaded here: the native binding costs start-up time that preview and send do not need.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const BetterSqlite3 = require('better-sqlite3') as typeof Database;
+    BetterSqlite3 = loadSqliteDriver();
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  try {
     db = new BetterSqlite3(file, { readonly: options.readOnly === true, timeout: 5000 });
   } catch (error) {
     releaseLock();
@@ -164,6 +168,24 @@ export function openStore(dataDir: string, options: { readonly readOnly?: boolea
 }
 
 const LOCK_FILE = 'serve.pid';
+/**
+ * better-sqlite3, loaded when a store is opened: the native binding costs start-up time that preview
+ * and send do not need. It is an optional dependency, so an app that only embeds the construct
+ * installs without a native build; where it is missing or did not build, say what to run.
+ */
+function loadSqliteDriver(): typeof Database {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('better-sqlite3') as typeof Database;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new StoreError(
+      `serve's store needs better-sqlite3 12 (an optional dependency, with a native binding), and it cannot be loaded here (${detail}). ` +
+        'Install or rebuild it: `npm install better-sqlite3@12` (or `npm rebuild better-sqlite3`; it builds with python3, make and a C++ compiler where no prebuilt binary fits).',
+    );
+  }
+}
+
 /** Data dirs this process holds: a lock file naming our own pid is ours only if it is listed here (pid 1 in a restarted container is not). */
 const heldByThisProcess = new Set<string>();
 
