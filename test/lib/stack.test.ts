@@ -25,6 +25,13 @@ describe('stack with defaults', () => {
     expect(outputValue(template, 'WebhookUrl')).toMatch(/^https:\/\/<Ref:NotifierApi[A-F0-9]+>\.execute-api\.<Ref:AWS::Region>\.<Ref:AWS::URLSuffix>\/<Ref:NotifierApiDeploymentStageprod[A-F0-9]+>\/webhooks\/dodo$/);
   });
 
+  test('the webhook URL is the only URL of the API in the outputs (no stage URL ending in /prod/ beside it)', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const apiUrls = Object.entries(outputs).filter(([, output]) => /execute-api/.test(renderCfnString(output.Value)));
+    expect(apiUrls.map(([name]) => name)).toEqual(['WebhookUrl']);
+    expect(Object.keys(outputs).sort()).toEqual(['DashboardUrl', 'DeadLetterQueueConsoleUrl', 'SigningSecretConsoleUrl', 'SlackWebhookSecretConsoleUrl', 'WebhookUrl']);
+  });
+
   test('outputs console links to set both secrets', () => {
     expect(outputValue(template, 'SigningSecretConsoleUrl')).toMatch(
       /^https:\/\/console\.aws\.amazon\.com\/secretsmanager\/secret\?name=.*&region=<Ref:AWS::Region>$/,
