@@ -20,6 +20,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Defaults } from '../lambda/shared/defaults';
+import { unknownGlobWarnings } from '../lambda/shared/event-glob';
 import { DEFAULT_ROUTE_ID, ReceiverEnv, RouteConfig, SECRET_PLACEHOLDER, TransformerEnv } from '../lambda/shared/function-env';
 import { METRICS_NAMESPACE, MetricName, ServiceName } from '../lambda/shared/metrics';
 import { WEBHOOK_PATH } from '../lambda/shared/webhook';
@@ -33,6 +34,7 @@ import {
   DEFAULT_THROTTLING_RATE_LIMIT,
   DodoSlackNotifierProps,
   hasDefaultRoute,
+  knownGlobs,
   validateProps,
 } from './props';
 import { Transformation } from './transformation';
@@ -102,6 +104,9 @@ export class DodoSlackNotifier extends Construct {
   constructor(scope: Construct, id: string, props: DodoSlackNotifierProps = {}) {
     super(scope, id);
     validateProps(props);
+    for (const warning of unknownGlobWarnings(knownGlobs(props))) {
+      Annotations.of(this).addWarningV2('dodo-slack-notifier:unknownEventGlob', warning);
+    }
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

@@ -179,6 +179,12 @@ export function hasDefaultRoute(props: DodoSlackNotifierProps): boolean {
   return props.routes === undefined || props.slackWebhookSecret !== undefined;
 }
 
+/** Every event glob the props name (default route and routes), tokens left out. */
+export function knownGlobs(props: DodoSlackNotifierProps): string[] {
+  const globs = [...(props.events ?? []), ...(props.routes ?? []).flatMap((route) => route.events)];
+  return globs.filter((glob) => !Token.isUnresolved(glob));
+}
+
 const ROUTE_ID_SHAPE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
