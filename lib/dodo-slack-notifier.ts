@@ -18,14 +18,19 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { Defaults } from '../lambda/shared/defaults';
 import { unknownGlobWarnings } from '../lambda/shared/event-glob';
 import { DEFAULT_ROUTE_ID, ReceiverEnv, RouteConfig, SECRET_PLACEHOLDER, TransformerEnv } from '../lambda/shared/function-env';
 import { METRICS_NAMESPACE, MetricName, ServiceName } from '../lambda/shared/metrics';
 import { WEBHOOK_PATH } from '../lambda/shared/webhook';
+import { USER_CODE_FILE } from '../lambda/sandbox/registry';
 import { LAMBDA_BUNDLING } from './bundling';
-import { locateHandler, HandlerName } from './lambda-entry';
+import { locateHandler, locatePrebundledHandler, HandlerName, PREBUNDLED_HANDLER_FILE } from './lambda-entry';
 import { createAlarms, createDashboard, DodoSlackNotifierAlarms, notifierMetric } from './monitoring';
 import { CONTROL_TOWER_DISABLED_RULES } from './control-tower';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
@@ -237,7 +242,7 @@ export class DodoSlackNotifier extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       serviceName: ServiceName.Receiver,
-      define: {},
+      userCode: {},
       environment: {
         [ReceiverEnv.SigningSecretArn]: this.signingSecret.secretArn,
         [ReceiverEnv.QueueUrl]: this.queue.queueUrl,
@@ -259,8 +264,7 @@ export class DodoSlackNotifier extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       serviceName: ServiceName.Transformer,
-      // A JS expression that evaluates to a JSON string: { [codeId]: source }.
-      define: { [USER_CODE_DEFINE]: JSON.stringify(JSON.stringify(userCode)) },
+      userCode,
       environment: {
         [TransformerEnv.Routes]: JSON.stringify(routeConfigs),
         [TransformerEnv.QueueUrl]: this.queue.queueUrl,
@@ -492,11 +496,12 @@ export class DodoSlackNotifier extends Construct {
       readonly vpc?: ec2.IVpc;
       readonly vpcSubnets?: ec2.SubnetSelection;
       readonly serviceName: string;
-      readonly define: Record<string, string>;
+      /** User transformation sources by code id, shipped with the bundle (see lambda/sandbox/registry.ts). */
+      readonly userCode: Readonly<Record<string, string>>;
       readonly environment: Record<string, string>;
     },
   ): nodejs.NodejsFunction {
-    const location = locateHandler(handler);
+    const prebundled = locatePrebundledHandler(handler);
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: options.logRetention,
       encryptionKey: this.encryptionKey,
@@ -510,10 +515,7 @@ export class DodoSlackNotifier extends Construct {
     logGroup.grantWrite(role);
     return new nodejs.NodejsFunction(this, `${id}Function`, {
       role,
-      entry: location.entry,
-      handler: 'handler',
-      depsLockFilePath: location.depsLockFilePath,
-      projectRoot: location.projectRoot,
+      ...(prebundled ? this.prebundledCode(prebundled, options.userCode) : this.bundledFromSources(handler, options.userCode)),
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       description: options.description,
@@ -528,10 +530,38 @@ export class DodoSlackNotifier extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...options.environment,
       },
-      // SDK bundled and tree-shaken from its ES module builds: faster cold starts than the
-      // runtime's copy, and the SDK version the tests ran against (see lib/bundling.ts).
-      bundling: { ...LAMBDA_BUNDLING, define: options.define },
     });
+  }
+
+  /**
+   * The handler as `npm run build` bundled it into the package (no esbuild or Docker at synth); user
+   * transformation code goes beside it as a file, in a folder named by its content (so the same
+   * code is the same asset).
+   */
+  private prebundledCode(dir: string, userCode: Readonly<Record<string, string>>): Pick<nodejs.NodejsFunctionProps, 'code' | 'handler'> {
+    const handler = `${path.basename(PREBUNDLED_HANDLER_FILE, '.js')}.handler`;
+    if (Object.keys(userCode).length === 0) return { code: lambda.Code.fromAsset(dir), handler };
+    const json = JSON.stringify(userCode);
+    const assetDir = path.join(os.tmpdir(), 'dodo-slack-notifier-assets', createHash('sha256').update(fs.readFileSync(path.join(dir, PREBUNDLED_HANDLER_FILE))).update(json).digest('hex').slice(0, 32));
+    fs.mkdirSync(assetDir, { recursive: true });
+    fs.copyFileSync(path.join(dir, PREBUNDLED_HANDLER_FILE), path.join(assetDir, PREBUNDLED_HANDLER_FILE));
+    fs.writeFileSync(path.join(assetDir, USER_CODE_FILE), json);
+    return { code: lambda.Code.fromAsset(assetDir), handler };
+  }
+
+  /** The handler bundled at synth by esbuild from the TypeScript sources (this repository, or a package built without bundles). */
+  private bundledFromSources(handler: HandlerName, userCode: Readonly<Record<string, string>>): Partial<nodejs.NodejsFunctionProps> {
+    const location = locateHandler(handler);
+    return {
+      entry: location.entry,
+      handler: 'handler',
+      depsLockFilePath: location.depsLockFilePath,
+      projectRoot: location.projectRoot,
+      // SDK bundled and tree-shaken from its ES module builds: faster cold starts than the
+      // runtime's copy, and the SDK version the tests ran against (see lib/bundling.ts). The user
+      // code is a JS expression that evaluates to a JSON string: { [codeId]: source }.
+      bundling: { ...LAMBDA_BUNDLING, define: handler === 'transformer' ? { [USER_CODE_DEFINE]: JSON.stringify(JSON.stringify(userCode)) } : {} },
+    };
   }
 }
 
