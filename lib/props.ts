@@ -144,8 +144,8 @@ export interface DodoSlackNotifierProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * Active X-Ray tracing on the API stage and both functions (the trace follows the event through
-   * SQS). X-Ray bills per trace recorded beyond its free tier (100,000 a month): about 5 USD per
+   * Active X-Ray tracing on the API stage and both functions; one trace follows the event through
+   * SQS (the SDK passes the invocation's trace id to SendMessage, SQS to the transformer). X-Ray bills per trace recorded beyond its free tier (100,000 a month): about 5 USD per
    * million webhooks. Control Tower's CT.APIGATEWAY.PR.2 asks for it.
    * @default true
    */
