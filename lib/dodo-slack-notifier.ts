@@ -2,7 +2,7 @@
  * The construct: every resource of the flow and how they are wired. What users configure and its
  * validation live in props.ts; metrics, alarms and the dashboard in monitoring.ts.
  */
-import { Annotations, Duration, Names, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, Names, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -194,8 +194,11 @@ export class DodoSlackNotifier extends Construct {
 
     // Queues. The queue has a fixed name so the dead-letter queue's redrive-allow policy can name
     // it by ARN: a reference to the queue's ARN would be a cycle (the queue names the DLQ).
+    // The name ends in the first 8 characters of the stack's id (a UUID per stack creation), so a
+    // queue retained by a deleted stack never collides with the queue of the stack deployed again.
     const stack = Stack.of(this);
-    const queueName = Names.uniqueResourceName(this, { maxLength: 74, separator: '-' }) + '-Queue';
+    const stackUuidStart = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', stack.stackId))));
+    const queueName = `${Names.uniqueResourceName(this, { maxLength: 64, separator: '-' })}-Queue-${stackUuidStart}`;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,

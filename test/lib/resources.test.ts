@@ -45,6 +45,11 @@ describe('API', () => {
     });
   });
 
+  test('adds no output to the user\'s stack (RestApi\'s automatic stage URL, ending in /prod/, is not where Dodo posts)', () => {
+    expect(template.toJSON().Outputs).toBeUndefined();
+    expect(notifier.api.node.tryFindChild('Endpoint')).toBeUndefined();
+  });
+
   test('stage throttling defaults to 50 requests/s with bursts of 100', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: Match.arrayWith([
@@ -219,12 +224,15 @@ describe('queues', () => {
 
   test('dead-letter queue: its redrive-allow policy names the queue, by the ARN the queue gets', () => {
     const dlq = onlyResource(template, 'AWS::SQS::Queue', dlqId).Properties;
-    const queueName = onlyResource(template, 'AWS::SQS::Queue', queueId).Properties.QueueName;
-    expect(queueName).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    const queueName = renderCfnString(onlyResource(template, 'AWS::SQS::Queue', queueId).Properties.QueueName);
+    // The path-derived prefix, then the start of the stack's UUID (Fn::Select of Fn::Split of AWS::StackId).
+    expect(queueName).toMatch(/^TestStack-Notifier-[A-F0-9]{8}-Queue-<\{"Fn::Select":\[0,\{"Fn::Split":\["-",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\}\]\}\]\}>$/);
     expect(dlq.RedriveAllowPolicy.redrivePermission).toBe('byQueue');
     expect(dlq.RedriveAllowPolicy.sourceQueueArns.map(renderCfnString)).toEqual([
       `arn:<Ref:AWS::Partition>:sqs:<Ref:AWS::Region>:<Ref:AWS::AccountId>:${queueName}`,
     ]);
+    // At most 80 characters once deployed: the prefix, "-Queue-" and 8 characters of the UUID.
+    expect(queueName.replace(/<.*>$/, 'a1b2c3d4').length).toBeLessThanOrEqual(80);
   });
 
   test.each([['queue'], ['dead-letter queue']])('%s refuses requests without TLS', (which) => {
