@@ -82,6 +82,7 @@ export function buildIntegApp(app: App): IntegTest {
     code: lambda.Code.fromInline(SLACK_STAND_IN),
     environment: { POSTS_TABLE: posts.tableName },
     timeout: Duration.seconds(10),
+    logGroup: new logs.LogGroup(stack, 'SlackStandInLogs', { retention: logs.RetentionDays.ONE_DAY, removalPolicy: RemovalPolicy.DESTROY }),
   });
   posts.grantWriteData(slackStandIn);
   const slackUrl = slackStandIn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE }).url;
@@ -110,6 +111,7 @@ export function buildIntegApp(app: App): IntegTest {
     code: lambda.Code.fromInline(DODO_CLIENT),
     environment: { SIGNING_SECRET_ARN: notifier.signingSecret.secretArn, WEBHOOK_URL: notifier.endpointUrl },
     timeout: Duration.seconds(30),
+    logGroup: new logs.LogGroup(stack, 'DodoClientLogs', { retention: logs.RetentionDays.ONE_DAY, removalPolicy: RemovalPolicy.DESTROY }),
   });
   notifier.signingSecret.grantRead(dodo);
   notifier.signingSecret.grantWrite(dodo);
