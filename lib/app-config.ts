@@ -1,4 +1,5 @@
 import { Annotations, App } from 'aws-cdk-lib';
+import { globProblems } from '../lambda/shared/event-glob';
 import { DodoSlackNotifierStack } from './dodo-slack-notifier-stack';
 
 /** Stack name when the `stackName` context is not set. */
@@ -39,13 +40,22 @@ export function buildApp(app: App): DodoSlackNotifierStack {
         `e.g. -c stackName=${CONTEXT_EXAMPLES.stackName}; got ${JSON.stringify(stackName)}`,
     );
   }
+  const events = parseEvents(text('events'));
+  const globErrors = (events ?? []).flatMap(globProblems);
+  if (events !== undefined && events.length === 0) globErrors.push('it lists no glob');
+  if (globErrors.length > 0) {
+    throw new Error(
+      `context events must be comma-separated event-type globs, e.g. -c events=${CONTEXT_EXAMPLES.events}; ${globErrors.join('; ')}. ` +
+        'Leave it out to forward every event type',
+    );
+  }
   const stack = new DodoSlackNotifierStack(app, stackName ?? DEFAULT_STACK_NAME, {
     description: 'Dodo Payments webhooks to Slack (dodo-slack-notifier)',
     slackWebhookSecretArn: secretArn('slackWebhookSecretArn'),
     slackWebhookSecretName: text('slackWebhookSecretName'),
     signingSecretArn: secretArn('signingSecretArn'),
     signingSecretName: text('signingSecretName'),
-    events: parseEvents(text('events')),
+    events,
     alarmEmail: text('alarmEmail'),
   });
   // A misspelt key (-c event=payment.*) would otherwise be ignored without a word. CDK's own keys

@@ -120,6 +120,14 @@ describe('context', () => {
     expect(stack.notifier.signingSecret.secretArn).toBe('arn:aws:secretsmanager:us-east-1:111122223333:secret:dodo/signing-AbCdEf');
   });
 
+  test('malformed events are refused naming the key, an example and the alternative', () => {
+    expect(() => buildApp(testApp({ events: 'payment.*, dispute opened' }))).toThrow(
+      `context events must be comma-separated event-type globs, e.g. -c events='payment.*,refund.*,dispute.*'; ` +
+        'event glob "dispute opened" may only contain letters, digits, "_", "-", "." and "*". Leave it out to forward every event type',
+    );
+    expect(() => buildApp(testApp({ events: ' , ' }))).toThrow(/context events must be .*; it lists no glob\. Leave it out/);
+  });
+
   test('a stack name CloudFormation would refuse is refused with an example', () => {
     expect(() => buildApp(testApp({ stackName: 'my notifier' }))).toThrow(
       'context stackName must start with a letter and hold only letters, digits and "-" (at most 128), e.g. -c stackName=DodoSlackNotifier; got "my notifier"',
