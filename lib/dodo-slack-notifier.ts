@@ -2,6 +2,10 @@
  * The construct: every resource of the flow and how they are wired. What users configure and its
  * validation live in props.ts; metrics, alarms and the dashboard in monitoring.ts.
  */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Annotations, Duration, Fn, Names, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,10 +22,6 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { Defaults } from '../lambda/shared/defaults';
 import { unknownGlobWarnings } from '../lambda/shared/event-glob';
@@ -31,8 +31,8 @@ import { WEBHOOK_PATH } from '../lambda/shared/webhook';
 import { USER_CODE_FILE } from '../lambda/sandbox/registry';
 import { LAMBDA_BUNDLING } from './bundling';
 import { locateHandler, locatePrebundledHandler, HandlerName, PREBUNDLED_HANDLER_FILE } from './lambda-entry';
-import { createAlarms, createDashboard, DodoSlackNotifierAlarms, notifierMetric } from './monitoring';
 import { CONTROL_TOWER_DISABLED_RULES } from './control-tower';
+import { createAlarms, createDashboard, DodoSlackNotifierAlarms, notifierMetric } from './monitoring';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import {
   DEFAULT_THROTTLING_BURST_LIMIT,
