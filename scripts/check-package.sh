@@ -9,7 +9,8 @@
 #     the whole stack and one with routes using Transformation.fromInline / fromFile synthesize from
 #     the handlers the package prebundled (dist/handlers), byte for byte, and load in node;
 #   - with esbuild installed (the one thing it is needed for): Transformation.fromModule synthesizes;
-#   - cdk-nag AwsSolutions reports nothing unacknowledged for the bare construct;
+#   - cdk-nag AwsSolutions reports nothing unacknowledged for the bare construct, and the Control
+#     Tower cfn-guard rules nothing but DodoSlackNotifier.controlTowerDisabledRules (README snippet);
 #   - `npx dodo-slack preview payment.succeeded` (and with a typed --transform) works from the app.
 # Usage: scripts/check-package.sh [work-dir]   (default: a new folder under /tmp; kept on failure)
 set -euo pipefail
@@ -193,6 +194,21 @@ const findings = new AwsSolutionsChecks().validateScope(app).violations.map((v) 
 console.log('unacknowledged findings:', JSON.stringify(findings));
 process.exit(findings.length === 0 ? 0 : 1);" > "$work/nag.txt" 2>&1 || { cat "$work/nag.txt"; fail "cdk-nag findings"; }
 grep 'unacknowledged' "$work/nag.txt"
+
+step "Control Tower rules (cfn-guard) on the bare construct, as the README shows"
+npm install --no-audit --no-fund --silent "@cdklabs/cdk-validator-cfnguard@$(version_of @cdklabs/cdk-validator-cfnguard)"
+node -e "
+const { App, Stack } = require('aws-cdk-lib');
+const { CfnGuardValidator } = require('@cdklabs/cdk-validator-cfnguard');
+const { DodoSlackNotifier } = require('dodo-slack-notifier');
+const app = new App({
+  outdir: '$work/guard.out',
+  policyValidationBeta1: [new CfnGuardValidator({ disabledRules: [...DodoSlackNotifier.controlTowerDisabledRules] })],
+});
+new DodoSlackNotifier(new Stack(app, 'GuardStack', { env: { account: '111122223333', region: 'eu-west-1' } }), 'Notifier');
+app.synth();
+console.log('cfn-guard: no finding but', JSON.stringify(DodoSlackNotifier.controlTowerDisabledRules));" > "$work/guard.txt" 2>&1 || { cat "$work/guard.txt"; fail "Control Tower findings"; }
+grep 'cfn-guard:' "$work/guard.txt"
 
 step "npx dodo-slack from the app"
 npx dodo-slack preview payment.succeeded > "$work/preview.json" || fail "preview payment.succeeded"
