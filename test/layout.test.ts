@@ -28,6 +28,8 @@ const AWS_ADAPTERS = [
   'shared/aws/secrets-manager.ts',
   'shared/aws/sqs-message.ts',
   'shared/aws/telemetry.ts',
+  'summaries/dynamodb-aggregates.ts',
+  'summaries/handler.ts',
   'transformer/handler.ts',
   'transformer/idempotency.ts',
   'transformer/sqs-delivery.ts',
