@@ -32,6 +32,7 @@ import {
   hasDefaultRoute,
   validateProps,
 } from './props';
+import { NotifierSummaries } from './summaries';
 import { Transformation } from './transformation';
 
 /**
@@ -86,6 +87,8 @@ export class DodoSlackNotifier extends Construct {
   public readonly alarms: DodoSlackNotifierAlarms;
   /** One dashboard with the whole flow. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** Conditional: the summaries' table, function, schedules and alarm; undefined without `summaries`. */
+  public readonly summaries?: NotifierSummaries;
 
   constructor(scope: Construct, id: string, props: DodoSlackNotifierProps = {}) {
     super(scope, id);
@@ -287,6 +290,25 @@ export class DodoSlackNotifier extends Construct {
     }
 
     this.dashboard = createDashboard(this);
+
+    if (props.summaries) {
+      this.summaries = new NotifierSummaries(this, 'Summaries', {
+        summaries: props.summaries,
+        queue: this.queue,
+        transformerFunction: this.transformerFunction,
+        createFunction: (environment) =>
+          this.handlerFunction('Summary', 'summaries', {
+            description: 'Dodo Payments webhooks: composes the scheduled summaries and queues them for delivery',
+            timeout: Duration.seconds(60),
+            memorySize: 256,
+            logRetention,
+            serviceName: ServiceName.Summaries,
+            define: {},
+            environment,
+          }),
+      });
+      this.summaries.errorsAlarm.addAlarmAction(alarmAction);
+    }
 
     acknowledgeNagFindings(this);
   }

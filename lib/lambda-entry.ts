@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The two Lambda handlers this package ships. */
-export type HandlerName = 'receiver' | 'transformer';
+/** The Lambda handlers this package ships. */
+export type HandlerName = 'receiver' | 'transformer' | 'summaries';
 
 /** Lock files NodejsFunction understands, in the order we prefer them when several sit in one folder. */
 const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'] as const;

@@ -26,7 +26,7 @@ export function acknowledgeNagFindings(notifier: DodoSlackNotifier): void {
     }
   }
 
-  for (const fn of [notifier.receiverFunction, notifier.transformerFunction]) {
+  for (const fn of [notifier.receiverFunction, notifier.transformerFunction, notifier.summaries?.summaryFunction]) {
     acknowledge(
       fn,
       'AwsSolutions-L1',

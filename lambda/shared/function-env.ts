@@ -43,6 +43,9 @@ export const TransformerEnv = {
   SummaryTableName: 'SUMMARY_TABLE_NAME',
 } as const;
 
+/** Key attributes of the summaries' table (the construct creates it, lambda/summaries/dynamodb-aggregates.ts uses it). */
+export const SummaryTableKey = { partition: 'pk', sort: 'sk' } as const;
+
 /** Environment variables the construct sets on the summary function. */
 export const SummariesEnv = {
   SummaryTableName: 'SUMMARY_TABLE_NAME',

@@ -26,6 +26,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { SummaryTableKey } from '../shared/function-env';
 import type { DodoWebhookEnvelope, QueuedWebhook } from '../shared/webhook';
 import { postedSummaryKey, type PostedSummary, type SummarySource, type SummarySpec } from './compose';
 import { eventTimeMs, summaryFactsOf, type Counters } from './facts';
@@ -36,8 +37,6 @@ const AGGREGATE_PK = 'agg';
 const POSTED_PK = 'posted';
 const MARKER_PREFIX = 'w:';
 
-/** The key attribute names of the table (the construct creates it with these). */
-export const SummaryTableKey = { partition: 'pk', sort: 'sk' } as const;
 
 function webhookHash(webhookId: string): Buffer {
   return createHash('sha256').update(webhookId).digest();

@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SummaryTableKey } from '../../lambda/summaries/dynamodb-aggregates';
+import { SummaryTableKey } from '../../lambda/shared/function-env';
 
 export interface Dynalite {
   readonly client: DynamoDBClient;
