@@ -458,9 +458,9 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** `--tz`, checked and in its canonical spelling; UTC when not given. */
+/** `--tz`, checked and in its canonical spelling; UTC (the construct's default too) when not given. */
 function timeZoneOption(value: string | undefined): string {
-  if (value === undefined) return 'UTC';
+  if (value === undefined) return Defaults.summaryTimeZone;
   try {
     return checkTimeZone(value);
   } catch (error) {

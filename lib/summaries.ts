@@ -15,6 +15,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_ROUTE_ID, SummariesEnv, SummaryTableKey, TransformerEnv } from '../lambda/shared/function-env';
+import { Defaults } from '../lambda/shared/defaults';
 import { checkTimeZone } from '../lambda/summaries/period';
 
 /** Day of a weekly summary. */
@@ -130,7 +131,7 @@ export class NotifierSummaries extends Construct {
   constructor(scope: Construct, id: string, props: NotifierSummariesProps) {
     super(scope, id);
     const { summaries } = props;
-    const timeZone = summaries.timeZone === undefined || Token.isUnresolved(summaries.timeZone) ? (summaries.timeZone ?? 'UTC') : checkTimeZone(summaries.timeZone);
+    const timeZone = summaries.timeZone === undefined || Token.isUnresolved(summaries.timeZone) ? (summaries.timeZone ?? Defaults.summaryTimeZone) : checkTimeZone(summaries.timeZone);
     const routeId = summaries.route ?? DEFAULT_ROUTE_ID;
 
     this.table = new dynamodb.Table(this, 'Table', {
