@@ -185,3 +185,15 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+test("a DST change: Berlin's 23-hour 29 March takes exactly the events of its local day", async () => {
+  const at = (id: string, timestamp: string) => accept(id, dodoEvent('payment.succeeded', { timestamp, currency: 'EUR', amount: 100 }));
+  at('msg_before', '2026-03-28T22:59:59.000Z'); // 23:59:59 CET on the 28th
+  at('msg_first', '2026-03-28T23:00:00.000Z'); // 00:00 CET on the 29th
+  at('msg_last', '2026-03-29T21:59:59.000Z'); // 23:59:59 CEST on the 29th
+  at('msg_after', '2026-03-29T22:00:00.000Z'); // 00:00 CEST on the 30th
+  const text = await summaryText('2026-03-29', 'Europe/Berlin');
+  expect(text).toContain('Daily summary · Sun 29 Mar 2026: 2 payments · net €2.00');
+  expect(text).toContain('(UTC+01:00 → UTC+02:00, 23 h: the clocks changed)');
+  expect(await summaryText('2026-03-30', 'Europe/Berlin')).toContain('1 payment · net €1.00');
+});

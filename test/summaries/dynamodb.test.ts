@@ -169,3 +169,13 @@ test('a precomposed message naming a route the deployment does not have is dead-
   expect([...outcomes.values()][0]).toMatchObject({ kind: 'dead-letter', reason: expect.stringContaining('names the route "Gone"') });
   expect(slack.requests).toHaveLength(0);
 });
+
+test("a DST change on the Lambda path: Berlin's 23-hour 29 March sums exactly its slots", async () => {
+  const { deliver } = pipeline();
+  const at = (id: string, timestamp: string) => queued(id, dodoEvent('payment.succeeded', { timestamp, currency: 'EUR', amount: 100 }));
+  await deliver([at('d_before', '2026-03-28T22:59:59.000Z'), at('d_first', '2026-03-28T23:00:00.000Z'), at('d_last', '2026-03-29T21:59:59.000Z'), at('d_after', '2026-03-29T22:00:00.000Z')]);
+  const store = dynamoSummaryStore(db.client, table);
+  const { periodOf, parseCalendarDate } = await import('../../lambda/summaries/period');
+  const day29 = periodOf('day', parseCalendarDate('2026-03-29'), 'Europe/Berlin');
+  expect(await store.totals(day29.startMs, day29.endMs)).toEqual({ events: 2, 'pay.n|EUR': 2, 'pay.gross|EUR': 200, 'product|EUR|pdt_R8AWMPiV8RyJElcCKvAID': 200 });
+});
