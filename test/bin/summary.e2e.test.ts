@@ -34,7 +34,8 @@ beforeAll(async () => {
   }
 });
 afterAll(() => {
-  cli.cleanup();
+  // Older harnesses build a transpiled copy to remove; the launcher-based one has nothing to clean up.
+  (cli as { cleanup?: () => void }).cleanup?.();
   rmSync(work, { recursive: true, force: true });
 });
 
