@@ -2,6 +2,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Stack } from 'aws-cdk-lib';
+import { Defaults } from '../../lambda/shared/defaults';
+import { parseServeOptions } from '../../bin/dodo-slack';
 import { actionsOn, functionEnv, onlyResource, roleStatements, synthNotifier, unacknowledgedNagFindings } from './helpers';
 
 const berlin = { timeZone: 'Europe/Berlin', daily: { hour: 9 }, weekly: { weekday: 'mon' as const, hour: 9, minute: 30 } };
@@ -31,8 +33,10 @@ test('the aggregate table is retained with the stack, with point-in-time recover
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     }),
   });
-  // The default is UTC.
-  expect(onlyResource(template, 'AWS::Scheduler::Schedule').Properties.ScheduleExpressionTimezone).toBe('UTC');
+  // The default is Defaults.summaryTimeZone (UTC), the same as serve's and dodo-slack summary's --tz.
+  expect(onlyResource(template, 'AWS::Scheduler::Schedule').Properties.ScheduleExpressionTimezone).toBe(Defaults.summaryTimeZone);
+  const serve = parseServeOptions(['--summary', 'daily@08:00'], { stdout: () => {}, stderr: () => {}, env: { DODO_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } });
+  expect(serve.help === false && serve.options.summaries).toEqual({ schedules: [{ kind: 'day', hour: 8, minute: 0 }], timeZone: Defaults.summaryTimeZone });
 });
 
 test('the transformer may only UpdateItem on it (one write per event); the summary function reads, records and queues', () => {
