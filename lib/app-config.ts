@@ -1,6 +1,8 @@
 import { Annotations, App } from 'aws-cdk-lib';
 import { globProblems } from '../lambda/shared/event-glob';
+import { parseSummarySchedule } from '../lambda/summaries/schedule';
 import { DodoSlackNotifierStack } from './dodo-slack-notifier-stack';
+import type { DodoSlackSummaries, SummaryWeekday } from './summaries';
 
 /** Stack name when the `stackName` context is not set. */
 export const DEFAULT_STACK_NAME = 'DodoSlackNotifier';
@@ -10,7 +12,8 @@ export const DEFAULT_STACK_NAME = 'DodoSlackNotifier';
  * apart from it so tests build exactly the app `cdk synth` builds, with the context they choose.
  *
  * Context: slackWebhookSecretArn | slackWebhookSecretName, signingSecretArn | signingSecretName,
- * events (comma-separated globs), alarmEmail, stackName.
+ * events (comma-separated globs), alarmEmail, stackName, summaries (`daily@09:00`, `weekly@mon-09:00`
+ * or both, comma-separated) with summaryTimeZone (IANA, default UTC).
  */
 export function buildApp(app: App): DodoSlackNotifierStack {
   const text = (key: ContextKey): string | undefined => {
@@ -57,6 +60,7 @@ export function buildApp(app: App): DodoSlackNotifierStack {
     signingSecretName: text('signingSecretName'),
     events,
     alarmEmail: text('alarmEmail'),
+    summaries: parseSummariesContext(text('summaries'), text('summaryTimeZone')),
   });
   // A misspelt key (-c event=payment.*) would otherwise be ignored without a word. CDK's own keys
   // (feature flags, aws:cdk:…) all hold a ":" or a "/".
@@ -79,12 +83,35 @@ const CONTEXT_EXAMPLES = {
   events: "'payment.*,refund.*,dispute.*'",
   alarmEmail: 'ops@example.com',
   stackName: DEFAULT_STACK_NAME,
+  summaries: 'daily@09:00,weekly@mon-09:00',
+  summaryTimeZone: 'Europe/Berlin',
 } as const;
 type ContextKey = keyof typeof CONTEXT_EXAMPLES;
 const CONTEXT_KEYS = Object.keys(CONTEXT_EXAMPLES) as ContextKey[];
 /** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`, as fromSecretCompleteArn needs. */
 const COMPLETE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** `daily@09:00,weekly@mon-09:00` and a time zone → the `summaries` prop; undefined when not set. */
+export function parseSummariesContext(value: string | undefined, timeZone: string | undefined): DodoSlackSummaries | undefined {
+  if (value === undefined) {
+    if (timeZone !== undefined) throw new Error('context summaryTimeZone applies to summaries; add -c summaries=daily@09:00');
+    return undefined;
+  }
+  let summaries: { -readonly [K in keyof DodoSlackSummaries]: DodoSlackSummaries[K] } = timeZone === undefined ? {} : { timeZone };
+  for (const text of value.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    let schedule;
+    try {
+      schedule = parseSummarySchedule(text);
+    } catch (error) {
+      throw new Error(`context summaries: ${(error as Error).message}`);
+    }
+    const time = { hour: schedule.hour, minute: schedule.minute };
+    if (schedule.kind === 'day') summaries = { ...summaries, daily: time };
+    else summaries = { ...summaries, weekly: { ...time, weekday: (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const)[schedule.weekday! - 1] as SummaryWeekday } };
+  }
+  return summaries;
+}
 
 /** `payment.*, dispute.opened` → ['payment.*', 'dispute.opened']; undefined when not set. */
 export function parseEvents(value: string | undefined): string[] | undefined {

@@ -42,6 +42,8 @@ import {
   knownGlobs,
   validateProps,
 } from './props';
+import { grantTableKeyUse } from './encryption';
+import { NotifierSummaries } from './summaries';
 import { Transformation } from './transformation';
 
 /**
@@ -105,6 +107,8 @@ export class DodoSlackNotifier extends Construct {
    * from `@cdklabs/cdk-validator-cfnguard`; each one and its reason is in lib/control-tower.ts and the README.
    */
   public static readonly controlTowerDisabledRules: readonly string[] = CONTROL_TOWER_DISABLED_RULES.map((rule) => rule.rule);
+  /** Conditional: the summaries' table, function, schedules and alarm; undefined without `summaries`. */
+  public readonly summaries?: NotifierSummaries;
 
   constructor(scope: Construct, id: string, props: DodoSlackNotifierProps = {}) {
     super(scope, id);
@@ -307,17 +311,8 @@ export class DodoSlackNotifier extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     );
-    // The table is encrypted with the key: reading and writing items needs it (what DynamoDB asks
-    // of a caller of a table under a customer-managed key, without wildcards).
-    this.encryptionKey.grant(
-      this.transformerFunction,
-      'kms:Decrypt',
-      'kms:DescribeKey',
-      'kms:Encrypt',
-      'kms:GenerateDataKey',
-      'kms:ReEncryptFrom',
-      'kms:ReEncryptTo',
-    );
+    // The table is encrypted with the key: reading and writing items needs it.
+    grantTableKeyUse(this.encryptionKey, this.transformerFunction);
 
     // API.
     const accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', {
@@ -378,6 +373,30 @@ export class DodoSlackNotifier extends Construct {
     }
 
     this.dashboard = createDashboard(this);
+
+    if (props.summaries) {
+      this.summaries = new NotifierSummaries(this, 'Summaries', {
+        summaries: props.summaries,
+        queue: this.queue,
+        transformerFunction: this.transformerFunction,
+        encryptionKey: this.encryptionKey,
+        removalPolicy,
+        createFunction: (environment) =>
+          this.handlerFunction('Summary', 'summaries', {
+            description: 'Dodo Payments webhooks: composes the scheduled summaries and queues them for delivery',
+            timeout: Duration.seconds(60),
+            memorySize: 256,
+            logRetention,
+            tracing,
+            vpc: props.vpc,
+            vpcSubnets: props.vpcSubnets,
+            serviceName: ServiceName.Summaries,
+            userCode: {},
+            environment,
+          }),
+      });
+      this.summaries.errorsAlarm.addAlarmAction(alarmAction);
+    }
 
     acknowledgeNagFindings(this, { tracing });
   }

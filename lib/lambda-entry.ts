@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The two Lambda handlers this package ships. */
-export type HandlerName = 'receiver' | 'transformer';
+/** The Lambda handlers this package ships: `lambda/<name>/handler.ts`, prebundled into `dist/handlers/<name>/`. */
+export const HANDLER_NAMES = ['receiver', 'transformer', 'summaries'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 /** Lock files NodejsFunction understands, in the order we prefer them when several sit in one folder. */
 const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'] as const;

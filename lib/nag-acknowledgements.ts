@@ -26,7 +26,7 @@ export function acknowledgeNagFindings(notifier: DodoSlackNotifier, options: { r
     }
   }
 
-  for (const fn of [notifier.receiverFunction, notifier.transformerFunction]) {
+  for (const fn of [notifier.receiverFunction, notifier.transformerFunction, notifier.summaries?.summaryFunction]) {
     acknowledge(
       fn,
       'AwsSolutions-L1',
@@ -36,9 +36,9 @@ export function acknowledgeNagFindings(notifier: DodoSlackNotifier, options: { r
   }
 
   if (options.tracing) {
-    for (const fn of [notifier.receiverFunction, notifier.transformerFunction]) {
+    for (const fn of [notifier.receiverFunction, notifier.transformerFunction, notifier.summaries?.summaryFunction]) {
       acknowledge(
-        fn.role?.node.tryFindChild('DefaultPolicy'),
+        fn?.role?.node.tryFindChild('DefaultPolicy'),
         'AwsSolutions-IAM5[Resource::*]',
         'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level ' +
           'permissions, so AWS documents them on "*". Every other statement of this role names its resource.',

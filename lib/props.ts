@@ -10,6 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { globProblems } from '../lambda/shared/event-glob';
 import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
+import { summariesProblems, type DodoSlackSummaries } from './summaries';
 import type { Transformation } from './transformation';
 
 /**
@@ -169,6 +170,13 @@ export interface DodoSlackNotifierProps {
    * @default true
    */
   readonly createApiGatewayCloudWatchRole?: boolean;
+  /**
+   * Daily and/or weekly summaries of the events received (per currency: gross, refunds, net,
+   * failures, disputes, subscriptions, MRR, top products, the change against the period before),
+   * posted at a local time in an IANA time zone to the default route or `route`.
+   * @default - no summaries
+   */
+  readonly summaries?: DodoSlackSummaries;
 }
 
 /**
@@ -274,6 +282,9 @@ export function validateProps(props: DodoSlackNotifierProps): void {
   if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL_SHAPE.test(props.alarmEmail)) {
     problems.push(`alarmEmail must be an email address like ops@example.com, got ${JSON.stringify(props.alarmEmail)}`);
   }
+
+  const routeIds = [...(hasDefaultRoute(props) ? [DEFAULT_ROUTE_ID] : []), ...(props.routes ?? []).map((route) => route.id)];
+  problems.push(...summariesProblems(props.summaries, routeIds));
 
   if (problems.length > 0) {
     throw new Error(`DodoSlackNotifier: invalid props:\n- ${problems.join('\n- ')}`);

@@ -20,4 +20,6 @@ export const Defaults = {
   slackTimeoutMs: 5_000,
   /** Per-event time limit of user transformation code. */
   userCodeTimeoutMs: 1_000,
+  /** Time zone of summary periods and posting times (`summaries.timeZone`, `--tz`). */
+  summaryTimeZone: 'UTC',
 } as const;

@@ -39,6 +39,18 @@ export const TransformerEnv = {
   /** Messages per second one transformer instance may post to one Slack URL. */
   DeliveryRatePerSecond: 'DELIVERY_RATE_PER_SECOND',
   DeliveryBurst: 'DELIVERY_BURST',
+  /** The summaries' aggregate table; unset when the construct has no `summaries`. */
+  SummaryTableName: 'SUMMARY_TABLE_NAME',
+} as const;
+
+/** Key attributes of the summaries' table (the construct creates it, lambda/summaries/dynamodb-aggregates.ts uses it). */
+export const SummaryTableKey = { partition: 'pk', sort: 'sk' } as const;
+
+/** Environment variables the construct sets on the summary function. */
+export const SummariesEnv = {
+  SummaryTableName: 'SUMMARY_TABLE_NAME',
+  /** The transformer's queue: summaries go through the same delivery path as events. */
+  QueueUrl: 'QUEUE_URL',
 } as const;
 
 /** One destination channel: which events, which Slack secret, which transformation. */

@@ -27,6 +27,8 @@ import { EnvConfigReader } from '../shared/env-config';
 import { fromSqsRecord } from '../shared/aws/sqs-message';
 import { createTelemetry, withTelemetry, type LambdaHandler, type Telemetry } from '../shared/aws/telemetry';
 import { Defaults } from '../shared/defaults';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoSummaryCounter } from '../summaries/dynamodb-aggregates';
 
 /** Time kept back beyond one Slack request for the SQS calls that settle the batch. */
 const SETTLE_MARGIN_MS = 2_000;
@@ -52,6 +54,8 @@ export interface TransformerConfig {
   readonly deliveryRatePerSecond: number;
   /** Messages that may go at once before the rate applies (token bucket size). */
   readonly deliveryBurst: number;
+  /** The summaries' aggregate table; undefined when the construct has no `summaries`. */
+  readonly summaryTableName: string | undefined;
 }
 
 /**
@@ -73,6 +77,7 @@ export function transformerConfigFromEnv(env: NodeJS.ProcessEnv, { idempotencyTa
     slackTimeoutMs: positive(TransformerEnv.SlackTimeoutMs, Defaults.slackTimeoutMs),
     deliveryRatePerSecond: positive(TransformerEnv.DeliveryRatePerSecond, Defaults.deliveryRatePerSecond),
     deliveryBurst: positive(TransformerEnv.DeliveryBurst, Defaults.deliveryBurst),
+    summaryTableName: config.optional(TransformerEnv.SummaryTableName),
   };
   config.throwIfProblems('transformer configuration');
   return transformerConfig;
@@ -88,6 +93,8 @@ export interface TransformerHandlerOptions {
   readonly allowInsecureLocalhostSlack?: boolean;
   /** Minimum time between two Slack secret refetches forced by 403/404/410 answers. @default 10_000 */
   readonly secretMinRefreshIntervalMs?: number;
+  /** Client of the summaries' table (tests point it at dynalite). @default a new DynamoDBClient */
+  readonly dynamodb?: DynamoDBClient;
 }
 
 interface Wiring {
@@ -184,6 +191,8 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
     // Before starting a record: time for its user code (worst case), one Slack request and settling.
     reserveTimeMs: userCodeReserveMs(routes) + slackTimeoutMs + SETTLE_MARGIN_MS,
     deferDelaySeconds: DEFER_DELAY_SECONDS,
+    // One conditional UpdateItem per event, once per webhook-id (lambda/summaries/dynamodb-aggregates.ts).
+    ...(config.summaryTableName === undefined ? {} : { countForSummaries: dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName) }),
   });
   const sqsDelivery = createSqsDelivery({ sqs: options.sqs ?? new SQSClient({}), queueUrl: config.queueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
   return { processor, dedup, sqsDelivery };

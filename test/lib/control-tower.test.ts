@@ -112,6 +112,12 @@ describe('the bare construct', () => {
     expect(guardFindings(bareNotifier().file)).toEqual([]);
   });
 
+  test('with summaries (their table, function, schedules and Scheduler role), no finding but the acknowledged ones', () => {
+    const summaries = { timeZone: 'Europe/Berlin', daily: { hour: 9 }, weekly: { weekday: 'mon' as const, hour: 9 } };
+    expect(guardFindings(bareNotifier({ summaries }).file)).toEqual([]);
+    expect(guardFindings(bareNotifier({ summaries }).file, [])).toContainEqual(expect.stringMatching(/^ct-lambda-pr-3 NotifierSummarySummaryFunction|^ct-lambda-pr-3 NotifierSummaryFunction/));
+  });
+
   test('each acknowledged rule hides a real finding (without the acknowledgements, cfn-guard reports it)', () => {
     const findings = guardFindings(bareNotifier().file, []);
     const rules = [...new Set(findings.map((finding) => finding.split(' ')[0]))].sort();

@@ -44,3 +44,22 @@ test('logs are not state: the log groups go with the stack whatever removalPolic
     ['Delete', 'Delete'],
   ]);
 });
+
+describe('with summaries, their aggregate table follows removalPolicy too', () => {
+  const summaries = { daily: { hour: 9 } };
+  test('retained by default', () => {
+    const found = policies(synthNotifier({ summaries }).template, ['AWS::DynamoDB::Table']);
+    expect(Object.keys(found)).toHaveLength(2);
+    expect(Object.values(found)).toEqual([
+      ['Retain', 'Retain'],
+      ['Retain', 'Retain'],
+    ]);
+  });
+  test('deleted with removalPolicy: DESTROY', () => {
+    const found = policies(synthNotifier({ summaries, removalPolicy: RemovalPolicy.DESTROY }).template, ['AWS::DynamoDB::Table']);
+    expect(Object.values(found)).toEqual([
+      ['Delete', 'Delete'],
+      ['Delete', 'Delete'],
+    ]);
+  });
+});

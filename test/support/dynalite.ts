@@ -4,11 +4,13 @@
  * synthesizes it (key schema, attributes, billing mode read from the template), so the
  * idempotency code meets real conditional writes, expression parsing and item encoding.
  * dynalite does not run TTL deletion; Powertools checks `expiration` itself on every write.
+ * The summaries' table is created the way lib/summaries.ts creates it (pk + sk strings).
  */
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { SummaryTableKey } from '../../lambda/shared/function-env';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -19,6 +21,8 @@ export interface Dynalite {
   readonly client: DynamoDBClient;
   /** Creates a table shaped like the construct's deduplication table, under a fresh name. */
   createDeduplicationTable(): Promise<string>;
+  /** Creates a table shaped like the summaries' aggregate table under `name`. */
+  createSummaryTable(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,7 +45,7 @@ export async function startDynalite(): Promise<Dynalite> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
   const { input } = deduplicationTableDefinition();
   return {
     endpoint,
@@ -50,6 +54,22 @@ export async function startDynalite(): Promise<Dynalite> {
       const TableName = `dedupe-${process.pid}-${++tableCounter}`;
       await client.send(new CreateTableCommand({ ...input, TableName }));
       return TableName;
+    },
+    async createSummaryTable(name) {
+      await client.send(
+        new CreateTableCommand({
+          TableName: name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: SummaryTableKey.partition, AttributeType: 'S' },
+            { AttributeName: SummaryTableKey.sort, AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: SummaryTableKey.partition, KeyType: 'HASH' },
+            { AttributeName: SummaryTableKey.sort, KeyType: 'RANGE' },
+          ],
+        }),
+      );
     },
     async stop() {
       client.destroy();

@@ -40,6 +40,7 @@ test('with only the required variables set, every fallback is the shared Default
     slackTimeoutMs: Defaults.slackTimeoutMs,
     deliveryRatePerSecond: Defaults.deliveryRatePerSecond,
     deliveryBurst: Defaults.deliveryBurst,
+    summaryTableName: undefined,
   });
 });
 
@@ -52,8 +53,9 @@ test('every variable the construct sets is read', () => {
     [TransformerEnv.SlackTimeoutMs]: '2500',
     [TransformerEnv.DeliveryRatePerSecond]: '0.5',
     [TransformerEnv.DeliveryBurst]: '2',
+    [TransformerEnv.SummaryTableName]: 'summaries',
   });
-  expect(config).toMatchObject({ deduplicationWindowSeconds: 3600, secretCacheTtlSeconds: 60, maxReceiveCount: 4, slackTimeoutMs: 2500, deliveryRatePerSecond: 0.5, deliveryBurst: 2 });
+  expect(config).toMatchObject({ deduplicationWindowSeconds: 3600, secretCacheTtlSeconds: 60, maxReceiveCount: 4, slackTimeoutMs: 2500, deliveryRatePerSecond: 0.5, deliveryBurst: 2, summaryTableName: 'summaries' });
 });
 
 test('the table name is optional only for a caller that brings its own persistence store', () => {
