@@ -45,6 +45,8 @@ const METRIC_SERVICE: Readonly<Record<MetricName, ServiceName>> = {
   SlackRateLimited: ServiceName.Transformer,
   MessageDeadLettered: ServiceName.Transformer,
   TransformationError: ServiceName.Transformer,
+  RollupPosted: ServiceName.Transformer,
+  EventsRolledUp: ServiceName.Transformer,
   DeliveryLatency: ServiceName.Transformer,
 };
 

@@ -39,6 +39,10 @@ export const TransformerEnv = {
   /** Messages per second one transformer instance may post to one Slack URL. */
   DeliveryRatePerSecond: 'DELIVERY_RATE_PER_SECOND',
   DeliveryBurst: 'DELIVERY_BURST',
+  /** Seconds of predicted wait after which a route folds its backlog into roll-ups; 0 = off. */
+  RollupAfterSeconds: 'ROLLUP_AFTER_SECONDS',
+  /** Comma-separated event-type globs never folded, besides Defaults.rollupNeverFold. */
+  RollupNeverFold: 'ROLLUP_NEVER_FOLD',
 } as const;
 
 /** One destination channel: which events, which Slack secret, which transformation. */
