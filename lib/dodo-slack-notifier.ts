@@ -356,6 +356,14 @@ export class DodoSlackNotifier extends Construct {
   public metricTransformationError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.TransformationError, props);
   }
+  /** Roll-up messages Slack accepted (each stands for many events). Sum over 5 minutes by default. */
+  public metricRollupPosted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.RollupPosted, props);
+  }
+  /** Events covered by a roll-up instead of a message of their own. Sum over 5 minutes by default. */
+  public metricEventsRolledUp(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.EventsRolledUp, props);
+  }
   /** Milliseconds from the webhook's timestamp to Slack's `ok`. p99 over 5 minutes by default. */
   public metricDeliveryLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.DeliveryLatency, { statistic: cloudwatch.Stats.p(99), ...props });

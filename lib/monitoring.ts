@@ -172,6 +172,8 @@ export function createDashboard(notifier: DodoSlackNotifier): cloudwatch.Dashboa
       label(notifier.metricMessageDelivered(), 'delivered'),
       label(notifier.metricMessageSkipped(), 'skipped'),
       label(notifier.metricDuplicateSuppressed(), 'duplicates dropped'),
+      label(notifier.metricRollupPosted(), 'roll-ups posted'),
+      label(notifier.metricEventsRolledUp(), 'events in roll-ups'),
     ]),
   );
   dashboard.addWidgets(
