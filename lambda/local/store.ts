@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { QueuedWebhook } from '../shared/webhook';
+import { ensureRollupTables, rollupStoreOver, type RollupStore } from './rollup-store';
 
 /** Where an accepted event stands for its route. */
 export type EventState = 'pending' | 'delivered' | 'skipped' | 'dead-lettered';
@@ -80,6 +81,8 @@ export interface LocalStore {
   dedupDelete(key: string): void;
   /** Drops in-progress deduplication records: at start, when no delivery can be running. */
   dedupClearInProgress(): number;
+  /** Roll-ups (issue 15): lambda/local/rollup-store.ts. */
+  readonly rollups: RollupStore;
   close(): void;
 }
 
@@ -163,6 +166,7 @@ export function openStore(dataDir: string, options: { readonly readOnly?: boolea
     // accept() alone commits with FULL, which syncs the WAL up to and including it (see accept).
     db.pragma('synchronous = NORMAL');
     migrate(db);
+    ensureRollupTables(db);
   }
   return storeOver(db, file, releaseLock);
 }
@@ -366,6 +370,7 @@ function storeOver(db: Database.Database, file: string, releaseLock: () => void)
     dedupClearInProgress() {
       return sql(`DELETE FROM dedup WHERE status = 'in-progress'`).run().changes;
     },
+    rollups: rollupStoreOver(db),
     close() {
       db.close();
       releaseLock();

@@ -120,6 +120,8 @@ export interface RollupProcessor {
   foldingRoutes(eventType: string): readonly RouteConfig[];
   /** Routes that take `eventType` at all. */
   matchingRoutes(eventType: string): readonly RouteConfig[];
+  /** Milliseconds until the route's next Slack post may go out (the shared pacing); 0 when unknown. */
+  paceWaitMs(routeId: string): Promise<number>;
   /** Claims, posts one roll-up for `records` on `routeId`, settles the claims. Never throws. */
   deliver(routeId: string, records: readonly DeliveryRecord[], options?: { readonly remainingTimeMs?: () => number }): Promise<RollupOutcome>;
 }
@@ -138,6 +140,17 @@ export function createRollupProcessor(deps: RollupDeps): RollupProcessor {
     matchingRoutes: (eventType) => routes.filter((route) => route.matches(eventType)).map((route) => route.config),
     foldingRoutes: (eventType) =>
       policy.isFoldable(eventType) ? routes.filter((route) => route.config.transformation.kind === 'builtin' && route.matches(eventType)).map((route) => route.config) : [],
+
+    async paceWaitMs(routeId) {
+      const route = routes.find((candidate) => candidate.config.id === routeId);
+      if (!route) return 0;
+      try {
+        return deps.rateLimiter.waitMs(await route.slackUrl.get());
+      } catch {
+        // The single delivery reports a secret problem with its reason.
+        return 0;
+      }
+    },
 
     async deliver(routeId, records, options = {}) {
       const route = routes.find((candidate) => candidate.config.id === routeId);

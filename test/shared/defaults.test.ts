@@ -74,6 +74,7 @@ test('dodo-slack serve without flags runs its pipeline on the defaults', async (
       slackTimeoutMs: Defaults.slackTimeoutMs,
       ratePerSecond: Defaults.deliveryRatePerSecond,
       burst: Defaults.deliveryBurst,
+      rollupAfterSeconds: Defaults.rollupAfterSeconds,
     });
   } finally {
     await server.close();

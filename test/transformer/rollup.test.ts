@@ -122,7 +122,7 @@ describe('roll-up delivery', () => {
     const outcome = await processor.deliver('default', batch);
     expect(outcome.kind).toBe('posted');
     expect(outcome.elsewhere).toEqual([batch[0]!.webhook.webhookId]);
-    if (outcome.kind === 'posted') expect(outcome.covered.sort()).toEqual([batch[1]!.webhook.webhookId, batch[2]!.webhook.webhookId].sort());
+    if (outcome.kind === 'posted') expect([...outcome.covered].sort()).toEqual([batch[1]!.webhook.webhookId, batch[2]!.webhook.webhookId].sort());
     expect(slack.requests[0]!.json.text).toMatch(/^2 events /);
     release();
     await held;
