@@ -99,6 +99,7 @@ export class DodoSlackNotifier extends Construct {
     const deduplicationWindow = props.deduplicationWindow ?? Duration.seconds(Defaults.deduplicationWindowSeconds);
     const deliveryRatePerSecond = props.deliveryRatePerSecond ?? Defaults.deliveryRatePerSecond;
     const slackTimeout = props.slackTimeout ?? Duration.millis(Defaults.slackTimeoutMs);
+    const rollupAfter = props.rollupAfter ?? Duration.seconds(Defaults.rollupAfterSeconds);
 
     // Secrets: passed in, or created with a placeholder the handlers recognise.
     this.signingSecret =
@@ -212,6 +213,8 @@ export class DodoSlackNotifier extends Construct {
         // Each concurrent instance gets its share of Slack's per-webhook budget.
         [TransformerEnv.DeliveryRatePerSecond]: String(deliveryRatePerSecond / TRANSFORMER_MAX_CONCURRENCY),
         [TransformerEnv.DeliveryBurst]: String(Defaults.deliveryBurst),
+        [TransformerEnv.RollupAfterSeconds]: String(rollupAfter.toSeconds()),
+        ...(props.rollupNeverFold?.length ? { [TransformerEnv.RollupNeverFold]: props.rollupNeverFold.join(',') } : {}),
       },
     });
     this.transformerFunction.addEventSource(
@@ -221,6 +224,8 @@ export class DodoSlackNotifier extends Construct {
         maxConcurrency: TRANSFORMER_MAX_CONCURRENCY,
       }),
     );
+    // Roll-ups drain a backlog with sqs:ReceiveMessage and delete what a posted roll-up covered with
+    // sqs:DeleteMessage: both come with the event source's consume grant (test/lib/resources.test.ts checks them).
     // The transformer sets visibility itself (Slack's Retry-After), not only through the event source.
     this.queue.grant(this.transformerFunction, 'sqs:ChangeMessageVisibility');
     // A record whose turn never came (Slack 429, no time left) is re-queued as a fresh message at

@@ -89,6 +89,16 @@ test('deduplicationWindow, slackTimeout, deliveryRatePerSecond: transformer envi
   });
 });
 
+test('rollupAfter and rollupNeverFold: transformer environment (default 30 s, 0 turns roll-ups off)', () => {
+  expect(functionEnv(synthNotifier().template, 'NotifierTransformerFunction')[TransformerEnv.RollupAfterSeconds]).toBe('30');
+  const { template } = synthNotifier({ rollupAfter: Duration.minutes(2), rollupNeverFold: ['refund.*', 'subscription.on_hold'] });
+  expect(functionEnv(template, 'NotifierTransformerFunction')).toMatchObject({
+    [TransformerEnv.RollupAfterSeconds]: '120',
+    [TransformerEnv.RollupNeverFold]: 'refund.*,subscription.on_hold',
+  });
+  expect(functionEnv(synthNotifier({ rollupAfter: Duration.seconds(0) }).template, 'NotifierTransformerFunction')[TransformerEnv.RollupAfterSeconds]).toBe('0');
+});
+
 test('throttlingRateLimit and throttlingBurstLimit: stage throttling', () => {
   const { template } = synthNotifier({ throttlingRateLimit: 5, throttlingBurstLimit: 10 });
   template.hasResourceProperties('AWS::ApiGateway::Stage', {
