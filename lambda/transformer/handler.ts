@@ -141,17 +141,24 @@ export function createTransformerHandler(options: TransformerHandlerOptions = {}
       drained.add(record.id);
     }
     const outcomes = await processor.processBatch(records.filter((record) => !folded.settled.has(record.id)), { remainingTimeMs });
+    const outcomeOf = (record: DeliveryRecord): RecordOutcome =>
+      folded.settled.get(record.id) ?? outcomes.get(record.id) ?? { kind: 'retry', delaySeconds: 0, reason: 'no outcome' };
     for (const record of records) {
-      const outcome = folded.settled.get(record.id) ?? outcomes.get(record.id) ?? ({ kind: 'retry', delaySeconds: 0, reason: 'no outcome' } as const);
-      const acknowledged = await settle(byId.get(record.id)!, outcome);
-      if (!drained.has(record.id)) {
-        if (!acknowledged) failures.push(record.id);
-      } else if (acknowledged) {
-        // Not in the event source's batch: deleted here, once its outcome (a roll-up's post) is settled.
-        await rollups.deleteDrained(byId.get(record.id)!).catch((error: unknown) => {
-          telemetry.logger.error('Could not delete a drained message; it returns to the queue and is suppressed as a duplicate', { messageId: record.id, error: errorName(error) });
-        });
-      }
+      if (drained.has(record.id)) continue;
+      if (!(await settle(byId.get(record.id)!, outcomeOf(record)))) failures.push(record.id);
+    }
+    // Drained messages are not in the event source's batch: settled ten at a time (there may be hundreds),
+    // and deleted here once acknowledged, that is after their outcome (a roll-up's post) is settled.
+    const drainedRecords = records.filter((record) => drained.has(record.id));
+    for (let i = 0; i < drainedRecords.length; i += 10) {
+      await Promise.all(
+        drainedRecords.slice(i, i + 10).map(async (record) => {
+          if (!(await settle(byId.get(record.id)!, outcomeOf(record)))) return;
+          await rollups.deleteDrained(byId.get(record.id)!).catch((error: unknown) => {
+            telemetry.logger.error('Could not delete a drained message; it returns to the queue and is suppressed as a duplicate', { messageId: record.id, error: errorName(error) });
+          });
+        }),
+      );
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 
