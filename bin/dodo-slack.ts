@@ -16,7 +16,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { WEBHOOK_PATH, type DodoWebhookEnvelope } from '../lambda/shared/webhook';
 import { type TransformInput } from '../lambda/shared/transformation';
 import { InvalidPayloadError, SecretConfigurationError, TransformationError } from '../lambda/shared/errors';
-import { canonicalEventType, globProblems } from '../lambda/shared/event-glob';
+import { canonicalEventType, globProblems, unknownGlobWarnings } from '../lambda/shared/event-glob';
 import { parseSigningKeys, signWebhook } from '../lambda/receiver/signature';
 import { renderSlackMessageForTerminal } from '../lambda/local/terminal-render';
 import { UserCodeLoadError } from '../lambda/sandbox/harness';
@@ -414,6 +414,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const { options, demoKey } = parsed;
+  for (const warning of unknownGlobWarnings(options.eventGlobs)) io.stderr(`dodo-slack: warning: --events: ${warning}\n`);
   // Listen for signals before announcing readiness: a supervisor (or a test) may stop us the moment it reads the line.
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -76,6 +76,24 @@ test('both handlers are packed as the TypeScript sources lib/lambda-entry.ts bun
   expect(packed('lambda/messages/templates/index.ts')).toBe(true);
 });
 
+test('npm run build prebundles both handlers into dist/handlers, which is packed (no esbuild or Docker at a user\'s synth)', () => {
+  const scripts = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  expect(scripts.build).toMatch(/tsc -p tsconfig\.build\.json && node scripts\/prebundle-handlers\.js$/);
+  const script = fs.readFileSync(path.join(root, 'scripts', 'prebundle-handlers.js'), 'utf8');
+  expect(script).toContain("path.join(root, 'dist', 'handlers', name, 'index.js')");
+  expect(script).toContain('esbuildOptionsFor');
+  for (const name of ['receiver', 'transformer']) expect(packed(`dist/handlers/${name}/index.js`)).toBe(true);
+});
+
+test('esbuild is an optional peer dependency: only Transformation.fromModule needs it', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    peerDependencies: Record<string, string>;
+    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  };
+  expect(manifest.peerDependencies.esbuild).toBeDefined();
+  expect(manifest.peerDependenciesMeta?.esbuild?.optional).toBe(true);
+});
+
 test('the samples the CLI names event types by are packed', () => {
   const samples = fs.readdirSync(path.join(root, 'samples')).filter((file) => file.endsWith('.json'));
   expect(samples).toContain('payment.succeeded.json');
