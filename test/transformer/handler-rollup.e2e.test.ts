@@ -2,7 +2,9 @@
  * Roll-ups on the Lambda path (issue 15), against the fauxqs SQS emulator: the handler is invoked
  * the way the event source invokes it (a receive of at most 5 records, then the records not reported
  * failed are deleted), and drains the rest of the backlog itself when the batch is behind. Slack is a
- * stand-in on 127.0.0.1; the idempotency records are Powertools' in-memory persistence layer.
+ * stand-in on 127.0.0.1; the idempotency records are on DynamoDB's API (dynalite, a table shaped
+ * like the construct's, reached by the handler's own default client), so a roll-up's claims are
+ * real concurrent conditional writes.
  * Coverage is read from what Slack got: a roll-up (`<N> events` in its text) covers the webhook-ids
  * its metadata lists; any other message covers the one event whose envelope timestamp it shows.
  */
@@ -14,7 +16,7 @@ import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, Re
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { startDynalite, type Dynalite } from '../support/dynalite';
 import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import type { QueuedWebhook } from '../../lambda/shared/webhook';
@@ -52,9 +54,15 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
   let sqs: SQSClient;
   let writeSpies: jest.SpyInstance[];
   let logged: string[];
+  let db: Dynalite;
+  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
     await slack.start();
+    db = await startDynalite();
+    // The SDK's default DynamoDB client (the one the handler builds) talks to dynalite.
+    Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    delete process.env.AWS_PROFILE;
     emulator = spawn(process.execPath, [join(__dirname, 'fauxqs-server.mjs')], { stdio: ['ignore', 'pipe', 'ignore'] });
     const line = await new Promise<string>((resolve, reject) => {
       emulator.stdout!.once('data', (data) => resolve(String(data)));
@@ -67,6 +75,8 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
     emulator.kill('SIGTERM');
     sqs.destroy();
     await slack.stop();
+    await db.stop();
+    process.env = savedEnv;
   });
   beforeEach(() => {
     slack.requests.length = 0;
@@ -102,9 +112,9 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
         [TransformerEnv.DeliveryRatePerSecond]: '1',
         [TransformerEnv.DeliveryBurst]: '1',
         [TransformerEnv.RollupAfterSeconds]: String(rollupAfterSeconds),
+        [TransformerEnv.IdempotencyTableName]: await db.createDeduplicationTable(),
       },
       sqs,
-      persistenceStore: new MemoryPersistenceLayer(),
       allowInsecureLocalhostSlack: true,
     });
     /** The event source: receive up to 5 (the construct's batch size), invoke, delete what did not fail. */
