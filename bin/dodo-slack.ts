@@ -415,6 +415,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   }
   const { options, demoKey } = parsed;
   for (const warning of unknownGlobWarnings(options.eventGlobs)) io.stderr(`dodo-slack: warning: --events: ${warning}\n`);
+  for (const warning of unknownGlobWarnings(options.neverFold ?? [])) io.stderr(`dodo-slack: warning: --never-fold: ${warning}\n`);
   // Listen for signals before announcing readiness: a supervisor (or a test) may stop us the moment it reads the line.
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

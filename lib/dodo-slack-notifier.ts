@@ -112,6 +112,9 @@ export class DodoSlackNotifier extends Construct {
     for (const warning of unknownGlobWarnings(knownGlobs(props))) {
       Annotations.of(this).addWarningV2('dodo-slack-notifier:unknownEventGlob', warning);
     }
+    for (const warning of unknownGlobWarnings(props.rollupNeverFold ?? [])) {
+      Annotations.of(this).addWarningV2('dodo-slack-notifier:unknownEventGlob', `rollupNeverFold: ${warning}`);
+    }
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
