@@ -29,6 +29,7 @@ import { summaryOnDemand } from '../lambda/local/summaries';
 import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
 import { checkTimeZone, formatCalendarDate, lastCompletedPeriod, parseCalendarDate, PeriodError } from '../lambda/summaries/period';
 import { parseSummarySchedule, ScheduleError, type SummarySchedule } from '../lambda/summaries/schedule';
+import { parseRollupAfter } from '../lambda/transformer/rollup';
 
 const USAGE = `Usage: dodo-slack <command> [options]
 
@@ -52,6 +53,9 @@ Commands:
       --retry-delay-ms <n>    delay before the first retry, doubled each time (default ${ServeDefaults.retryDelayMs})
       --rate <n>              messages per second to Slack (default ${Defaults.deliveryRatePerSecond}, Slack's documented limit)
       --burst <n>             messages that may go at once before the rate applies (default ${Defaults.deliveryBurst})
+      --rollup-after <s|off>  when the backlog would keep an event waiting longer than this at --rate, post roll-ups
+                              (one message for many events) until it is gone; 0 or off: never (default ${Defaults.rollupAfterSeconds})
+      --never-fold <globs>    event types that always keep their own message, besides ${Defaults.rollupNeverFold.join(', ')}
       --data-dir <dir>        the durable store: accepted events, their states, dead letters (default ${ServeDefaults.dataDir})
       --shutdown-timeout <s>  on SIGTERM/SIGINT, wait this long for the delivery in flight and connected clients (default ${ServeDefaults.shutdownTimeoutMs / 1000})
       --summary <when>        post a summary on schedule: daily@HH:MM (about the day before) or weekly@DAY-HH:MM
@@ -367,6 +371,8 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     'retry-delay-ms': { type: 'string', default: String(ServeDefaults.retryDelayMs) },
     rate: { type: 'string', default: String(Defaults.deliveryRatePerSecond) },
     burst: { type: 'string', default: String(Defaults.deliveryBurst) },
+    'rollup-after': { type: 'string', default: String(Defaults.rollupAfterSeconds) },
+    'never-fold': { type: 'string', default: '' },
     'data-dir': { type: 'string', default: ServeDefaults.dataDir },
     'shutdown-timeout': { type: 'string', default: String(ServeDefaults.shutdownTimeoutMs / 1000) },
     demo: { type: 'boolean', default: false },
@@ -393,6 +399,11 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
   if (globErrors.length > 0) throw new UsageError(globErrors.join('; '));
   const rate = Number(values.rate);
   if (!Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UsageError(`--rate must be a number of messages per second in (0, 1000], got "${values.rate}"`);
+  const rollupAfterSeconds = parseRollupAfter(values['rollup-after']);
+  if (rollupAfterSeconds === undefined) throw new UsageError(`--rollup-after must be a number of seconds from 0 to 86400, or "off", got "${values['rollup-after']}"`);
+  const neverFold = values['never-fold'].split(',').map((glob) => glob.trim()).filter((glob) => glob !== '');
+  const neverFoldErrors = neverFold.flatMap(globProblems);
+  if (neverFoldErrors.length > 0) throw new UsageError(`--never-fold: ${neverFoldErrors.join('; ')}`);
 
   let signingSecret = io.env.DODO_WEBHOOK_SECRET;
   let demoKey: string | undefined;
@@ -414,6 +425,8 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     retryDelayMs: integerOption('retry-delay-ms', values['retry-delay-ms'], 0, 3_600_000) as number,
     ratePerSecond: rate,
     burst: integerOption('burst', values.burst, 1, 1000) as number,
+    rollupAfterSeconds,
+    ...(neverFold.length > 0 ? { neverFold } : {}),
     dataDir: path.resolve(values['data-dir']),
     shutdownTimeoutMs: (integerOption('shutdown-timeout', values['shutdown-timeout'], 0, 3600) as number) * 1000,
     signingSecret,
@@ -434,6 +447,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   }
   const { options, demoKey } = parsed;
   for (const warning of unknownGlobWarnings(options.eventGlobs)) io.stderr(`dodo-slack: warning: --events: ${warning}\n`);
+  for (const warning of unknownGlobWarnings(options.neverFold ?? [])) io.stderr(`dodo-slack: warning: --never-fold: ${warning}\n`);
   // Listen for signals before announcing readiness: a supervisor (or a test) may stop us the moment it reads the line.
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -116,6 +116,9 @@ export class DodoSlackNotifier extends Construct {
     for (const warning of unknownGlobWarnings(knownGlobs(props))) {
       Annotations.of(this).addWarningV2('dodo-slack-notifier:unknownEventGlob', warning);
     }
+    for (const warning of unknownGlobWarnings(props.rollupNeverFold ?? [])) {
+      Annotations.of(this).addWarningV2('dodo-slack-notifier:unknownEventGlob', `rollupNeverFold: ${warning}`);
+    }
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -146,6 +149,7 @@ export class DodoSlackNotifier extends Construct {
     const deduplicationWindow = props.deduplicationWindow ?? Duration.seconds(Defaults.deduplicationWindowSeconds);
     const deliveryRatePerSecond = props.deliveryRatePerSecond ?? Defaults.deliveryRatePerSecond;
     const slackTimeout = props.slackTimeout ?? Duration.millis(Defaults.slackTimeoutMs);
+    const rollupAfter = props.rollupAfter ?? Duration.seconds(Defaults.rollupAfterSeconds);
 
     // Secrets: passed in, or created with a placeholder the handlers recognise.
     this.signingSecret =
@@ -284,6 +288,8 @@ export class DodoSlackNotifier extends Construct {
         // Each concurrent instance gets its share of Slack's per-webhook budget.
         [TransformerEnv.DeliveryRatePerSecond]: String(deliveryRatePerSecond / TRANSFORMER_MAX_CONCURRENCY),
         [TransformerEnv.DeliveryBurst]: String(Defaults.deliveryBurst),
+        [TransformerEnv.RollupAfterSeconds]: String(rollupAfter.toSeconds()),
+        ...(props.rollupNeverFold?.length ? { [TransformerEnv.RollupNeverFold]: props.rollupNeverFold.join(',') } : {}),
       },
     });
     this.transformerFunction.addEventSource(
@@ -293,6 +299,8 @@ export class DodoSlackNotifier extends Construct {
         maxConcurrency: TRANSFORMER_MAX_CONCURRENCY,
       }),
     );
+    // Roll-ups drain a backlog with sqs:ReceiveMessage and delete what a posted roll-up covered with
+    // sqs:DeleteMessage: both come with the event source's consume grant (test/lib/resources.test.ts checks them).
     // The transformer sets visibility itself (Slack's Retry-After), not only through the event source.
     this.queue.grant(this.transformerFunction, 'sqs:ChangeMessageVisibility');
     // A record whose turn never came (Slack 429, no time left) is re-queued as a fresh message at
@@ -465,6 +473,14 @@ export class DodoSlackNotifier extends Construct {
   /** Events a transformation could not turn into a Slack message. Sum over 5 minutes by default. */
   public metricTransformationError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.TransformationError, props);
+  }
+  /** Roll-up messages Slack accepted (each stands for many events). Sum over 5 minutes by default. */
+  public metricRollupPosted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.RollupPosted, props);
+  }
+  /** Events covered by a roll-up instead of a message of their own. Sum over 5 minutes by default. */
+  public metricEventsRolledUp(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.EventsRolledUp, props);
   }
   /** Milliseconds from the webhook's timestamp to Slack's `ok`. p99 over 5 minutes by default. */
   public metricDeliveryLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {

@@ -45,6 +45,8 @@ const METRIC_SERVICE: Readonly<Record<MetricName, ServiceName>> = {
   SlackRateLimited: ServiceName.Transformer,
   MessageDeadLettered: ServiceName.Transformer,
   TransformationError: ServiceName.Transformer,
+  RollupPosted: ServiceName.Transformer,
+  EventsRolledUp: ServiceName.Transformer,
   DeliveryLatency: ServiceName.Transformer,
 };
 
@@ -170,6 +172,8 @@ export function createDashboard(notifier: DodoSlackNotifier): cloudwatch.Dashboa
       label(notifier.metricMessageDelivered(), 'delivered'),
       label(notifier.metricMessageSkipped(), 'skipped'),
       label(notifier.metricDuplicateSuppressed(), 'duplicates dropped'),
+      label(notifier.metricRollupPosted(), 'roll-ups posted'),
+      label(notifier.metricEventsRolledUp(), 'events in roll-ups'),
     ]),
   );
   dashboard.addWidgets(

@@ -104,6 +104,20 @@ export interface DodoSlackNotifierProps {
    */
   readonly slackTimeout?: Duration;
   /**
+   * Roll-ups: when a route's backlog would keep an event waiting longer than this at
+   * `deliveryRatePerSecond`, the transformer drains the queue and posts one roll-up message for many
+   * events (counts, per-currency totals, the events that matter listed) until the backlog is gone.
+   * Disputes, payout failures and `rollupNeverFold` keep their own messages; routes with user code
+   * never fold. `Duration.seconds(0)` turns roll-ups off (0..1 h, whole seconds).
+   * @default Duration.seconds(30)
+   */
+  readonly rollupAfter?: Duration;
+  /**
+   * Event-type globs that always keep their own message, besides `dispute.*` and `payout.failed`.
+   * @default - none
+   */
+  readonly rollupNeverFold?: string[];
+  /**
    * Steady-state requests per second API Gateway lets through for the whole stage; more than 0.
    * @default 50
    */
@@ -256,6 +270,8 @@ export function validateProps(props: DodoSlackNotifierProps): void {
   checkDuration('secretCacheTtl', props.secretCacheTtl, Duration.seconds(1), Duration.hours(1), 'seconds');
   checkDuration('deduplicationWindow', props.deduplicationWindow, Duration.hours(1), Duration.days(365), 'seconds');
   checkDuration('slackTimeout', props.slackTimeout, Duration.seconds(1), Duration.seconds(10), 'milliseconds');
+  checkDuration('rollupAfter', props.rollupAfter, Duration.seconds(0), Duration.hours(1), 'seconds');
+  if (props.rollupNeverFold?.length) checkGlobs('rollupNeverFold', props.rollupNeverFold);
 
   const rate = props.deliveryRatePerSecond;
   if (rate !== undefined && !Token.isUnresolved(rate) && !(Number.isFinite(rate) && rate > 0 && rate <= 100)) {

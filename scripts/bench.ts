@@ -5,7 +5,8 @@
  *   bundle sizes; init in >= 20 fresh Node processes; signature checks per second against the
  *   standardwebhooks reference; CPU per event through both real handlers with in-process AWS fakes;
  *   2,000 events through `dodo-slack serve` into a 127.0.0.1 Slack stand-in; a 300-event burst into a
- *   rate-limited stand-in; the CLI start against a bare `node -e 0`. Prints a table (or, with --json, one JSON object) and pass/fail per budget.
+ *   rate-limited stand-in; 10,000 launch-day events into a stand-in taking 1 message/s, where serve
+ *   rolls the backlog up (issue 15); the CLI start against a bare `node -e 0`. Prints a table (or, with --json, one JSON object) and pass/fail per budget.
  *
  * Only loopback addresses; every step has a timeout and the whole run a watchdog. Figures that
  * could not be measured are null and their budgets "not measured"; the exit code is then 1.
@@ -18,6 +19,8 @@ import { liveChildren, measureInit, runHarness, type InitSummary } from './bench
 import { markableFixtures, runServe, type ServeRunResult } from './bench/serve';
 import { measureCliStart } from './bench/cli-start';
 import { measureVerify } from './bench/verify';
+import { Defaults } from '../lambda/shared/defaults';
+import { LAUNCH_DAY_MIX, launchDayPicker } from './bench/launch-day';
 
 const INIT_SAMPLES = 21;
 const COMPARISON_INIT_SAMPLES = 11;
@@ -30,7 +33,11 @@ const BURST_EVENTS = 300;
 /** The Slack stand-in of the burst run: Slack scaled 10x (10 messages/s, bursts of 20). */
 const BURST_SLACK = { ratePerSecond: 10, burst: 20 } as const;
 const CLI_START_PAIRS = 15;
-const WATCHDOG_MS = 300_000;
+/** Issue 15: 10,000 events into Slack's real pace (1 message/s, no burst), serve with its default --rollup-after. */
+const BURST10K_EVENTS = 10_000;
+const BURST10K_SLACK = { ratePerSecond: 1, burst: 1 } as const;
+const BURST10K_DEADLINE_MS = 300_000;
+const WATCHDOG_MS = 720_000;
 
 export interface BenchFigures {
   receiverBundleBytes: number | null;
@@ -46,6 +53,8 @@ export interface BenchFigures {
   burstDrainSeconds: number | null;
   burstIdealSeconds: number | null;
   burst429s: number | null;
+  burst10kTimeToChannelSeconds: number | null;
+  burst10kMessages: number | null;
   peakRssMb: number | null;
   cliStartMs: number | null;
   nodeStartMs: number | null;
@@ -71,6 +80,7 @@ interface Details {
   transformerRounds?: number[];
   serve?: ServeRunResult;
   burst?: ServeRunResult;
+  burst10k?: ServeRunResult;
   problems: string[];
   notes: string[];
 }
@@ -122,6 +132,8 @@ async function main(): Promise<number> {
     burstDrainSeconds: null,
     burstIdealSeconds: null,
     burst429s: null,
+    burst10kTimeToChannelSeconds: null,
+    burst10kMessages: null,
     peakRssMb: null,
     cliStartMs: null,
     nodeStartMs: null,
@@ -222,6 +234,29 @@ async function main(): Promise<number> {
       figures.burstDrainSeconds = burst.exactlyOnce ? round(burst.seconds, 2) : null;
       figures.burst429s = burst.tooManyRequests;
     }
+    const burst10k = await step(`burst10k: ${BURST10K_EVENTS} launch-day events, Slack stand-in ${BURST10K_SLACK.ratePerSecond}/s, serve --rate 1 with roll-ups`, details, () =>
+      runServe({
+        cli: built.cli,
+        fixtures: usable,
+        pick: launchDayPicker(usable),
+        events: BURST10K_EVENTS,
+        rate: 1,
+        burst: 1,
+        extraArgs: ['--rollup-after', String(Defaults.rollupAfterSeconds)],
+        slack: { kind: 'token-bucket', ...BURST10K_SLACK },
+        load: 'burst',
+        concurrency: SERVE_CONCURRENCY,
+        deadlineMs: BURST10K_DEADLINE_MS,
+      }),
+    );
+    if (burst10k) {
+      details.burst10k = burst10k;
+      if (!burst10k.exactlyOnce) {
+        details.problems.push(`burst10k run: ${burst10k.delivered}/${BURST10K_EVENTS} covered, ${burst10k.duplicates} covered twice, ${burst10k.unidentified} unidentified${burst10k.timedOut ? `, not all covered within ${BURST10K_DEADLINE_MS / 1000} s` : ''}`);
+      }
+      figures.burst10kTimeToChannelSeconds = burst10k.exactlyOnce ? round(burst10k.seconds, 1) : null;
+      figures.burst10kMessages = burst10k.messages;
+    }
   }
 
   const cliStart = await step(`CLI start: bin/dodo-slack.js preview vs node -e 0, ${CLI_START_PAIRS} pairs`, details, () => measureCliStart(CLI_START_PAIRS));
@@ -265,6 +300,17 @@ function checkBudgets(f: BenchFigures, details: Details): Record<string, Budget>
       'burstDrainSeconds <= 1.25 x burstIdealSeconds',
       both(f.burstDrainSeconds, f.burstIdealSeconds) ? `${f.burstDrainSeconds} s = ${(f.burstDrainSeconds! / f.burstIdealSeconds!).toFixed(2)} x ideal` : null,
       both(f.burstDrainSeconds, f.burstIdealSeconds) ? f.burstDrainSeconds! <= 1.25 * f.burstIdealSeconds! : null,
+    ),
+    burst10kTimeToChannelSeconds: budget(
+      'burst10kTimeToChannelSeconds <= 120',
+      f.burst10kTimeToChannelSeconds === null ? null : `${f.burst10kTimeToChannelSeconds} s`,
+      f.burst10kTimeToChannelSeconds === null ? null : f.burst10kTimeToChannelSeconds <= 120,
+    ),
+    burst10kMessages: budget('burst10kMessages <= 120', f.burst10kMessages === null ? null : String(f.burst10kMessages), f.burst10kMessages === null ? null : f.burst10kMessages <= 120),
+    burst10kExactlyOnce: budget(
+      `every one of the ${BURST10K_EVENTS} burst10k events covered exactly once (0 lost, 0 covered twice)`,
+      details.burst10k ? `${details.burst10k.delivered} covered, ${BURST10K_EVENTS - details.burst10k.delivered} lost, ${details.burst10k.duplicates} covered twice` : null,
+      details.burst10k ? details.burst10k.exactlyOnce : null,
     ),
     cliStartVsNode: budget(
       'cliStartVsNode <= 4',
@@ -314,6 +360,12 @@ function table(f: BenchFigures, budgets: Record<string, Budget>, machine: Record
     ['serve peak RSS', show(f.peakRssMb, ' MB'), 'VmHWM of the serve process'],
     ['burst drain', show(f.burstDrainSeconds, ' s'), d.burst ? `ideal ${f.burstIdealSeconds} s; --burst ${d.burst.burstOptionUsed ? 'passed' : 'not available in the CLI (pacing starts at 1)'}` : ''],
     ['burst 429s', show(f.burst429s), ''],
+    [
+      'burst10k time to channel',
+      show(f.burst10kTimeToChannelSeconds, ' s'),
+      d.burst10k ? `first POST to the last event covered; webhooks answered p99 ${d.burst10k.answerP99Ms.toFixed(1)} ms; ${d.burst10k.tooManyRequests} 429s` : '',
+    ],
+    ['burst10k messages', show(f.burst10kMessages), d.burst10k ? `${d.burst10k.rollups} roll-ups, ${d.burst10k.messages - d.burst10k.rollups} single messages; mix: ${LAUNCH_DAY_MIX}` : ''],
     ['CLI start (median)', show(f.cliStartMs, ' ms'), f.cliStartVsNode === null ? '' : `${f.cliStartVsNode} x node -e 0 (${f.nodeStartMs} ms), median of per-pair ratios`],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));

@@ -33,6 +33,7 @@ const AWS_ADAPTERS = [
   'transformer/handler.ts',
   'transformer/idempotency.ts',
   'transformer/sqs-delivery.ts',
+  'transformer/sqs-rollup.ts',
 ];
 
 function sourceFiles(dir: string): string[] {

@@ -9,6 +9,7 @@ import { parseSlackWebhookUrl } from '../transformer/slack-url';
 import { createIdempotentRunOnce } from '../transformer/idempotency';
 import { Defaults } from '../shared/defaults';
 import { MemoryPersistenceLayer } from './memory-persistence';
+import { createRollupProcessor, rollupPolicy, type RollupProcessor, type RollupSettings } from '../transformer/rollup';
 
 export interface LocalRoute {
   readonly config: RouteConfig;
@@ -52,6 +53,8 @@ export interface LocalDeliveryOptions {
   readonly secretCacheTtlMs?: number;
   readonly logger?: CoreLogger;
   readonly metrics?: CoreMetrics;
+  /** Roll-up settings (issue 15); used by {@link createLocalDelivery}. @default Defaults */
+  readonly rollup?: RollupSettings;
 }
 
 /**
@@ -60,6 +63,14 @@ export interface LocalDeliveryOptions {
  * Driven by the store engine (engine.ts) in serve.
  */
 export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): DeliveryProcessor {
+  return createLocalDelivery(options).processor;
+}
+
+/**
+ * The single-message processor and the roll-up processor over the same routes, Slack URLs,
+ * deduplication and pacing: a roll-up takes its turn in the same 1/s as single messages.
+ */
+export function createLocalDelivery(options: LocalDeliveryOptions): { readonly processor: DeliveryProcessor; readonly rollups: RollupProcessor } {
   const slackTimeoutMs = options.slackTimeoutMs ?? Defaults.slackTimeoutMs;
   const runOnce =
     options.runOnce ??
@@ -70,23 +81,30 @@ export function createLocalDeliveryProcessor(options: LocalDeliveryOptions): Del
       inProgressTimeoutMs: slackTimeoutMs * 3 + 1000,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     }).runOnce;
-  return createDeliveryProcessor({
-    routes: options.routes.map((route) => ({
-      config: route.config,
-      transform: route.transform,
-      slackUrl: new CachedSecret({
-        load: async () => route.loadSlackUrl(),
-        parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
-        ttlMs: options.secretCacheTtlMs ?? Defaults.secretCacheTtlSeconds * 1000,
-        minRefreshIntervalMs: options.slackUrlMinRefreshIntervalMs ?? 1000,
-      }),
-    })),
+  const routes = options.routes.map((route) => ({
+    config: route.config,
+    transform: route.transform,
+    slackUrl: new CachedSecret({
+      load: async () => route.loadSlackUrl(),
+      parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
+      ttlMs: options.secretCacheTtlMs ?? Defaults.secretCacheTtlSeconds * 1000,
+      minRefreshIntervalMs: options.slackUrlMinRefreshIntervalMs ?? 1000,
+    }),
+  }));
+  const postToSlack = options.postToSlack ?? createSlackClient({ timeoutMs: slackTimeoutMs });
+  const rateLimiter = createRateLimiter({ ratePerSecond: options.ratePerSecond ?? Defaults.deliveryRatePerSecond, burst: options.burst ?? Defaults.deliveryBurst });
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics ?? noMetrics;
+  const processor = createDeliveryProcessor({
+    routes,
     runOnce,
-    postToSlack: options.postToSlack ?? createSlackClient({ timeoutMs: slackTimeoutMs }),
-    rateLimiter: createRateLimiter({ ratePerSecond: options.ratePerSecond ?? Defaults.deliveryRatePerSecond, burst: options.burst ?? Defaults.deliveryBurst }),
+    postToSlack,
+    rateLimiter,
     maxReceiveCount: options.maxAttempts,
     ...(options.baseBackoffSeconds === undefined ? {} : { baseBackoffSeconds: options.baseBackoffSeconds }),
-    logger: options.logger ?? silentLogger,
-    metrics: options.metrics ?? noMetrics,
+    logger,
+    metrics,
   });
+  const rollups = createRollupProcessor({ routes, policy: rollupPolicy(options.rollup), runOnce, postToSlack, rateLimiter, logger, metrics });
+  return { processor, rollups };
 }

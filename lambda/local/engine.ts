@@ -7,6 +7,7 @@
  */
 import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
 import type { LocalStore, StoredEvent } from './store';
+import type { StoreRollups } from './rollup-engine';
 
 export interface StoreEngineOptions {
   readonly store: LocalStore;
@@ -17,6 +18,8 @@ export interface StoreEngineOptions {
   readonly onDeadLetter?: (event: StoredEvent) => void;
   /** How often an idle engine looks at the store again (`dead-letters redrive` may run in another process). @default 1000 */
   readonly idlePollMs?: number;
+  /** Roll-ups when a route is behind (lambda/local/rollup-engine.ts). @default - every event on its own */
+  readonly rollups?: StoreRollups;
 }
 
 export interface StoreEngine {
@@ -32,7 +35,7 @@ export interface StoreEngine {
 }
 
 export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
-  const { store, processor, maxAttempts } = options;
+  const { store, processor, maxAttempts, rollups } = options;
   const idlePollMs = options.idlePollMs ?? 1000;
   let stopping = false;
   let wakeSleeper: (() => void) | undefined;
@@ -59,6 +62,8 @@ export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
   async function run(): Promise<void> {
     while (!stopping) {
       const now = Date.now();
+      // A roll-up that is due (a retry, or one a crash cut short) goes first, as a whole.
+      if (rollups && (await rollups.resumeDue(now))) continue;
       const event = store.nextDue(now);
       if (event === undefined) {
         const due = store.nextDueAt();
@@ -69,6 +74,15 @@ export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
         }
         await sleep(Math.min(idlePollMs, due === undefined ? idlePollMs : due - now));
         continue;
+      }
+      if (rollups) {
+        // Decide single or roll-up when the post can actually go, with the backlog as it is then.
+        const waitMs = await rollups.paceWaitMs(event.route);
+        if (waitMs > 0) {
+          await sleep(waitMs);
+          continue;
+        }
+        if (await rollups.foldFor(event, Date.now())) continue;
       }
       await attempt(event);
     }

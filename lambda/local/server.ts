@@ -35,6 +35,7 @@ import { storeRunOnce } from './store-run-once';
 import { startSummaryScheduler, type SummaryScheduler } from './summaries';
 import type { SummarySchedule } from '../summaries/schedule';
 import { localDateTime } from '../summaries/period';
+import { createStoreRollups } from './rollup-engine';
 
 /**
  * Defaults of `dodo-slack serve` itself. The pipeline's own defaults (tolerance, deduplication
@@ -90,6 +91,10 @@ export interface LocalServerOptions {
   readonly signingSecret: string;
   /** Slack incoming-webhook URL (http://127.0.0.1 and localhost allowed); undefined = print messages. Never printed. */
   readonly slackWebhookUrl?: string;
+  /** Roll up a route's backlog when it would wait longer than this (s); 0 = off. @default Defaults.rollupAfterSeconds */
+  readonly rollupAfterSeconds?: number;
+  /** Event-type globs never rolled up, besides disputes and payout failures. @default none */
+  readonly neverFold?: readonly string[];
   /** Print the core's structured logs too. @default false */
   readonly verbose?: boolean;
   /** Summaries to post on schedule (`--summary`, `--tz`), to the route of the other messages. @default - none */
@@ -112,6 +117,7 @@ export interface LocalPipelineSettings {
   readonly slackTimeoutMs: number;
   readonly ratePerSecond: number;
   readonly burst: number;
+  readonly rollupAfterSeconds: number;
 }
 
 export interface LocalServer {
@@ -321,6 +327,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     slackTimeoutMs: Defaults.slackTimeoutMs,
     ratePerSecond: options.ratePerSecond,
     burst: options.burst,
+    rollupAfterSeconds: options.rollupAfterSeconds ?? Defaults.rollupAfterSeconds,
   };
   const logger = terminalLogger(options);
   const metrics = counters();
@@ -351,8 +358,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
   // Loaded here, not at the top: Powertools idempotency costs ~50 ms of start-up that preview and send do not need.
   // (require, not import(): a dynamic import() left untranspiled would need file extensions.)
-  const { createLocalDeliveryProcessor } = require('./delivery') as typeof import('./delivery');
-  const processor = createLocalDeliveryProcessor({
+  const { createLocalDelivery } = require('./delivery') as typeof import('./delivery');
+  const { processor, rollups } = createLocalDelivery({
     routes: [
       {
         config: route,
@@ -374,6 +381,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     slackUrlMinRefreshIntervalMs: 0,
     logger,
     metrics,
+    rollup: { rollupAfterSeconds: settings.rollupAfterSeconds, ...(options.neverFold ? { neverFold: options.neverFold } : {}) },
   });
 
   let deadLettered = 0;
@@ -390,11 +398,35 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     );
   };
 
+  let rolledUp = 0;
+  let rollupMessages = 0;
   const engine = createStoreEngine({
     store,
     processor: withProgressLines(processor, options.maxAttempts, attemptTimes, options.print),
     maxAttempts: options.maxAttempts,
     onDeadLetter,
+    rollups: createStoreRollups({
+      store,
+      processor: rollups,
+      ratePerSecond: settings.ratePerSecond,
+      maxAttempts: options.maxAttempts,
+      retryDelayMs: options.retryDelayMs,
+      onOutcome: (rollup, attempt, outcome, events, ms, next) => {
+        let text: string;
+        if (outcome.kind === 'posted') {
+          rolledUp += outcome.covered.length;
+          rollupMessages += 1;
+          text = `posted: ${outcome.covered.length} events in one message`;
+          if (outcome.duplicates.length > 0) text += `, ${outcome.duplicates.length} already delivered`;
+          if (outcome.elsewhere.length > 0) text += `, ${outcome.elsewhere.length} left for later`;
+        } else if (outcome.released.length === 0 && outcome.elsewhere.length === 0) {
+          text = `nothing to post: ${outcome.duplicates.length} already delivered`;
+        } else {
+          text = `${next === 'retry' ? 'will retry as a whole' : 'its events go out one by one'}: ${outcome.reason}`;
+        }
+        options.print(`${clock()} roll-up #${rollup.id} (${events} pending events) → ${stripControlCharacters(text)} (attempt ${attempt}, ${ms} ms)\n`);
+      },
+    }),
   });
 
   let scheduler: SummaryScheduler | undefined;
@@ -512,7 +544,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         const total = (name: MetricName) => metrics.totals.get(name) ?? 0;
         options.print(
           `summary: ${total('WebhookReceived')} received, ${total('MessageDelivered')} delivered, ${total('MessageSkipped')} skipped, ` +
-            `${total('DuplicateSuppressed')} duplicates suppressed, ${deadLettered} dead-lettered\n`,
+            `${total('DuplicateSuppressed')} duplicates suppressed, ${deadLettered} dead-lettered` +
+            (rollupMessages > 0 ? `; ${rolledUp} rolled up into ${rollupMessages} message(s)` : '') +
+            '\n',
         );
         if (!finished) options.print('the delivery in flight did not finish within the shutdown timeout; it stays pending\n');
         options.print(

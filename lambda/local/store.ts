@@ -24,6 +24,7 @@ import type Database from 'better-sqlite3';
 import type { DodoWebhookEnvelope, QueuedWebhook } from '../shared/webhook';
 import { addCounters, eventTimeMs, summaryFactsOf, type Counters } from '../summaries/facts';
 import type { PostedSummary } from '../summaries/compose';
+import { ensureRollupTables, rollupStoreOver, type RollupStore } from './rollup-store';
 
 /** Where an accepted event stands for its route. */
 export type EventState = 'pending' | 'delivered' | 'skipped' | 'dead-lettered';
@@ -109,6 +110,8 @@ export interface LocalStore {
   dedupDelete(key: string): void;
   /** Drops in-progress deduplication records: at start, when no delivery can be running. */
   dedupClearInProgress(): number;
+  /** Roll-ups (issue 15): lambda/local/rollup-store.ts. */
+  readonly rollups: RollupStore;
   close(): void;
 }
 
@@ -194,6 +197,7 @@ export function openStore(dataDir: string, options: { readonly readOnly?: boolea
     // accept() alone commits with FULL, which syncs the WAL up to and including it (see accept).
     db.pragma('synchronous = NORMAL');
     migrate(db);
+    ensureRollupTables(db);
   }
   return storeOver(db, file, releaseLock);
 }
@@ -494,6 +498,7 @@ function storeOver(db: Database.Database, file: string, releaseLock: () => void)
     dedupClearInProgress() {
       return sql(`DELETE FROM dedup WHERE status = 'in-progress'`).run().changes;
     },
+    rollups: rollupStoreOver(db),
     close() {
       db.close();
       releaseLock();

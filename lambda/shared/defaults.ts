@@ -22,4 +22,17 @@ export const Defaults = {
   userCodeTimeoutMs: 1_000,
   /** Time zone of summary periods and posting times (`summaries.timeZone`, `--tz`). */
   summaryTimeZone: 'UTC',
+  /**
+   * Roll-ups (issue 15): when a route's backlog would keep an event waiting longer than this
+   * (foldable backlog ÷ delivery rate), the route posts one roll-up message for many events.
+   * 0 turns roll-ups off.
+   */
+  rollupAfterSeconds: 30,
+  /**
+   * Most events one roll-up covers. Each roll-up lists the webhook-ids it covers in its message
+   * metadata (about 30 bytes each), so this keeps a roll-up's request well under 32 KB.
+   */
+  rollupMaxEvents: 500,
+  /** Event types that are never folded into a roll-up, whatever the user configures besides. */
+  rollupNeverFold: ['dispute.*', 'payout.failed'] as readonly string[],
 } as const;

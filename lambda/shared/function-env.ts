@@ -41,6 +41,10 @@ export const TransformerEnv = {
   DeliveryBurst: 'DELIVERY_BURST',
   /** The summaries' aggregate table; unset when the construct has no `summaries`. */
   SummaryTableName: 'SUMMARY_TABLE_NAME',
+  /** Seconds of predicted wait after which a route folds its backlog into roll-ups; 0 = off. */
+  RollupAfterSeconds: 'ROLLUP_AFTER_SECONDS',
+  /** Comma-separated event-type globs never folded, besides Defaults.rollupNeverFold. */
+  RollupNeverFold: 'ROLLUP_NEVER_FOLD',
 } as const;
 
 /** Key attributes of the summaries' table (the construct creates it, lambda/summaries/dynamodb-aggregates.ts uses it). */

@@ -35,6 +35,10 @@ export const MetricName = {
   SlackRateLimited: 'SlackRateLimited',
   MessageDeadLettered: 'MessageDeadLettered',
   TransformationError: 'TransformationError',
+  /** Roll-up messages posted (one per roll-up, issue 15). */
+  RollupPosted: 'RollupPosted',
+  /** Events covered by roll-ups (each also counted once, never as MessageDelivered). */
+  EventsRolledUp: 'EventsRolledUp',
   /** Milliseconds from the webhook's timestamp to Slack's 200 `ok`. */
   DeliveryLatency: 'DeliveryLatency',
 } as const;

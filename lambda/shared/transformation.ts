@@ -38,6 +38,8 @@ export interface SlackMessage {
   readonly attachments?: import('@slack/types').MessageAttachment[];
   readonly unfurl_links?: boolean;
   readonly unfurl_media?: boolean;
+  /** Slack message metadata; roll-ups list the webhook-ids they cover here (lambda/messages/templates/rollup.ts). */
+  readonly metadata?: import('@slack/types').MessageMetadata;
 }
 
 /** What a transformation gets for one event. */

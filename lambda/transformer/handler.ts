@@ -29,6 +29,8 @@ import { createTelemetry, withTelemetry, type LambdaHandler, type Telemetry } fr
 import { Defaults } from '../shared/defaults';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoSummaryCounter } from '../summaries/dynamodb-aggregates';
+import { createRollupProcessor, rollupPolicy } from './rollup';
+import { createSqsRollups, type SqsRollups } from './sqs-rollup';
 
 /** Time kept back beyond one Slack request for the SQS calls that settle the batch. */
 const SETTLE_MARGIN_MS = 2_000;
@@ -56,6 +58,10 @@ export interface TransformerConfig {
   readonly deliveryBurst: number;
   /** The summaries' aggregate table; undefined when the construct has no `summaries`. */
   readonly summaryTableName: string | undefined;
+  /** Roll-ups (issue 15): predicted wait beyond which a route folds its backlog; 0 = off. */
+  readonly rollupAfterSeconds: number;
+  /** Event-type globs never folded, besides Defaults.rollupNeverFold. */
+  readonly rollupNeverFold: readonly string[];
 }
 
 /**
@@ -78,6 +84,8 @@ export function transformerConfigFromEnv(env: NodeJS.ProcessEnv, { idempotencyTa
     deliveryRatePerSecond: positive(TransformerEnv.DeliveryRatePerSecond, Defaults.deliveryRatePerSecond),
     deliveryBurst: positive(TransformerEnv.DeliveryBurst, Defaults.deliveryBurst),
     summaryTableName: config.optional(TransformerEnv.SummaryTableName),
+    rollupAfterSeconds: config.number(TransformerEnv.RollupAfterSeconds, Defaults.rollupAfterSeconds, (value) => value >= 0, 'a number of seconds >= 0 (0 turns roll-ups off)'),
+    rollupNeverFold: (config.optional(TransformerEnv.RollupNeverFold) ?? '').split(',').map((glob) => glob.trim()).filter((glob) => glob !== ''),
   };
   config.throwIfProblems('transformer configuration');
   return transformerConfig;
@@ -101,6 +109,7 @@ interface Wiring {
   readonly processor: DeliveryProcessor;
   readonly dedup: IdempotentRunOnce;
   readonly sqsDelivery: SqsDelivery;
+  readonly rollups: SqsRollups;
 }
 
 export type TransformerHandler = LambdaHandler<SQSEvent, SQSBatchResponse>;
@@ -114,7 +123,7 @@ export function createTransformerHandler(options: TransformerHandlerOptions = {}
   return withTelemetry(telemetry, async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     // Built on first use, so a configuration error surfaces as a failed invocation with its reason (records retried).
     wiring ??= wire(options, telemetry);
-    const { processor, dedup, sqsDelivery } = wiring;
+    const { processor, dedup, sqsDelivery, rollups } = wiring;
     dedup.registerContext(context);
     const failures: string[] = [];
     const byId = new Map<string, SQSRecord>();
@@ -129,10 +138,34 @@ export function createTransformerHandler(options: TransformerHandlerOptions = {}
         if (!(await settle(record, { kind: 'dead-letter', reason, attempts: Number(record.attributes.ApproximateReceiveCount) || 1 }))) failures.push(record.messageId);
       }
     }
-    const outcomes = await processor.processBatch(records, { remainingTimeMs: () => context.getRemainingTimeInMillis() });
+    const remainingTimeMs = () => context.getRemainingTimeInMillis();
+    // Roll-ups (lambda/transformer/sqs-rollup.ts): when the queue is behind, more messages are drained and folded.
+    const folded = await rollups.fold(records, event.Records, remainingTimeMs);
+    const drained = new Set<string>();
+    for (const { record, sqsRecord } of folded.drained) {
+      byId.set(record.id, sqsRecord);
+      records.push(record);
+      drained.add(record.id);
+    }
+    const outcomes = await processor.processBatch(records.filter((record) => !folded.settled.has(record.id)), { remainingTimeMs });
+    const outcomeOf = (record: DeliveryRecord): RecordOutcome =>
+      folded.settled.get(record.id) ?? outcomes.get(record.id) ?? { kind: 'retry', delaySeconds: 0, reason: 'no outcome' };
     for (const record of records) {
-      const outcome = outcomes.get(record.id) ?? ({ kind: 'retry', delaySeconds: 0, reason: 'no outcome' } as const);
-      if (!(await settle(byId.get(record.id)!, outcome))) failures.push(record.id);
+      if (drained.has(record.id)) continue;
+      if (!(await settle(byId.get(record.id)!, outcomeOf(record)))) failures.push(record.id);
+    }
+    // Drained messages are not in the event source's batch: settled ten at a time (there may be hundreds),
+    // and deleted here once acknowledged, that is after their outcome (a roll-up's post) is settled.
+    const drainedRecords = records.filter((record) => drained.has(record.id));
+    for (let i = 0; i < drainedRecords.length; i += 10) {
+      await Promise.all(
+        drainedRecords.slice(i, i + 10).map(async (record) => {
+          if (!(await settle(byId.get(record.id)!, outcomeOf(record)))) return;
+          await rollups.deleteDrained(byId.get(record.id)!).catch((error: unknown) => {
+            telemetry.logger.error('Could not delete a drained message; it returns to the queue and is suppressed as a duplicate', { messageId: record.id, error: errorName(error) });
+          });
+        }),
+      );
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 
@@ -174,28 +207,53 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
     expiresAfterSeconds: config.deduplicationWindowSeconds,
     logger: coreLogger,
   });
+  const deliveryRoutes = routes.map((route) => ({
+    config: route,
+    transform: createTransform(route.transformation, undefined, { logger: coreLogger }),
+    slackUrl: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs,
+      ...(options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs }),
+    }),
+  }));
+  const postToSlack = createSlackClient({ timeoutMs: slackTimeoutMs });
+  // One limiter for single messages and roll-ups: they share Slack's pace.
+  const rateLimiter = createRateLimiter({ ratePerSecond: config.deliveryRatePerSecond, burst: config.deliveryBurst });
+  // One conditional UpdateItem per event, once per webhook-id (lambda/summaries/dynamodb-aggregates.ts),
+  // whether the event goes out on its own or in a roll-up.
+  const countForSummaries = config.summaryTableName === undefined ? undefined : dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName);
   const processor = createDeliveryProcessor({
-    routes: routes.map((route) => ({
-      config: route,
-      transform: createTransform(route.transformation, undefined, { logger: coreLogger }),
-      slackUrl: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs,
-        ...(options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs }),
-      }),
-    })),
+    routes: deliveryRoutes,
     runOnce: dedup.runOnce,
-    postToSlack: createSlackClient({ timeoutMs: slackTimeoutMs }),
-    rateLimiter: createRateLimiter({ ratePerSecond: config.deliveryRatePerSecond, burst: config.deliveryBurst }),
+    postToSlack,
+    rateLimiter,
     maxReceiveCount: config.maxReceiveCount,
     logger: coreLogger,
     metrics: telemetry.coreMetrics,
     // Before starting a record: time for its user code (worst case), one Slack request and settling.
     reserveTimeMs: userCodeReserveMs(routes) + slackTimeoutMs + SETTLE_MARGIN_MS,
     deferDelaySeconds: DEFER_DELAY_SECONDS,
-    // One conditional UpdateItem per event, once per webhook-id (lambda/summaries/dynamodb-aggregates.ts).
-    ...(config.summaryTableName === undefined ? {} : { countForSummaries: dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName) }),
+    ...(countForSummaries === undefined ? {} : { countForSummaries }),
   });
-  const sqsDelivery = createSqsDelivery({ sqs: options.sqs ?? new SQSClient({}), queueUrl: config.queueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
-  return { processor, dedup, sqsDelivery };
+  const sqs = options.sqs ?? new SQSClient({});
+  const sqsDelivery = createSqsDelivery({ sqs, queueUrl: config.queueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
+  const rollups = createSqsRollups({
+    sqs,
+    queueUrl: config.queueUrl,
+    processor: createRollupProcessor({
+      routes: deliveryRoutes,
+      policy: rollupPolicy({ rollupAfterSeconds: config.rollupAfterSeconds, neverFold: config.rollupNeverFold }),
+      runOnce: dedup.runOnce,
+      postToSlack,
+      rateLimiter,
+      logger: coreLogger,
+      metrics: telemetry.coreMetrics,
+      reserveTimeMs: slackTimeoutMs + SETTLE_MARGIN_MS,
+      ...(countForSummaries === undefined ? {} : { countForSummaries }),
+    }),
+    ratePerSecond: config.deliveryRatePerSecond,
+    maxReceiveCount: config.maxReceiveCount,
+    logger: coreLogger,
+  });
+  return { processor, dedup, sqsDelivery, rollups };
 }
 
 /**

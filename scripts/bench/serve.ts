@@ -3,6 +3,11 @@
  * to a Slack stand-in on 127.0.0.1 run by this process. Every event carries a unique envelope
  * timestamp, which the built-in templates render as `<!date^SECONDS^…>`; the stand-in reads it
  * back to tell events apart, so "delivered exactly once" is checked per event.
+ *
+ * Roll-ups (issue 15) stand for many events: the stand-in reads the webhook-ids a roll-up lists in
+ * its metadata (each event's webhook-id is `msg_bench_<run>_<index>`), checks that the top-level
+ * text's `<N> events` says as many, and counts each listed event as covered by that message. An
+ * event covered by two messages (a roll-up and its own, or two roll-ups) is a duplicate.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +24,7 @@ import { track } from './processes';
 /** Envelope timestamps start here (2030-03-17), far from any date inside the fixtures. */
 const FIRST_MARKER_SECONDS = 1_900_000_000;
 const MARKER = /<!date\^(\d+)\^/g;
+const ROLLUP_COUNT = /(\d+) events/;
 
 /** The fixtures whose built-in message shows the envelope timestamp (the marker); all of them, normally. */
 export function markableFixtures(fixtures: readonly Fixture[]): { usable: Fixture[]; unusable: string[] } {
@@ -41,12 +47,15 @@ class SlackStandIn {
   readonly deliveries: Uint16Array;
   unidentified = 0;
   tooManyRequests = 0;
+  /** Messages answered 200, and how many of them were roll-ups. */
+  messages = 0;
+  rollups = 0;
   private tokens: number;
   private refilledAt = performance.now();
   private server: Server | undefined;
   private waiters = new Map<number, () => void>();
 
-  constructor(private readonly events: number, private readonly behaviour: SlackBehaviour) {
+  constructor(private readonly events: number, private readonly behaviour: SlackBehaviour, private readonly webhookIdPrefix: string) {
     this.deliveredAt = new Array<number>(events).fill(Number.NaN);
     this.deliveries = new Uint16Array(events);
     this.tokens = behaviour.kind === 'token-bucket' ? behaviour.burst : 0;
@@ -106,14 +115,39 @@ class SlackStandIn {
     });
   }
 
+  private cover(index: number): void {
+    this.deliveries[index] += 1;
+    if (this.deliveries[index] === 1) this.deliveredAt[index] = performance.now();
+    this.waiters.get(index)?.();
+    this.waiters.delete(index);
+  }
+
   private record(body: string): void {
+    this.messages += 1;
+    let message: { text?: unknown; metadata?: { event_type?: unknown; event_payload?: { webhook_ids?: unknown } } } | undefined;
+    try {
+      message = JSON.parse(body) as typeof message;
+    } catch {
+      this.unidentified += 1;
+      return;
+    }
+    const said = typeof message?.text === 'string' ? ROLLUP_COUNT.exec(message.text) : null;
+    if (said) {
+      this.rollups += 1;
+      const listed = typeof message?.metadata?.event_payload?.webhook_ids === 'string' ? message.metadata.event_payload.webhook_ids.split(' ').filter((id) => id !== '') : [];
+      // The text's count and the listed ids must agree, or the message is not what it says.
+      if (listed.length !== Number(said[1])) this.unidentified += 1;
+      for (const id of listed) {
+        const index = id.startsWith(this.webhookIdPrefix) ? Number(id.slice(this.webhookIdPrefix.length)) : Number.NaN;
+        if (Number.isInteger(index) && index >= 0 && index < this.events) this.cover(index);
+        else this.unidentified += 1;
+      }
+      return;
+    }
     for (const match of body.matchAll(MARKER)) {
       const index = Number(match[1]) - FIRST_MARKER_SECONDS;
       if (index >= 0 && index < this.events) {
-        this.deliveries[index] += 1;
-        if (this.deliveries[index] === 1) this.deliveredAt[index] = performance.now();
-        this.waiters.get(index)?.();
-        this.waiters.delete(index);
+        this.cover(index);
         return;
       }
     }
@@ -136,6 +170,10 @@ export interface ServeRunOptions {
   readonly load: 'closed' | 'burst';
   readonly concurrency: number;
   readonly deadlineMs: number;
+  /** Which fixture event `index` is. @default the fixtures in turn */
+  readonly pick?: (index: number) => Fixture;
+  /** More serve flags, e.g. `--rollup-after 30`. */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface ServeRunResult {
@@ -157,6 +195,9 @@ export interface ServeRunResult {
   readonly burstOptionUsed: boolean;
   readonly summaryLine: string | undefined;
   readonly timedOut: boolean;
+  /** Messages Slack answered 200, and how many of them were roll-ups. */
+  readonly messages: number;
+  readonly rollups: number;
 }
 
 /** The CLI's usage text, so the benchmark can drive an older build of it (for before/after figures) too. */
@@ -171,7 +212,8 @@ function cliUsage(cli: string): Promise<string> {
 }
 
 export async function runServe(options: ServeRunOptions): Promise<ServeRunResult> {
-  const slack = new SlackStandIn(options.events, options.slack);
+  const webhookIdPrefix = `msg_bench_${process.pid.toString(36)}${Date.now().toString(36)}_`;
+  const slack = new SlackStandIn(options.events, options.slack, webhookIdPrefix);
   const slackUrl = await slack.start();
   const work = mkdtempSync(path.join(tmpdir(), 'dodo-slack-bench-'));
   const { secret, key } = newSigningSecret();
@@ -181,6 +223,7 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
   const storage = /--data-dir\b/.test(usage) ? ['--data-dir', path.join(work, 'data')] : ['--dead-letter-file', path.join(work, 'dead-letters.jsonl')];
   const args = [options.cli, 'serve', '--port', '0', '--host', '127.0.0.1', '--rate', String(options.rate), ...storage];
   if (burstOptionUsed) args.push('--burst', String(options.burst));
+  args.push(...(options.extraArgs ?? []));
   const child = track(spawn(process.execPath, args, {
     cwd: work,
     env: { PATH: process.env.PATH ?? '', DODO_WEBHOOK_SECRET: secret, SLACK_WEBHOOK_URL: slackUrl },
@@ -213,10 +256,10 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
     let notAccepted = 0;
     const deadline = performance.now() + options.deadlineMs;
     const post = async (index: number): Promise<void> => {
-      const fixture = options.fixtures[index % options.fixtures.length];
+      const fixture = options.pick ? options.pick(index) : options.fixtures[index % options.fixtures.length];
       const body = JSON.stringify({ ...fixture.envelope, timestamp: new Date((FIRST_MARKER_SECONDS + index) * 1000).toISOString() });
       started[index] = performance.now();
-      const status = await postWebhook(agent, url, body, signedHeaders(key, body), Math.max(1, deadline - performance.now()));
+      const status = await postWebhook(agent, url, body, signedHeaders(key, body, `${webhookIdPrefix}${index}`), Math.max(1, deadline - performance.now()));
       answered[index] = performance.now();
       if (status !== 200) notAccepted += 1;
     };
@@ -261,6 +304,8 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
       burstOptionUsed,
       summaryLine: summary,
       timedOut,
+      messages: slack.messages,
+      rollups: slack.rollups,
     };
   } catch (error) {
     const tail = output.slice(-15).join('\n');

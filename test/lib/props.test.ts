@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -89,6 +89,22 @@ test('deduplicationWindow, slackTimeout, deliveryRatePerSecond: transformer envi
     [TransformerEnv.SlackTimeoutMs]: '2500',
     [TransformerEnv.DeliveryRatePerSecond]: '1.5',
   });
+});
+
+test('rollupAfter and rollupNeverFold: transformer environment (default 30 s, 0 turns roll-ups off)', () => {
+  expect(functionEnv(synthNotifier().template, 'NotifierTransformerFunction')[TransformerEnv.RollupAfterSeconds]).toBe('30');
+  const { template } = synthNotifier({ rollupAfter: Duration.minutes(2), rollupNeverFold: ['refund.*', 'subscription.on_hold'] });
+  expect(functionEnv(template, 'NotifierTransformerFunction')).toMatchObject({
+    [TransformerEnv.RollupAfterSeconds]: '120',
+    [TransformerEnv.RollupNeverFold]: 'refund.*,subscription.on_hold',
+  });
+  expect(functionEnv(synthNotifier({ rollupAfter: Duration.seconds(0) }).template, 'NotifierTransformerFunction')[TransformerEnv.RollupAfterSeconds]).toBe('0');
+});
+
+test('a rollupNeverFold glob that matches no known type synthesizes with a warning naming the closest type', () => {
+  const { stack } = synthNotifier({ rollupNeverFold: ['refnd.*'] });
+  const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('rollupNeverFold'));
+  expect(warnings.map((warning) => warning.entry.data)).toEqual([expect.stringContaining('rollupNeverFold: event glob "refnd.*" matches no Dodo event type this version knows (closest: "refund.*")')]);
 });
 
 test('throttlingRateLimit and throttlingBurstLimit: stage throttling', () => {

@@ -29,6 +29,7 @@ describe('the construct deploys the defaults', () => {
     expect(Number(transformer[TransformerEnv.MaxReceiveCount])).toBe(Defaults.maxReceiveCount);
     expect(Number(transformer[TransformerEnv.SlackTimeoutMs])).toBe(Defaults.slackTimeoutMs);
     expect(Number(transformer[TransformerEnv.DeliveryBurst])).toBe(Defaults.deliveryBurst);
+    expect(Number(transformer[TransformerEnv.RollupAfterSeconds])).toBe(Defaults.rollupAfterSeconds);
     // The rate is split across the instances the event source may run at once.
     const instances = onlyResource(template, 'AWS::Lambda::EventSourceMapping').Properties.ScalingConfig.MaximumConcurrency as number;
     expect(Number(transformer[TransformerEnv.DeliveryRatePerSecond]) * instances).toBeCloseTo(Defaults.deliveryRatePerSecond, 10);
@@ -58,6 +59,7 @@ describe("the handlers' fallbacks are the defaults", () => {
       slackTimeoutMs: Defaults.slackTimeoutMs,
       deliveryRatePerSecond: Defaults.deliveryRatePerSecond,
       deliveryBurst: Defaults.deliveryBurst,
+      rollupAfterSeconds: Defaults.rollupAfterSeconds,
     });
   });
 });
@@ -74,6 +76,7 @@ test('dodo-slack serve without flags runs its pipeline on the defaults', async (
       slackTimeoutMs: Defaults.slackTimeoutMs,
       ratePerSecond: Defaults.deliveryRatePerSecond,
       burst: Defaults.deliveryBurst,
+      rollupAfterSeconds: Defaults.rollupAfterSeconds,
     });
   } finally {
     await server.close();

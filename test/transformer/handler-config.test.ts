@@ -41,7 +41,17 @@ test('with only the required variables set, every fallback is the shared Default
     deliveryRatePerSecond: Defaults.deliveryRatePerSecond,
     deliveryBurst: Defaults.deliveryBurst,
     summaryTableName: undefined,
+    rollupAfterSeconds: Defaults.rollupAfterSeconds,
+    rollupNeverFold: [],
   });
+});
+
+test('roll-up settings: seconds (0 turns them off) and never-fold globs; a negative value is refused', () => {
+  expect(transformerConfigFromEnv({ ...requiredEnv, [TransformerEnv.RollupAfterSeconds]: '0', [TransformerEnv.RollupNeverFold]: 'refund.*, subscription.on_hold' })).toMatchObject({
+    rollupAfterSeconds: 0,
+    rollupNeverFold: ['refund.*', 'subscription.on_hold'],
+  });
+  expect(() => transformerConfigFromEnv({ ...requiredEnv, [TransformerEnv.RollupAfterSeconds]: '-5' })).toThrow(/ROLLUP_AFTER_SECONDS/);
 });
 
 test('every variable the construct sets is read', () => {

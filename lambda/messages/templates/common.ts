@@ -107,7 +107,7 @@ export function sentence(...parts: ReadonlyArray<string | undefined | false>): s
  * Where each object lives in the Dodo dashboard, relative to `dashboardBaseUrl`. Dodo publishes no
  * deep-link scheme; these are the dashboard's page paths. One table, so a change is one edit.
  */
-const DASHBOARD_PAGES = {
+export const DASHBOARD_PAGES = {
   payment: { label: 'Open payment in Dodo', path: ['transactions', 'payments'] },
   refund: { label: 'Open refund in Dodo', path: ['transactions', 'refunds'] },
   dispute: { label: 'Open dispute in Dodo', path: ['transactions', 'disputes'] },
