@@ -24,6 +24,7 @@ import { Defaults } from '../lambda/shared/defaults';
 import { exportDeadLetters, listDeadLetters, redriveDeadLetters, showDeadLetter } from '../lambda/local/dead-letters';
 import { loadLocalTransform, ServeDefaults, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/local/server';
 import { StoreError } from '../lambda/local/store';
+import { DEFAULT_SLACK_API_URL } from '../lambda/transformer/slack-web-api';
 
 const USAGE = `Usage: dodo-slack <command> [options]
 
@@ -51,8 +52,16 @@ Commands:
       --shutdown-timeout <s>  on SIGTERM/SIGINT, wait this long for the delivery in flight and connected clients (default ${ServeDefaults.shutdownTimeoutMs / 1000})
       --demo                  generate a signing key when DODO_WEBHOOK_SECRET is unset and print a ready send line
       --verbose               also print the core's structured log lines
+      --slack-channel <id>    app mode: the channel ID (C…) to post to (default: $SLACK_CHANNEL)
+      --slack-bot-token <t>   app mode: the bot token xoxb-… (default: $SLACK_BOT_TOKEN; prefer the variable,
+                              a flag is visible to other users in \`ps\`)
+      --slack-api-url <url>   Slack Web API base URL (default ${DEFAULT_SLACK_API_URL}; http only on 127.0.0.1)
+      --reply-broadcast <g>   app mode: comma-separated globs whose replies also show in the channel
+                              (default disputes, failures and cancellations; "" for none)
     Signing keys come from DODO_WEBHOOK_SECRET (whitespace-separated). Messages go to SLACK_WEBHOOK_URL
     (http://127.0.0.1 / localhost allowed); without it they are printed here as \`preview --format text\` would.
+    With SLACK_BOT_TOKEN and SLACK_CHANNEL instead (app mode) each payment, subscription and payout gets one
+    thread whose first message is a card kept up to date (see \`dodo-slack slack-manifest\`).
     Every accepted event is on disk before Dodo gets its 200. Ctrl-C (or SIGTERM) stops accepting, lets the
     delivery in flight finish, leaves the rest pending in the store and exits within --shutdown-timeout;
     the next serve on the same --data-dir delivers them. A second Ctrl-C stops at once (still nothing lost).
@@ -351,6 +360,10 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     burst: { type: 'string', default: String(Defaults.deliveryBurst) },
     'data-dir': { type: 'string', default: ServeDefaults.dataDir },
     'shutdown-timeout': { type: 'string', default: String(ServeDefaults.shutdownTimeoutMs / 1000) },
+    'slack-channel': { type: 'string' },
+    'slack-bot-token': { type: 'string' },
+    'slack-api-url': { type: 'string', default: DEFAULT_SLACK_API_URL },
+    'reply-broadcast': { type: 'string' },
     demo: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   });
@@ -387,11 +400,33 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     shutdownTimeoutMs: (integerOption('shutdown-timeout', values['shutdown-timeout'], 0, 3600) as number) * 1000,
     signingSecret,
     slackWebhookUrl: io.env.SLACK_WEBHOOK_URL?.trim() || undefined,
+    ...slackAppOptions(values, io.env),
     verbose: values.verbose,
     print: io.stdout,
     printError: io.stderr,
   };
   return demoKey === undefined ? { help: false, options } : { help: false, options, demoKey };
+}
+
+/** App mode's settings from flags (first) or the environment; empty strings count as unset. */
+function slackAppOptions(
+  values: { readonly 'slack-channel'?: string; readonly 'slack-bot-token'?: string; readonly 'slack-api-url'?: string; readonly 'reply-broadcast'?: string },
+  env: NodeJS.ProcessEnv,
+): Pick<LocalServerOptions, 'slackBotToken' | 'slackChannel' | 'slackApiUrl' | 'replyBroadcast'> {
+  const token = values['slack-bot-token']?.trim() || env.SLACK_BOT_TOKEN?.trim() || undefined;
+  const channel = values['slack-channel']?.trim() || env.SLACK_CHANNEL?.trim() || undefined;
+  let replyBroadcast: string[] | undefined;
+  if (values['reply-broadcast'] !== undefined) {
+    replyBroadcast = values['reply-broadcast'].split(',').map((glob) => glob.trim()).filter((glob) => glob !== '');
+    const problems = replyBroadcast.flatMap(globProblems);
+    if (problems.length > 0) throw new UsageError(`--reply-broadcast: ${problems.join('; ')}`);
+  }
+  return {
+    ...(token === undefined ? {} : { slackBotToken: token }),
+    ...(channel === undefined ? {} : { slackChannel: channel }),
+    ...(values['slack-api-url'] === undefined ? {} : { slackApiUrl: values['slack-api-url'] }),
+    ...(replyBroadcast === undefined ? {} : { replyBroadcast }),
+  };
 }
 
 async function serve(args: readonly string[], io: CliIo): Promise<number> {
@@ -421,7 +456,13 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
         `try it, in another terminal:\n  npx dodo-slack send payment.succeeded --url ${server.url} --secret ${demoKey}\n`,
     );
   }
-  io.stdout(options.slackWebhookUrl ? 'posting to the Slack webhook in SLACK_WEBHOOK_URL\n' : 'SLACK_WEBHOOK_URL is not set: messages are printed here\n');
+  io.stdout(
+    options.slackChannel !== undefined
+      ? `posting to Slack channel ${options.slackChannel} as the app whose bot token is in SLACK_BOT_TOKEN (threads and live cards)\n`
+      : options.slackWebhookUrl
+        ? 'posting to the Slack webhook in SLACK_WEBHOOK_URL\n'
+        : 'SLACK_WEBHOOK_URL is not set: messages are printed here\n',
+  );
 
   const signal = await stopSignal;
   io.stdout(`${signal}: finishing in-flight deliveries…\n`);

@@ -27,6 +27,7 @@ const AWS_ADAPTERS = [
   'shared/aws/secrets-manager.ts',
   'shared/aws/sqs-message.ts',
   'shared/aws/telemetry.ts',
+  'transformer/dynamodb-thread-store.ts',
   'transformer/handler.ts',
   'transformer/idempotency.ts',
   'transformer/sqs-delivery.ts',

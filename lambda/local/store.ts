@@ -50,6 +50,17 @@ export interface DedupRecord {
   readonly expiresAt: number;
 }
 
+/** A thread row: where the parent is and its card (JSON text, see threads/card.ts). */
+export interface StoredThread {
+  readonly channel: string;
+  readonly ts: string;
+  readonly card: string;
+  readonly lastEventAt: number;
+  readonly version: number;
+  /** Epoch ms after which the thread is forgotten (the next event starts a new one). */
+  readonly expiresAt: number;
+}
+
 export interface LocalStore {
   /** The database file. */
   readonly file: string;
@@ -80,12 +91,19 @@ export interface LocalStore {
   dedupDelete(key: string): void;
   /** Drops in-progress deduplication records: at start, when no delivery can be running. */
   dedupClearInProgress(): number;
+  /** App mode's thread of `route` and `key` (card as JSON text), unless expired. */
+  threadGet(route: string, key: string, now?: number): StoredThread | undefined;
+  /** Inserts a thread; false when an unexpired one exists for the key. */
+  threadCreate(route: string, key: string, thread: StoredThread, now?: number): boolean;
+  /** Replaces the thread at `expectedVersion`; false when it is at another version (or gone). */
+  threadReplace(route: string, key: string, thread: StoredThread, expectedVersion: number): boolean;
   close(): void;
 }
 
 /** Name of the database file inside the data dir. */
 export const STORE_FILE = 'dodo-slack.db';
-const SCHEMA_VERSION = 1;
+/** The schema this version writes: one step per version in {@link MIGRATIONS}. */
+const SCHEMA_VERSION = 2;
 
 interface EventRow {
   id: number;
@@ -209,8 +227,20 @@ function migrate(db: Database.Database): void {
   if (version > SCHEMA_VERSION) {
     throw new StoreError(`the store was written by a newer dodo-slack (schema ${version}, this one knows ${SCHEMA_VERSION})`);
   }
-  if (version === SCHEMA_VERSION) return;
-  db.exec(`
+  // Each step in its own transaction, so a store is always at one version or the next, never between.
+  for (let next = version + 1; next <= SCHEMA_VERSION; next += 1) {
+    const step = MIGRATIONS[next];
+    if (step === undefined) throw new StoreError(`no migration to schema ${next}`);
+    db.transaction(() => {
+      db.exec(step);
+      db.pragma(`user_version = ${next}`);
+    })();
+  }
+}
+
+/** Schema version → the SQL that brings the store from the version before to it. Steps are never edited once released. */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  1: `
     CREATE TABLE IF NOT EXISTS events (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       route TEXT NOT NULL,
@@ -233,9 +263,22 @@ function migrate(db: Database.Database): void {
       value TEXT,
       expires_at INTEGER NOT NULL
     );
-    PRAGMA user_version = ${SCHEMA_VERSION};
-  `);
-}
+  `,
+  // Slack app mode: one row per route and thread key (lambda/transformer/threads/thread-store.ts).
+  2: `
+    CREATE TABLE IF NOT EXISTS threads (
+      route TEXT NOT NULL,
+      thread_key TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      ts TEXT NOT NULL,
+      card TEXT NOT NULL,
+      last_event_at INTEGER NOT NULL,
+      version INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      PRIMARY KEY (route, thread_key)
+    );
+  `,
+};
 
 function storeOver(db: Database.Database, file: string, releaseLock: () => void): LocalStore {
   const statements = new Map<string, Database.Statement>();
@@ -343,6 +386,28 @@ function storeOver(db: Database.Database, file: string, releaseLock: () => void)
     },
     dedupClearInProgress() {
       return sql(`DELETE FROM dedup WHERE status = 'in-progress'`).run().changes;
+    },
+    threadGet(route, key, now = Date.now()) {
+      const row = sql('SELECT channel, ts, card, last_event_at, version, expires_at FROM threads WHERE route = ? AND thread_key = ? AND expires_at > ?').get(route, key, now) as
+        | { channel: string; ts: string; card: string; last_event_at: number; version: number; expires_at: number }
+        | undefined;
+      return row && { channel: row.channel, ts: row.ts, card: row.card, lastEventAt: row.last_event_at, version: row.version, expiresAt: row.expires_at };
+    },
+    threadCreate(route, key, thread, now = Date.now()) {
+      // An expired row is replaced like a missing one.
+      const result = sql(
+        `INSERT INTO threads (route, thread_key, channel, ts, card, last_event_at, version, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (route, thread_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, card = excluded.card,
+           last_event_at = excluded.last_event_at, version = excluded.version, expires_at = excluded.expires_at
+         WHERE threads.expires_at <= ?`,
+      ).run(route, key, thread.channel, thread.ts, thread.card, thread.lastEventAt, thread.version, thread.expiresAt, now);
+      return result.changes === 1;
+    },
+    threadReplace(route, key, thread, expectedVersion) {
+      const result = sql(
+        `UPDATE threads SET channel = ?, ts = ?, card = ?, last_event_at = ?, version = ?, expires_at = ? WHERE route = ? AND thread_key = ? AND version = ?`,
+      ).run(thread.channel, thread.ts, thread.card, thread.lastEventAt, thread.version, thread.expiresAt, route, key, expectedVersion);
+      return result.changes === 1;
     },
     close() {
       db.close();

@@ -13,7 +13,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { ServiceName } from '../shared/metrics';
 import { TransformerEnv, type RouteConfig } from '../shared/function-env';
 import { type CoreLogger } from '../shared/ports';
-import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type RecordOutcome } from './delivery';
+import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type DeliveryRoute, type RecordOutcome } from './delivery';
+import { createSlackWebApi } from './slack-web-api';
+import { parseSlackBotToken } from './slack-token';
+import { createDynamoDbThreadStore } from './dynamodb-thread-store';
+import { compileEventGlobs } from '../shared/event-glob';
 import { createRateLimiter } from './rate-limiter';
 import { CachedSecret } from '../shared/secret-cache';
 import { createSlackClient } from './slack-client';
@@ -52,6 +56,10 @@ export interface TransformerConfig {
   readonly deliveryRatePerSecond: number;
   /** Messages that may go at once before the rate applies (token bucket size). */
   readonly deliveryBurst: number;
+  /** App mode: the thread table; `undefined` when no route has a bot token. */
+  readonly threadTableName: string | undefined;
+  readonly threadTtlSeconds: number;
+  readonly slackTier3CallsPerMinute: number;
 }
 
 /**
@@ -73,7 +81,13 @@ export function transformerConfigFromEnv(env: NodeJS.ProcessEnv, { idempotencyTa
     slackTimeoutMs: positive(TransformerEnv.SlackTimeoutMs, Defaults.slackTimeoutMs),
     deliveryRatePerSecond: positive(TransformerEnv.DeliveryRatePerSecond, Defaults.deliveryRatePerSecond),
     deliveryBurst: positive(TransformerEnv.DeliveryBurst, Defaults.deliveryBurst),
+    threadTableName: config.optional(TransformerEnv.ThreadTableName),
+    threadTtlSeconds: positive(TransformerEnv.ThreadTtlSeconds, Defaults.threadTtlSeconds),
+    slackTier3CallsPerMinute: positive(TransformerEnv.SlackTier3CallsPerMinute, Defaults.slackTier3CallsPerMinute),
   };
+  if (transformerConfig.routes.some((route) => route.slackChannelId !== undefined) && transformerConfig.threadTableName === undefined) {
+    config.problems.push(`${TransformerEnv.ThreadTableName} is not set, and a route posts with a Slack bot token (its threads live there)`);
+  }
   config.throwIfProblems('transformer configuration');
   return transformerConfig;
 }
@@ -88,6 +102,8 @@ export interface TransformerHandlerOptions {
   readonly allowInsecureLocalhostSlack?: boolean;
   /** Minimum time between two Slack secret refetches forced by 403/404/410 answers. @default 10_000 */
   readonly secretMinRefreshIntervalMs?: number;
+  /** Slack Web API base URL for app-mode routes (tests: a stand-in on 127.0.0.1). Deliberately not an env var. @default https://slack.com/api/ */
+  readonly slackApiUrl?: string;
 }
 
 interface Wiring {
@@ -167,14 +183,38 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
     expiresAfterSeconds: config.deduplicationWindowSeconds,
     logger: coreLogger,
   });
+  const refreshInterval = options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs };
   const processor = createDeliveryProcessor({
-    routes: routes.map((route) => ({
-      config: route,
-      transform: createTransform(route.transformation, undefined, { logger: coreLogger }),
-      slackUrl: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs,
-        ...(options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs }),
-      }),
-    })),
+    routes: routes.map((route): DeliveryRoute => {
+      const transform = createTransform(route.transformation, undefined, { logger: coreLogger });
+      if (route.slackChannelId !== undefined) {
+        return {
+          config: route,
+          transform,
+          slackApp: {
+            token: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: parseSlackBotToken, ttlMs: secretTtlMs, ...refreshInterval }),
+            channel: route.slackChannelId,
+            broadcast: compileEventGlobs(route.replyBroadcast ?? Defaults.replyBroadcast),
+            ...(route.transformation.kind === 'builtin' ? { cardOptions: route.transformation.options } : {}),
+          },
+        };
+      }
+      return {
+        config: route,
+        transform,
+        slackUrl: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs, ...refreshInterval }),
+      };
+    }),
+    ...(config.threadTableName === undefined
+      ? {}
+      : {
+          slackApp: {
+            api: createSlackWebApi({ timeoutMs: slackTimeoutMs, ...(options.slackApiUrl === undefined ? {} : { baseUrl: options.slackApiUrl }) }),
+            threads: createDynamoDbThreadStore({ tableName: config.threadTableName, ttlSeconds: config.threadTtlSeconds }),
+            tier3Limiter: createRateLimiter({ ratePerSecond: config.slackTier3CallsPerMinute / 60, burst: 5 }),
+            lookupWindowSeconds: Defaults.slackLookupWindowSeconds,
+          },
+        }),
     runOnce: dedup.runOnce,
     postToSlack: createSlackClient({ timeoutMs: slackTimeoutMs }),
     rateLimiter: createRateLimiter({ ratePerSecond: config.deliveryRatePerSecond, burst: config.deliveryBurst }),
