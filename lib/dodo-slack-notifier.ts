@@ -33,6 +33,7 @@ import {
   validateProps,
 } from './props';
 import { Transformation } from './transformation';
+import { SlackThreadTable, usesSlackApp } from './slack-app';
 
 /**
  * The transformer's SQS event source runs at most this many function instances. Lambda's minimum
@@ -53,7 +54,10 @@ const USER_CODE_DEFINE = '__DODO_SLACK_USER_CODE__';
 interface ResolvedRoute {
   readonly id: string;
   readonly events: readonly string[];
-  readonly slackWebhookSecret: secretsmanager.ISecret;
+  /** The incoming-webhook URL, or in app mode (`slackChannelId` set) the bot token. */
+  readonly slackSecret: secretsmanager.ISecret;
+  readonly slackChannelId?: string;
+  readonly replyBroadcast?: readonly string[];
   readonly transformation: Transformation;
 }
 
@@ -76,6 +80,10 @@ export class DodoSlackNotifier extends Construct {
   public readonly transformerFunction: nodejs.NodejsFunction;
   /** Conditional: the default route's Slack secret; undefined when `routes` is given without `slackWebhookSecret`. */
   public readonly slackWebhookSecret?: secretsmanager.ISecret;
+  /** Conditional: the default route's bot token secret (app mode); undefined when it posts to an incoming webhook. */
+  public readonly slackBotTokenSecret?: secretsmanager.ISecret;
+  /** Conditional: threads and cards of app-mode routes; undefined when no route has a bot token. */
+  public readonly threadTable?: dynamodb.Table;
   /** The Dodo signing key(s). */
   public readonly signingSecret: secretsmanager.ISecret;
   /** Remembers delivered webhook ids (Powertools idempotency records) for `deduplicationWindow`. */
@@ -107,7 +115,9 @@ export class DodoSlackNotifier extends Construct {
         description: 'Dodo Payments webhook signing key(s), whitespace-separated while rotating',
         secretStringValue: SecretValue.unsafePlainText(SECRET_PLACEHOLDER),
       });
-    if (hasDefaultRoute(props)) {
+    if (props.slackBotTokenSecret !== undefined) {
+      this.slackBotTokenSecret = props.slackBotTokenSecret;
+    } else if (hasDefaultRoute(props)) {
       this.slackWebhookSecret =
         props.slackWebhookSecret ??
         new secretsmanager.Secret(this, 'SlackWebhookSecret', {
@@ -115,13 +125,15 @@ export class DodoSlackNotifier extends Construct {
           secretStringValue: SecretValue.unsafePlainText(SECRET_PLACEHOLDER),
         });
     }
+    const defaultSecret = this.slackBotTokenSecret ?? this.slackWebhookSecret;
     const routes: ResolvedRoute[] = [
-      ...(this.slackWebhookSecret
+      ...(defaultSecret
         ? [
             {
               id: DEFAULT_ROUTE_ID,
               events: props.events ?? ['*'],
-              slackWebhookSecret: this.slackWebhookSecret,
+              slackSecret: defaultSecret,
+              ...slackAppOfRoute(props),
               transformation: props.transformation ?? Transformation.builtin(),
             },
           ]
@@ -129,7 +141,9 @@ export class DodoSlackNotifier extends Construct {
       ...(props.routes ?? []).map((route) => ({
         id: route.id,
         events: route.events,
-        slackWebhookSecret: route.slackWebhookSecret,
+        // validateProps made sure exactly one of them is set.
+        slackSecret: (route.slackBotTokenSecret ?? route.slackWebhookSecret)!,
+        ...slackAppOfRoute(route),
         transformation: route.transformation ?? Transformation.builtin(),
       })),
     ];
@@ -142,7 +156,9 @@ export class DodoSlackNotifier extends Construct {
       return {
         id: route.id,
         events: [...route.events],
-        slackSecretId: route.slackWebhookSecret.secretArn,
+        slackSecretId: route.slackSecret.secretArn,
+        ...(route.slackChannelId === undefined ? {} : { slackChannelId: route.slackChannelId }),
+        ...(route.replyBroadcast === undefined ? {} : { replyBroadcast: [...route.replyBroadcast] }),
         transformation: bound.spec,
       };
     });
@@ -170,6 +186,10 @@ export class DodoSlackNotifier extends Construct {
       // Only short-lived dedupe records; nothing to keep when the notifier is removed.
       removalPolicy: RemovalPolicy.DESTROY,
     });
+
+    // Threads and cards of app-mode routes (lib/slack-app.ts).
+    const threads = usesSlackApp(props) ? new SlackThreadTable(this, 'SlackThreads', { ...(props.threadTtl ? { ttl: props.threadTtl } : {}) }) : undefined;
+    this.threadTable = threads?.table;
 
     // Receiver.
     const eventFilter = unionOfGlobs(routes.flatMap((route) => route.events));
@@ -212,6 +232,7 @@ export class DodoSlackNotifier extends Construct {
         // Each concurrent instance gets its share of Slack's per-webhook budget.
         [TransformerEnv.DeliveryRatePerSecond]: String(deliveryRatePerSecond / TRANSFORMER_MAX_CONCURRENCY),
         [TransformerEnv.DeliveryBurst]: String(Defaults.deliveryBurst),
+        ...(threads ? threads.environment(Defaults.slackTier3CallsPerMinute / TRANSFORMER_MAX_CONCURRENCY) : {}),
       },
     });
     this.transformerFunction.addEventSource(
@@ -228,9 +249,10 @@ export class DodoSlackNotifier extends Construct {
     this.queue.grantSendMessages(this.transformerFunction);
     // Dead-letters permanent failures directly, with the reason as attributes.
     this.deadLetterQueue.grantSendMessages(this.transformerFunction);
-    for (const secret of uniqueSecrets(routes.map((route) => route.slackWebhookSecret))) {
+    for (const secret of uniqueSecrets(routes.map((route) => route.slackSecret))) {
       secret.grantRead(this.transformerFunction);
     }
+    threads?.grantTransformer(this.transformerFunction);
     // Exactly what Powertools idempotency does: get, put (conditional), update, delete of one item.
     this.deduplicationTable.grant(
       this.transformerFunction,
@@ -418,4 +440,13 @@ function unionOfGlobs(globs: readonly string[]): string[] {
 /** One grant per secret, even when routes share one. */
 function uniqueSecrets(secrets: readonly secretsmanager.ISecret[]): secretsmanager.ISecret[] {
   return [...new Set(secrets)];
+}
+
+/** The app-mode part of a route's config (nothing for an incoming-webhook route). */
+function slackAppOfRoute(route: { readonly slackBotTokenSecret?: secretsmanager.ISecret; readonly slackChannelId?: string; readonly replyBroadcast?: string[] }): {
+  slackChannelId?: string;
+  replyBroadcast?: readonly string[];
+} {
+  if (route.slackBotTokenSecret === undefined || route.slackChannelId === undefined) return {};
+  return { slackChannelId: route.slackChannelId, ...(route.replyBroadcast === undefined ? {} : { replyBroadcast: route.replyBroadcast }) };
 }

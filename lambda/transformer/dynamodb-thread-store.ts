@@ -6,12 +6,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CardState } from './threads/card';
-import type { ThreadRecord, ThreadStore } from './threads/thread-store';
+import { THREAD_TABLE_PARTITION_KEY, THREAD_TABLE_TTL_ATTRIBUTE, type ThreadRecord, type ThreadStore } from './threads/thread-store';
 
-/** Key attribute of the thread table; the construct creates the table with it (lib/slack-app.ts). */
-export const THREAD_TABLE_PARTITION_KEY = 'pk';
-/** TTL attribute of the thread table (epoch seconds). */
-export const THREAD_TABLE_TTL_ATTRIBUTE = 'expiration';
 
 export interface DynamoDbThreadStoreOptions {
   readonly tableName: string;

@@ -8,6 +8,11 @@
  */
 import type { CardState } from './card';
 
+/** Key attribute of the DynamoDB thread table (the construct creates it, lib/slack-app.ts). */
+export const THREAD_TABLE_PARTITION_KEY = 'pk';
+/** TTL attribute of the DynamoDB thread table (epoch seconds). */
+export const THREAD_TABLE_TTL_ATTRIBUTE = 'expiration';
+
 export interface ThreadRecord {
   readonly channel: string;
   /** The parent message's `ts`. */
