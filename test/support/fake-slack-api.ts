@@ -32,7 +32,9 @@ export type ApiScript =
   /** Do what Slack does (the message is in the channel), but answer only after `delayMs`. */
   | { readonly kind: 'record-then-slow'; readonly delayMs: number }
   /** Do what Slack does, then cut the connection without answering. */
-  | { readonly kind: 'record-then-reset' };
+  | { readonly kind: 'record-then-reset' }
+  /** Cut the connection before doing anything (the request never reached Slack). */
+  | { readonly kind: 'reset' };
 
 export const normal: ApiScript = { kind: 'normal' };
 
@@ -129,6 +131,10 @@ export class FakeSlackApi {
     if (script.kind === 'answer') {
       res.writeHead(script.status, { 'content-type': 'application/json', ...script.headers });
       res.end(typeof script.body === 'string' ? script.body : JSON.stringify(script.body));
+      return;
+    }
+    if (script.kind === 'reset') {
+      req.socket.destroy();
       return;
     }
     const answer = this.perform(call);
