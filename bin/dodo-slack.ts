@@ -25,6 +25,7 @@ import { exportDeadLetters, listDeadLetters, redriveDeadLetters, showDeadLetter 
 import { loadLocalTransform, ServeDefaults, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/local/server';
 import { StoreError } from '../lambda/local/store';
 import { DEFAULT_SLACK_API_URL } from '../lambda/transformer/slack-web-api';
+import { slackAppManifest } from '../lambda/local/slack-manifest';
 
 const USAGE = `Usage: dodo-slack <command> [options]
 
@@ -72,6 +73,12 @@ Commands:
     redrive puts them back to pending (attempts reset; deduplication still applies): a running serve
     on the same data dir delivers them within a second, or the next serve started on it.
 
+  slack-manifest                        Print the Slack app manifest for app mode (threads and live cards)
+      --name <name>           the app's name in Slack (default "Dodo Payments")
+      --private               the channel is private (groups:history instead of channels:history)
+    Paste it at https://api.slack.com/apps → Create New App → From a manifest, install the app, invite
+    it to the channel (/invite @name), and put its Bot User OAuth Token (xoxb-…) in SLACK_BOT_TOKEN.
+
   -h, --help                  this text
 
 Event types name built-in samples, e.g. payment.succeeded, dispute.opened, subscription.renewed.`;
@@ -111,6 +118,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await serve(rest, io);
       case 'dead-letters':
         return deadLetters(rest, io);
+      case 'slack-manifest':
+        return slackManifest(rest, io);
       case '-h':
       case '--help':
       case 'help':
@@ -120,7 +129,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         io.stderr(`${USAGE}\n`);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (expected preview, send, serve or dead-letters)`);
+        throw new UsageError(`unknown command "${command}" (expected preview, send, serve, dead-letters or slack-manifest)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -525,6 +534,18 @@ function deadLetters(args: readonly string[], io: CliIo): number {
     if (error instanceof StoreError) throw new CommandFailure(error.message);
     throw error;
   }
+}
+
+function slackManifest(args: readonly string[], io: CliIo): number {
+  const { values, positionals } = parse(args, { name: { type: 'string' }, private: { type: 'boolean', default: false } });
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`slack-manifest takes no arguments, got: ${positionals.join(' ')}`);
+  if (values.name !== undefined && (values.name.trim() === '' || values.name.length > 35)) throw new UsageError('--name must be 1 to 35 characters (Slack\'s limit for an app name)');
+  io.stdout(`${JSON.stringify(slackAppManifest({ ...(values.name === undefined ? {} : { name: values.name }), privateChannel: values.private }), null, 2)}\n`);
+  return 0;
 }
 
 /** Runs the CLI on this process's arguments and sets the exit code (the bin shim calls this). */
