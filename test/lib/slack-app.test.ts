@@ -103,3 +103,15 @@ test('the stack prints where to set each bot token', () => {
   expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['SlackBotTokenSecretConsoleUrl', 'RouteRiskSlackBotTokenSecretConsoleUrl']));
   expect(Object.keys(outputs)).not.toContain('SlackWebhookSecretConsoleUrl');
 });
+
+test('the README "Threads and live cards" example synthesizes a notifier whose default route posts with the bot token', () => {
+  const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../README.md'), 'utf8') as string;
+  const section = readme.slice(readme.indexOf('## Threads and live cards'));
+  const match = /```ts\n([\s\S]*?)```/.exec(section);
+  expect(match).not.toBeNull();
+  const source = `const { DodoSlackNotifier } = require(${JSON.stringify(require('node:path').join(__dirname, '../../lib'))});\nconst secretsmanager = require('aws-cdk-lib/aws-secretsmanager');\n${match![1]!}`;
+  const stack = new Stack(testApp(), 'UserStack');
+  new Function('require', source).call(stack, require);
+  const routes = JSON.parse(renderCfnString(functionEnv(Template.fromStack(stack), 'NotifierTransformerFunction')[TransformerEnv.Routes])) as RouteConfig[];
+  expect(routes.map((r) => [r.id, r.slackChannelId])).toEqual([['default', 'C0123456789']]);
+});
