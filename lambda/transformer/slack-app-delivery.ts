@@ -216,7 +216,12 @@ export function createAppDelivery(deps: SlackAppDeps) {
           include_all_metadata: true,
           ...(cursor === undefined ? {} : { cursor }),
         });
-        if (result.kind !== 'response' || !result.ok) fail(method, result);
+        if (result.kind !== 'response' || !result.ok) {
+          // Could not check whether Slack has the message: never post it blind, try again later.
+          if (result.kind === 'response' && result.error !== undefined && CREDENTIAL_ERRORS.has(result.error)) fail(method, result);
+          const described = describeApiResult(method, result);
+          throw new SlackAppFailure('transient', `cannot check whether Slack already has this message (${described}); retrying before posting it`, described);
+        }
         const messages = Array.isArray(result.data.messages) ? (result.data.messages as unknown[]) : [];
         const found = messages.find((m) => isOurMessage(m, webhookId, routeId, role));
         if (found !== undefined) return String((found as { ts?: unknown }).ts);
