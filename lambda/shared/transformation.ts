@@ -38,6 +38,12 @@ export interface SlackMessage {
   readonly attachments?: import('@slack/types').MessageAttachment[];
   readonly unfurl_links?: boolean;
   readonly unfurl_media?: boolean;
+  /**
+   * Slack app mode: the thread this message goes in (`payment:pay_…`, or any key of 1-200
+   * `A-Z a-z 0-9 _ . : -`), or `null` for none; unset = the thread-key table's choice. Removed
+   * before posting.
+   */
+  readonly thread_key?: string | null;
 }
 
 /** What a transformation gets for one event. */

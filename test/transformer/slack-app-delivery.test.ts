@@ -12,7 +12,7 @@ import type { RouteConfig } from '../../lambda/shared/function-env';
 import type { Transform } from '../../lambda/shared/transformation';
 import type { DeliveryRoute } from '../../lambda/transformer/delivery';
 import { createRateLimiter } from '../../lambda/transformer/rate-limiter';
-import { createTransform } from '../../lambda/transformer/transform';
+import { createTransform, createTransformFromSource } from '../../lambda/transformer/transform';
 import { createSlackWebApi } from '../../lambda/transformer/slack-web-api';
 import { parseSlackBotToken } from '../../lambda/transformer/slack-token';
 import { compileEventGlobs } from '../../lambda/shared/event-glob';
@@ -173,4 +173,21 @@ test('Slack-paced posts: a channel at 1 post per second makes a new thread (pare
   const started = Date.now();
   await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
   expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+});
+
+test('the docs/transformations.md example runs in the sandbox and its thread_key picks the thread', async () => {
+  const docs = require('node:fs').readFileSync(join(__dirname, '../../docs/transformations.md'), 'utf8') as string;
+  const code = /## Threads in Slack app mode[\s\S]*?```js\n([\s\S]*?)```/.exec(docs)![1]!;
+  const transform = createTransformFromSource(code, 'threads-example.js', { timeoutMs: 1000 });
+  try {
+    const { processor } = appProcessor(appRoute({ transform }));
+    await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
+    await processor.processBatch([record('refund.succeeded', PAYMENT_STORY[1]!.body)]);
+    const parents = api.parents(CHANNEL);
+    expect(parents).toHaveLength(1);
+    expect(parents[0]!.metadata?.event_payload.thread_key).toBe('customer:cus_TV52uJWWXt2yIoBBxpjaa');
+    expect(api.replies(parents[0]!.ts).map((r) => r.text)).toEqual(['payment.succeeded for ada@example.com', 'refund.succeeded for ada@example.com']);
+  } finally {
+    await transform.close();
+  }
 });
