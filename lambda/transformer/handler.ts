@@ -269,6 +269,12 @@ function parseRoutes(raw: string, problems: string[]): RouteConfig[] {
     if (typeof route?.id !== 'string' || !Array.isArray(route.events) || typeof route.slackSecretId !== 'string' || typeof route.transformation !== 'object') {
       problems.push(`${TransformerEnv.Routes}[${index}] needs id, events, slackSecretId and transformation`);
     }
+    if (route?.slackChannelId !== undefined && typeof route.slackChannelId !== 'string') {
+      problems.push(`${TransformerEnv.Routes}[${index}].slackChannelId must be a channel ID string`);
+    }
+    if (route?.replyBroadcast !== undefined && !(Array.isArray(route.replyBroadcast) && route.replyBroadcast.every((glob) => typeof glob === 'string'))) {
+      problems.push(`${TransformerEnv.Routes}[${index}].replyBroadcast must be an array of event globs`);
+    }
   });
   return parsed as RouteConfig[];
 }

@@ -1,5 +1,5 @@
 /** The construct in Slack app mode: synth-time checks, the thread table, grants and the transformer's ROUTES. */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnWaitConditionHandle, Duration, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
 import { DodoSlackNotifierStack } from '../../lib/dodo-slack-notifier-stack';
@@ -94,6 +94,8 @@ test('the thread TTL defaults to 90 days', () => {
 test('the stack prints where to set each bot token', () => {
   const app = testApp();
   const holder = new Stack(app, 'Holder');
+  // The secrets' stack needs a resource of its own to be a valid template.
+  new CfnWaitConditionHandle(holder, 'Keep');
   const stack = new DodoSlackNotifierStack(app, 'Deployed', {
     slackBotTokenSecret: secret(holder, 'bot'),
     slackChannelId: 'C0PAYMENTS1',

@@ -86,3 +86,28 @@ describe('Slack Web API client', () => {
     expect(() => normaliseSlackApiUrl('slack.com')).toThrow(/absolute URL/);
   });
 });
+
+describe('the transformer reads app-mode routes from its environment', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { transformerConfigFromEnv } = require('../../lambda/transformer/handler') as typeof import('../../lambda/transformer/handler');
+  const env = (routes: unknown[], extra: Record<string, string> = {}) => ({
+    ROUTES: JSON.stringify(routes),
+    QUEUE_URL: 'https://queue',
+    DEAD_LETTER_QUEUE_URL: 'https://dlq',
+    IDEMPOTENCY_TABLE_NAME: 'dedup',
+    ...extra,
+  });
+  const appRoute = { id: 'default', events: ['*'], slackSecretId: 'arn:bot', slackChannelId: 'C0TESTCHAN', transformation: { kind: 'builtin', options: {} } };
+
+  test('a bot-token route needs THREAD_TABLE_NAME; the TTL and Tier 3 pace fall back to the defaults', () => {
+    expect(() => transformerConfigFromEnv(env([appRoute]))).toThrow(/THREAD_TABLE_NAME is not set, and a route posts with a Slack bot token/);
+    const config = transformerConfigFromEnv(env([appRoute], { THREAD_TABLE_NAME: 'threads' }));
+    expect(config).toMatchObject({ threadTableName: 'threads', threadTtlSeconds: 90 * 86400, slackTier3CallsPerMinute: 50 });
+  });
+
+  test('malformed app-mode fields are named', () => {
+    expect(() => transformerConfigFromEnv(env([{ ...appRoute, slackChannelId: 7, replyBroadcast: 'dispute.*' }], { THREAD_TABLE_NAME: 't' }))).toThrow(
+      /ROUTES\[0\]\.slackChannelId must be a channel ID string; ROUTES\[0\]\.replyBroadcast must be an array of event globs/,
+    );
+  });
+});
