@@ -55,6 +55,10 @@ describe('a default route with a bot token and a webhook route beside it', () =>
     ]);
   });
 
+  test('the thread table keeps its logical ID (a refactor that would replace it, losing every thread, fails here)', () => {
+    expect(Object.keys(template.findResources('AWS::DynamoDB::Table')).sort()).toEqual(['NotifierDeduplicationTableA8BA8E02', 'NotifierSlackThreadsTableDAFCFAE8']);
+  });
+
   test('the thread table: key pk, TTL on expiration, point-in-time recovery, retained with the stack', () => {
     const table = onlyResource(template, 'AWS::DynamoDB::Table', 'NotifierSlackThreads');
     expect(table.Properties.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
