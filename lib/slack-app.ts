@@ -11,11 +11,9 @@ import { Construct } from 'constructs';
 import { Defaults } from '../lambda/shared/defaults';
 import { globProblems } from '../lambda/shared/event-glob';
 import { TransformerEnv } from '../lambda/shared/function-env';
+import { CHANNEL_ID_SHAPE } from '../lambda/transformer/slack-token';
 import { THREAD_TABLE_PARTITION_KEY, THREAD_TABLE_TTL_ATTRIBUTE } from '../lambda/transformer/threads/thread-store';
 import type { DodoSlackNotifierProps } from './props';
-
-/** Channel IDs as Slack shows them in a channel's details: C… (public), G… (older private), D… (a DM). */
-const CHANNEL_ID_SHAPE = /^[CGD][A-Z0-9]{8,}$/;
 
 /** Where one route posts: an incoming webhook, or a bot token and a channel. */
 interface Destination {

@@ -33,7 +33,7 @@ import { createStoreEngine } from './engine';
 import { openStore, type StoredEvent } from './store';
 import { storeRunOnce } from './store-run-once';
 import { storeThreads } from './store-threads';
-import { parseSlackBotToken } from '../transformer/slack-token';
+import { CHANNEL_ID_SHAPE, parseSlackBotToken } from '../transformer/slack-token';
 import { normaliseSlackApiUrl } from '../transformer/slack-web-api';
 import { SecretConfigurationError } from '../shared/errors';
 
@@ -317,16 +317,16 @@ function sendJson(response: ServerResponse, statusCode: number, body: string, ex
   response.end(body);
 }
 
-/** Channel IDs: C… (public), G… (private, older), D… (a DM), in upper case. */
-const CHANNEL_ID_SHAPE = /^[CGD][A-Z0-9]{8,}$/;
-
 /**
  * App mode's settings, checked at start-up (the messages never quote the token): a bot token and a
  * channel together, and not with an incoming-webhook URL.
  */
 function slackAppOf(options: LocalServerOptions): { readonly token: string; readonly channel: string; readonly apiUrl: string } | undefined {
   const { slackBotToken, slackChannel } = options;
-  if (slackBotToken === undefined && slackChannel === undefined) return undefined;
+  if (slackBotToken === undefined && slackChannel === undefined) {
+    if (options.replyBroadcast !== undefined) throw new SecretConfigurationError('--reply-broadcast applies only in app mode (SLACK_BOT_TOKEN and SLACK_CHANNEL): incoming webhooks have no threads');
+    return undefined;
+  }
   if (options.slackWebhookUrl !== undefined) {
     throw new SecretConfigurationError('set either SLACK_WEBHOOK_URL (incoming webhook) or SLACK_BOT_TOKEN with SLACK_CHANNEL (app mode: threads and cards), not both');
   }

@@ -2,7 +2,14 @@ import { SECRET_PLACEHOLDER } from '../shared/function-env';
 import { SecretConfigurationError } from '../shared/errors';
 
 /** Bot tokens (`xoxb-…`), also in their rotating form (`xoxe.xoxb-…`). */
-const BOT_TOKEN_SHAPE = /^(?:xoxe\.)?xoxb-[A-Za-z0-9-]{8,}$/;
+const BOT_TOKEN_SHAPE = /^(?:xoxe\.)?xoxb-[A-Za-z0-9-]+$/;
+
+/**
+ * Slack channel IDs as a channel's details show them: C… (public or private), G… (older private),
+ * D… (a DM), upper-case letters and digits. A name (`#payments`) is refused: conversations.history,
+ * which finds a post whose answer was lost, takes only IDs.
+ */
+export const CHANNEL_ID_SHAPE = /^[CGD][A-Z0-9]{2,}$/;
 
 /**
  * Parses the Slack bot-token secret: the plain `xoxb-…` token, or JSON `{"token": "xoxb-…"}`.

@@ -227,3 +227,32 @@ describe('serve in Slack app mode', () => {
     await expect(start({ slackApiUrl: 'http://slack.example.com/api/' })).rejects.toThrow(/http only on 127.0.0.1/);
   });
 });
+
+describe('serve app-mode options', () => {
+  const api = useFakeSlackApi();
+  test('--reply-broadcast "" broadcasts nothing; --reply-broadcast without a token is refused', async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'dodo-slack-app-opts-'));
+    const output: string[] = [];
+    try {
+      await expect(startLocalServer(testServerOptions(SIGNING_SECRET, workDir, output, { replyBroadcast: [] }))).rejects.toThrow(/--reply-broadcast applies only in app mode/);
+      const server = await startLocalServer(testServerOptions(SIGNING_SECRET, workDir, output, { slackBotToken: TOKEN, slackChannel: CHANNEL, slackApiUrl: api.url, replyBroadcast: [] }));
+      try {
+        const body = PAYMENT_STORY[2]!.body;
+        const id = 'msg_no_broadcast';
+        const timestamp = Math.floor(Date.now() / 1000);
+        const response = await fetch(server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': new Webhook(SIGNING_SECRET).sign(id, new Date(timestamp * 1000), body) },
+          body,
+        });
+        expect(response.status).toBe(200);
+        await server.idle();
+        expect(api.withWebhookId(id).map((m) => [m.metadata?.event_payload.role, m.reply_broadcast === true])).toEqual([['parent', false], ['reply', false]]);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+});
