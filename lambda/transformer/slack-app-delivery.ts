@@ -171,8 +171,8 @@ export function createAppDelivery(deps: SlackAppDeps) {
     const channel = target.channel;
     const calls: SlackCallCounts = {};
     const { key, message } = threadChoice(input.message, envelope);
-    /** Set once an answer went missing in this attempt: every later post looks first. */
-    let lookFirst = input.retried;
+    /** A retried delivery may have posted before: every post looks for its earlier copy first. */
+    const lookFirst = input.retried;
 
     async function call(method: SlackApiMethod, args: Record<string, unknown>): Promise<SlackApiResult> {
       if (method === 'chat.postMessage') {
@@ -232,7 +232,7 @@ export function createAppDelivery(deps: SlackAppDeps) {
       return undefined;
     }
 
-    /** Posts once: looks first when an earlier answer went missing; after a missing answer, looks again before failing. */
+    /** Posts once: on a retried delivery looks first; after a missing answer, looks before failing. */
     async function postOnce(role: MessageRole, body: SlackMessage, threadTs?: string): Promise<{ ts: string; found: boolean }> {
       if (lookFirst) {
         const ts = await lookup(role, threadTs);
@@ -250,8 +250,8 @@ export function createAppDelivery(deps: SlackAppDeps) {
       });
       if (result.kind === 'response' && result.ok && typeof result.data.ts === 'string') return { ts: result.data.ts, found: false };
       if (result.kind !== 'response') {
-        // The post may have reached Slack: look before anything posts it again.
-        lookFirst = true;
+        // The post may have reached Slack: look before anything posts it again (if it is not
+        // found, the delivery fails and its retry looks first, in case Slack was only slow).
         const ts = await lookup(role, threadTs);
         if (ts !== undefined) {
           input.logger.info('Slack did not answer in time but has the message; not posting it again', { webhookId, routeId, role, slackResponse: describeApiResult('chat.postMessage', result) });

@@ -102,3 +102,22 @@ test('the flags work as the variables do, and a channel name is refused at start
   expect(refused.stderr).toMatch(/SLACK_CHANNEL must be a channel ID such as C0123456789/);
   expect(refused.stderr).not.toContain(TOKEN);
 });
+
+test('every chat.postMessage recorded but answered after the timeout (6 s, as in the issue): each message in the channel once, nothing dead-lettered', async () => {
+  const dir = path.join(scratch, 'slow');
+  handle = await startServe(cli.entry, ['--rate', '100', '--data-dir', dir, '--slack-api-url', api.url], cleanEnv({ DODO_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN, SLACK_CHANNEL: CHANNEL }));
+  api.respond = (call) => (call.method === 'chat.postMessage' ? { kind: 'record-then-slow', delayMs: 6000 } : { kind: 'normal' });
+  const id = await post(handle.url, PAYMENT_STORY[0]!.body);
+  await handle.process.waitFor(new RegExp(`${id} payment\\.succeeded → delivered`), 30_000);
+  expect(api.withWebhookId(id).map((m) => m.metadata?.event_payload.role)).toEqual(['parent', 'reply']);
+  expect(api.calls.map((call) => call.method)).toEqual(['chat.postMessage', 'conversations.history', 'chat.postMessage', 'conversations.replies']);
+  await handle.process.stop('SIGTERM');
+  const { openStore } = await import('../../lambda/local/store');
+  const store = openStore(dir, { readOnly: true });
+  try {
+    expect(store.deadLetters()).toEqual([]);
+    expect(store.count('delivered')).toBe(1);
+  } finally {
+    store.close();
+  }
+});
