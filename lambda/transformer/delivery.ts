@@ -224,7 +224,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
     }
 
     // `thread_key` is an app-mode choice (slack-app-delivery.ts); an incoming webhook gets the message alone.
-    const { thread_key: _threadKey, ...webhookMessage } = outcome.message as SlackMessage & { thread_key?: unknown };
+    const webhookMessage = 'thread_key' in outcome.message ? withoutThreadKey(outcome.message) : outcome.message;
     let result = await post(url, webhookMessage, timeLeftMs);
     if (result.kind === 'response' && URL_GONE_STATUSES.has(result.status)) {
       const first = describeSlackResult(result);
@@ -410,6 +410,11 @@ function once<T>(compute: () => T): () => T {
     if (result.ok) return result.value;
     throw result.error;
   };
+}
+
+function withoutThreadKey(message: SlackMessage): SlackMessage {
+  const { thread_key: _threadKey, ...rest } = message;
+  return rest;
 }
 
 /** Within SQS's visibility range. Fractions are kept for the local queue; the SQS adapter rounds up. */

@@ -191,3 +191,17 @@ test('the docs/transformations.md example runs in the sandbox and its thread_key
     await transform.close();
   }
 });
+
+test('on an incoming-webhook route a thread_key is removed before posting (the webhook gets the message alone)', async () => {
+  const { FakeSlack } = await import('../support/fake-slack');
+  const { route } = await import('../support/delivery');
+  const slack = await new FakeSlack().start();
+  try {
+    const transform: Transform = async () => ({ kind: 'message', message: { text: 'hello', thread_key: 'customer:1' } });
+    const { processor } = processorFor([route('Ops', () => slack.url(), { transform })]);
+    await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
+    expect(slack.requests.map((r) => r.json)).toEqual([{ text: 'hello' }]);
+  } finally {
+    await slack.stop();
+  }
+});
