@@ -4,7 +4,8 @@
  *
  *   dodo-slack preview <payload.json | event-type> [--transform <file>] [--format json|text]
  *   dodo-slack send <payload.json | event-type> --url <endpoint> [--secret <whsec_…>] [--webhook-id <id>]
- *   dodo-slack serve [--port 3000] [--host 127.0.0.1] [--transform <file>] [--events <globs>] …
+ *   dodo-slack serve [--port 3000] [--host 127.0.0.1] [--transform <file>] [--events <globs>] [--summary daily@09:00 --tz Area/City] …
+ *   dodo-slack summary --data-dir <dir> --period day|week --date YYYY-MM-DD [--tz Area/City] [--format json|text]
  *
  * This file only parses arguments and prints; the server wiring lives in lambda/local/server.ts.
  * Exit codes: 0 done, 1 the command ran and failed, 2 usage error.
@@ -16,14 +17,18 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { WEBHOOK_PATH, type DodoWebhookEnvelope } from '../lambda/shared/webhook';
 import { type TransformInput } from '../lambda/shared/transformation';
 import { InvalidPayloadError, SecretConfigurationError, TransformationError } from '../lambda/shared/errors';
-import { canonicalEventType, globProblems } from '../lambda/shared/event-glob';
+import { canonicalEventType, globProblems, unknownGlobWarnings } from '../lambda/shared/event-glob';
 import { parseSigningKeys, signWebhook } from '../lambda/receiver/signature';
 import { renderSlackMessageForTerminal } from '../lambda/local/terminal-render';
 import { UserCodeLoadError } from '../lambda/sandbox/harness';
 import { Defaults } from '../lambda/shared/defaults';
 import { exportDeadLetters, listDeadLetters, redriveDeadLetters, showDeadLetter } from '../lambda/local/dead-letters';
 import { loadLocalTransform, ServeDefaults, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/local/server';
-import { StoreError } from '../lambda/local/store';
+import { openStore, STORE_FILE, StoreError } from '../lambda/local/store';
+import { summaryOnDemand } from '../lambda/local/summaries';
+import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
+import { checkTimeZone, formatCalendarDate, lastCompletedPeriod, parseCalendarDate, PeriodError } from '../lambda/summaries/period';
+import { parseSummarySchedule, ScheduleError, type SummarySchedule } from '../lambda/summaries/schedule';
 import { DEFAULT_SLACK_API_URL } from '../lambda/transformer/slack-web-api';
 import { slackAppManifest } from '../lambda/local/slack-manifest';
 
@@ -51,6 +56,9 @@ Commands:
       --burst <n>             messages that may go at once before the rate applies (default ${Defaults.deliveryBurst})
       --data-dir <dir>        the durable store: accepted events, their states, dead letters (default ${ServeDefaults.dataDir})
       --shutdown-timeout <s>  on SIGTERM/SIGINT, wait this long for the delivery in flight and connected clients (default ${ServeDefaults.shutdownTimeoutMs / 1000})
+      --summary <when>        post a summary on schedule: daily@HH:MM (about the day before) or weekly@DAY-HH:MM
+                              (e.g. weekly@mon-09:00, about the week before, Monday first); may be given twice
+      --tz <Area/City>        the time zone of --summary times and periods (default UTC)
       --demo                  generate a signing key when DODO_WEBHOOK_SECRET is unset and print a ready send line
       --verbose               also print the core's structured log lines
       --slack-channel <id>    app mode: the channel ID (C…) to post to (default: $SLACK_CHANNEL)
@@ -66,6 +74,14 @@ Commands:
     Every accepted event is on disk before Dodo gets its 200. Ctrl-C (or SIGTERM) stops accepting, lets the
     delivery in flight finish, leaves the rest pending in the store and exits within --shutdown-timeout;
     the next serve on the same --data-dir delivers them. A second Ctrl-C stops at once (still nothing lost).
+
+  summary                               The summary of one day or week, from what serve accepted, as it would be posted
+      --data-dir <dir>        the serve data dir (default ${ServeDefaults.dataDir})
+      --period day|week       default day; a week runs Monday 00:00 to Monday 00:00
+      --date YYYY-MM-DD       the day, or any day of the week (default: the last complete period)
+      --tz <Area/City>        the time zone of the period (default UTC)
+      --format json|text      json (default): the exact body posted to Slack; text: a terminal rendering
+    Each webhook-id counts once, in the period of the event's own timestamp (see README, Summaries).
 
   dead-letters list|show <id>|redrive <id>|redrive --all|export   The dead letters of a serve data dir
       --data-dir <dir>        as for serve (default ${ServeDefaults.dataDir})
@@ -120,6 +136,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return deadLetters(rest, io);
       case 'slack-manifest':
         return slackManifest(rest, io);
+      case 'summary':
+        return await summary(rest, io);
       case '-h':
       case '--help':
       case 'help':
@@ -129,7 +147,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         io.stderr(`${USAGE}\n`);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (expected preview, send, serve, dead-letters or slack-manifest)`);
+        throw new UsageError(`unknown command "${command}" (expected preview, send, serve, summary, dead-letters or slack-manifest)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -375,8 +393,21 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     'reply-broadcast': { type: 'string' },
     demo: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    summary: { type: 'string', multiple: true },
+    tz: { type: 'string' },
   });
   if (values.help) return { help: true };
+  const schedules: SummarySchedule[] = [];
+  for (const text of values.summary ?? []) {
+    try {
+      schedules.push(parseSummarySchedule(text));
+    } catch (error) {
+      if (error instanceof ScheduleError) throw new UsageError(`--summary: ${error.message}`);
+      throw error;
+    }
+  }
+  if (values.tz !== undefined && schedules.length === 0) throw new UsageError('--tz applies to --summary; add --summary daily@09:00 or weekly@mon-09:00');
+  const timeZone = timeZoneOption(values.tz);
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got: ${positionals.join(' ')}`);
   const eventGlobs = values.events.split(',').map((glob) => glob.trim()).filter((glob) => glob !== '');
   const globErrors = eventGlobs.flatMap(globProblems);
@@ -413,6 +444,7 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     verbose: values.verbose,
     print: io.stdout,
     printError: io.stderr,
+    ...(schedules.length > 0 ? { summaries: { schedules, timeZone } } : {}),
   };
   return demoKey === undefined ? { help: false, options } : { help: false, options, demoKey };
 }
@@ -445,6 +477,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const { options, demoKey } = parsed;
+  for (const warning of unknownGlobWarnings(options.eventGlobs)) io.stderr(`dodo-slack: warning: --events: ${warning}\n`);
   // Listen for signals before announcing readiness: a supervisor (or a test) may stop us the moment it reads the line.
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -478,6 +511,66 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
   await server.close();
   io.stdout('stopped\n');
   return 0;
+}
+
+/** `--tz`, checked and in its canonical spelling; UTC (the construct's default too) when not given. */
+function timeZoneOption(value: string | undefined): string {
+  if (value === undefined) return Defaults.summaryTimeZone;
+  try {
+    return checkTimeZone(value);
+  } catch (error) {
+    if (error instanceof PeriodError) throw new UsageError(`--tz: ${error.message}`);
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// summary
+
+async function summary(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    'data-dir': { type: 'string', default: ServeDefaults.dataDir },
+    period: { type: 'string', default: 'day' },
+    date: { type: 'string' },
+    tz: { type: 'string' },
+    format: { type: 'string', default: 'json' },
+  });
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`summary takes no arguments, got: ${positionals.join(' ')}`);
+  const kind = values.period;
+  if (kind !== 'day' && kind !== 'week') throw new UsageError(`--period must be day or week, got "${kind}"`);
+  const format = values.format;
+  if (format !== 'json' && format !== 'text') throw new UsageError(`--format must be json or text, got "${format}"`);
+  const timeZone = timeZoneOption(values.tz);
+  let date: string;
+  try {
+    date = values.date === undefined ? lastCompletedPeriod(kind, Date.now(), timeZone).firstDay : formatCalendarDate(parseCalendarDate(values.date));
+  } catch (error) {
+    if (error instanceof PeriodError) throw new UsageError(`--date: ${error.message}`);
+    throw error;
+  }
+  const dataDir = path.resolve(values['data-dir']);
+  if (!existsSync(path.join(dataDir, STORE_FILE))) {
+    throw new CommandFailure(`no store in ${dataDir} (${STORE_FILE} is missing); summaries are computed from what \`dodo-slack serve --data-dir ${dataDir}\` accepted`);
+  }
+  let store;
+  try {
+    // Not read-only: a store written by an older serve is migrated (and its events counted) once.
+    store = openStore(dataDir);
+  } catch (error) {
+    if (error instanceof StoreError) throw new CommandFailure(error.message);
+    throw error;
+  }
+  try {
+    const message = await summaryOnDemand(store, { kind, date, timeZone, routeId: DEFAULT_ROUTE_ID });
+    io.stdout(format === 'json' ? `${JSON.stringify(message, null, 2)}\n` : renderSlackMessageForTerminal(message, { color: useColor(io) }));
+    return 0;
+  } finally {
+    store.close();
+  }
 }
 
 function deadLetters(args: readonly string[], io: CliIo): number {

@@ -2,12 +2,18 @@
  * The construct: every resource of the flow and how they are wired. What users configure and its
  * validation live in props.ts; metrics, alarms and the dashboard in monitoring.ts.
  */
-import { Duration, Names, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Annotations, Duration, Fn, Names, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -18,11 +24,14 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Defaults } from '../lambda/shared/defaults';
+import { unknownGlobWarnings } from '../lambda/shared/event-glob';
 import { DEFAULT_ROUTE_ID, ReceiverEnv, RouteConfig, SECRET_PLACEHOLDER, TransformerEnv } from '../lambda/shared/function-env';
 import { METRICS_NAMESPACE, MetricName, ServiceName } from '../lambda/shared/metrics';
 import { WEBHOOK_PATH } from '../lambda/shared/webhook';
+import { USER_CODE_FILE } from '../lambda/sandbox/registry';
 import { LAMBDA_BUNDLING } from './bundling';
-import { locateHandler, HandlerName } from './lambda-entry';
+import { locateHandler, locatePrebundledHandler, HandlerName, PREBUNDLED_HANDLER_FILE } from './lambda-entry';
+import { CONTROL_TOWER_DISABLED_RULES } from './control-tower';
 import { createAlarms, createDashboard, DodoSlackNotifierAlarms, notifierMetric } from './monitoring';
 import { acknowledgeNagFindings } from './nag-acknowledgements';
 import {
@@ -30,8 +39,11 @@ import {
   DEFAULT_THROTTLING_RATE_LIMIT,
   DodoSlackNotifierProps,
   hasDefaultRoute,
+  knownGlobs,
   validateProps,
 } from './props';
+import { grantTableKeyUse } from './encryption';
+import { NotifierSummaries } from './summaries';
 import { Transformation } from './transformation';
 import { SlackThreadTable, usesSlackApp } from './slack-app';
 
@@ -94,12 +106,47 @@ export class DodoSlackNotifier extends Construct {
   public readonly alarms: DodoSlackNotifierAlarms;
   /** One dashboard with the whole flow. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** Encrypts the log groups, the deduplication table and the alarm topic it creates (created or passed in). */
+  public readonly encryptionKey: kms.IKey;
+
+  /**
+   * The AWS Control Tower proactive controls (cfn-guard rule names) the notifier does not meet by
+   * default, for `new CfnGuardValidator({ disabledRules: DodoSlackNotifier.controlTowerDisabledRules })`
+   * from `@cdklabs/cdk-validator-cfnguard`; each one and its reason is in lib/control-tower.ts and the README.
+   */
+  public static readonly controlTowerDisabledRules: readonly string[] = CONTROL_TOWER_DISABLED_RULES.map((rule) => rule.rule);
+  /** Conditional: the summaries' table, function, schedules and alarm; undefined without `summaries`. */
+  public readonly summaries?: NotifierSummaries;
 
   constructor(scope: Construct, id: string, props: DodoSlackNotifierProps = {}) {
     super(scope, id);
     validateProps(props);
+    for (const warning of unknownGlobWarnings(knownGlobs(props))) {
+      Annotations.of(this).addWarningV2('dodo-slack-notifier:unknownEventGlob', warning);
+    }
 
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const tracing = props.tracing ?? true;
+    this.encryptionKey = props.encryptionKey ?? new kms.Key(this, 'EncryptionKey', {
+      description: 'Encrypts the Dodo Slack notifier logs, deduplication table and alarm topic',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    if (props.encryptionKey === undefined) {
+      // Only AWS services (DynamoDB here) may create grants on the key (Control Tower's CT.KMS.PR.3).
+      this.encryptionKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'GrantsOnlyForAwsServices',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:CreateGrant'],
+          resources: ['*'],
+          conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+        }),
+      );
+    }
+    this.allowServicesToUseKey();
     // The handlers and `dodo-slack serve` fall back to the same Defaults when a setting is missing.
     const timestampTolerance = props.timestampTolerance ?? Duration.seconds(Defaults.timestampToleranceSeconds);
     const secretCacheTtl = props.secretCacheTtl ?? Duration.seconds(Defaults.secretCacheTtlSeconds);
@@ -114,6 +161,7 @@ export class DodoSlackNotifier extends Construct {
       new secretsmanager.Secret(this, 'SigningSecret', {
         description: 'Dodo Payments webhook signing key(s), whitespace-separated while rotating',
         secretStringValue: SecretValue.unsafePlainText(SECRET_PLACEHOLDER),
+        removalPolicy,
       });
     if (props.slackBotTokenSecret !== undefined) {
       this.slackBotTokenSecret = props.slackBotTokenSecret;
@@ -123,6 +171,7 @@ export class DodoSlackNotifier extends Construct {
         new secretsmanager.Secret(this, 'SlackWebhookSecret', {
           description: 'Slack incoming-webhook URL for Dodo Payments notifications (plain URL or {"url": "..."})',
           secretStringValue: SecretValue.unsafePlainText(SECRET_PLACEHOLDER),
+          removalPolicy,
         });
     }
     const defaultSecret = this.slackBotTokenSecret ?? this.slackWebhookSecret;
@@ -163,17 +212,32 @@ export class DodoSlackNotifier extends Construct {
       };
     });
 
-    // Queues.
+    // Queues. The queue has a fixed name so the dead-letter queue's redrive-allow policy can name
+    // it by ARN: a reference to the queue's ARN would be a cycle (the queue names the DLQ).
+    // The name ends in the first 8 characters of the stack's id (a UUID per stack creation), so a
+    // queue retained by a deleted stack never collides with the queue of the stack deployed again.
+    const stack = Stack.of(this);
+    const stackUuidStart = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', stack.stackId))));
+    const queueName = `${Names.uniqueResourceName(this, { maxLength: 64, separator: '-' })}-Queue-${stackUuidStart}`;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      removalPolicy,
+      redriveAllowPolicy: {
+        redrivePermission: sqs.RedrivePermission.BY_QUEUE,
+        sourceQueues: [
+          sqs.Queue.fromQueueArn(this, 'SourceQueueArn', `arn:${stack.partition}:sqs:${stack.region}:${stack.account}:${queueName}`),
+        ],
+      },
     });
     this.queue = new sqs.Queue(this, 'Queue', {
+      queueName,
       visibilityTimeout: Duration.seconds(TRANSFORMER_TIMEOUT.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      removalPolicy,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
 
@@ -183,12 +247,15 @@ export class DodoSlackNotifier extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expiration',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Only short-lived dedupe records; nothing to keep when the notifier is removed.
-      removalPolicy: RemovalPolicy.DESTROY,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.encryptionKey,
+      // Retained by default: a replaced table would forget delivered webhook ids, and Dodo's
+      // retries and redrives within deduplicationWindow would post twice.
+      removalPolicy,
     });
 
     // Threads and cards of app-mode routes (lib/slack-app.ts).
-    const threads = usesSlackApp(props) ? new SlackThreadTable(this, 'SlackThreads', { ...(props.threadTtl ? { ttl: props.threadTtl } : {}) }) : undefined;
+    const threads = usesSlackApp(props) ? new SlackThreadTable(this, 'SlackThreads', { ...(props.threadTtl ? { ttl: props.threadTtl } : {}), encryptionKey: this.encryptionKey, removalPolicy }) : undefined;
     this.threadTable = threads?.table;
 
     // Receiver.
@@ -198,8 +265,11 @@ export class DodoSlackNotifier extends Construct {
       timeout: RECEIVER_TIMEOUT,
       memorySize: 256,
       logRetention,
+      tracing,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
       serviceName: ServiceName.Receiver,
-      define: {},
+      userCode: {},
       environment: {
         [ReceiverEnv.SigningSecretArn]: this.signingSecret.secretArn,
         [ReceiverEnv.QueueUrl]: this.queue.queueUrl,
@@ -217,9 +287,11 @@ export class DodoSlackNotifier extends Construct {
       timeout: TRANSFORMER_TIMEOUT,
       memorySize: 512,
       logRetention,
+      tracing,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
       serviceName: ServiceName.Transformer,
-      // A JS expression that evaluates to a JSON string: { [codeId]: source }.
-      define: { [USER_CODE_DEFINE]: JSON.stringify(JSON.stringify(userCode)) },
+      userCode,
       environment: {
         [TransformerEnv.Routes]: JSON.stringify(routeConfigs),
         [TransformerEnv.QueueUrl]: this.queue.queueUrl,
@@ -261,10 +333,13 @@ export class DodoSlackNotifier extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     );
+    // The table is encrypted with the key: reading and writing items needs it.
+    grantTableKeyUse(this.encryptionKey, this.transformerFunction);
 
     // API.
     const accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: logRetention,
+      encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const createCloudWatchRole = props.createApiGatewayCloudWatchRole ?? true;
@@ -283,12 +358,21 @@ export class DodoSlackNotifier extends Construct {
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
+        tracingEnabled: tracing,
       },
     });
-    this.api.root
+    // Only the invoke permission for the deployed stage, not the one for the console's test
+    // invoke (Control Tower's CT.LAMBDA.PR.2 refuses a permission without a source account).
+    const webhookMethod = this.api.root
       .resourceForPath(WEBHOOK_PATH)
-      .addMethod('POST', new apigateway.LambdaIntegration(this.receiverFunction, { proxy: true }));
+      .addMethod('POST', new apigateway.LambdaIntegration(this.receiverFunction, { proxy: true, allowTestInvoke: false }));
+    for (const child of webhookMethod.node.children) {
+      if (child instanceof lambda.CfnPermission) child.sourceAccount = stack.account;
+    }
     this.endpointUrl = this.api.urlForPath(WEBHOOK_PATH);
+    // RestApi adds an output with the stage URL (…/prod/), which is not where Dodo posts; the
+    // stack outputs endpointUrl instead, and a user's app shows what it chooses.
+    this.api.node.tryRemoveChild('Endpoint');
 
     // Alarms.
     if (props.alarmTopic) {
@@ -297,6 +381,8 @@ export class DodoSlackNotifier extends Construct {
       this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
         displayName: 'Dodo Slack notifier alarms',
         enforceSSL: true,
+        // A customer-managed key: CloudWatch alarms cannot publish to a topic under aws/sns.
+        masterKey: this.encryptionKey,
       });
     }
     if (props.alarmEmail !== undefined) {
@@ -310,7 +396,31 @@ export class DodoSlackNotifier extends Construct {
 
     this.dashboard = createDashboard(this);
 
-    acknowledgeNagFindings(this);
+    if (props.summaries) {
+      this.summaries = new NotifierSummaries(this, 'Summaries', {
+        summaries: props.summaries,
+        queue: this.queue,
+        transformerFunction: this.transformerFunction,
+        encryptionKey: this.encryptionKey,
+        removalPolicy,
+        createFunction: (environment) =>
+          this.handlerFunction('Summary', 'summaries', {
+            description: 'Dodo Payments webhooks: composes the scheduled summaries and queues them for delivery',
+            timeout: Duration.seconds(60),
+            memorySize: 256,
+            logRetention,
+            tracing,
+            vpc: props.vpc,
+            vpcSubnets: props.vpcSubnets,
+            serviceName: ServiceName.Summaries,
+            userCode: {},
+            environment,
+          }),
+      });
+      this.summaries.errorsAlarm.addAlarmAction(alarmAction);
+    }
+
+    acknowledgeNagFindings(this, { tracing });
   }
 
   /**
@@ -383,6 +493,41 @@ export class DodoSlackNotifier extends Construct {
     return this.metric(MetricName.DeliveryLatency, { statistic: cloudwatch.Stats.p(99), ...props });
   }
 
+  /**
+   * The key policy statements CloudWatch Logs (to encrypt the log groups) and CloudWatch alarms
+   * (to publish to the encrypted topic) need. Added to a key of this app; an imported key's
+   * policy cannot be changed from here, so the synth warns with what it must allow.
+   */
+  private allowServicesToUseKey(): void {
+    const stack = Stack.of(this);
+    const logsArn = `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`;
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsEncryptLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': logsArn } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    ];
+    const added = statements.map((statement) => this.encryptionKey.addToResourcePolicy(statement, true).statementAdded);
+    if (added.some((ok) => !ok)) {
+      Annotations.of(this).addWarningV2(
+        'dodo-slack-notifier:encryptionKeyPolicy',
+        'encryptionKey is an imported key, so its key policy cannot be changed here: it must allow ' +
+          `logs.<region>.amazonaws.com (kms:Encrypt*, Decrypt*, ReEncrypt*, GenerateDataKey*, Describe*) and ` +
+          'cloudwatch.amazonaws.com (kms:Decrypt, GenerateDataKey*), or the log groups fail to create and the alarms cannot notify.',
+      );
+    }
+  }
+
   private handlerFunction(
     id: string,
     handler: HandlerName,
@@ -391,14 +536,19 @@ export class DodoSlackNotifier extends Construct {
       readonly timeout: Duration;
       readonly memorySize: number;
       readonly logRetention: logs.RetentionDays;
+      readonly tracing: boolean;
+      readonly vpc?: ec2.IVpc;
+      readonly vpcSubnets?: ec2.SubnetSelection;
       readonly serviceName: string;
-      readonly define: Record<string, string>;
+      /** User transformation sources by code id, shipped with the bundle (see lambda/sandbox/registry.ts). */
+      readonly userCode: Readonly<Record<string, string>>;
       readonly environment: Record<string, string>;
     },
   ): nodejs.NodejsFunction {
-    const location = locateHandler(handler);
+    const prebundled = locatePrebundledHandler(handler);
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: options.logRetention,
+      encryptionKey: this.encryptionKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Own role instead of AWSLambdaBasicExecutionRole: logs may go to this function's log group only.
@@ -409,25 +559,53 @@ export class DodoSlackNotifier extends Construct {
     logGroup.grantWrite(role);
     return new nodejs.NodejsFunction(this, `${id}Function`, {
       role,
-      entry: location.entry,
-      handler: 'handler',
-      depsLockFilePath: location.depsLockFilePath,
-      projectRoot: location.projectRoot,
+      ...(prebundled ? this.prebundledCode(prebundled, options.userCode) : this.bundledFromSources(handler, options.userCode)),
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       description: options.description,
       timeout: options.timeout,
       memorySize: options.memorySize,
       logGroup,
+      tracing: options.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      vpc: options.vpc,
+      vpcSubnets: options.vpcSubnets,
       environment: {
         POWERTOOLS_SERVICE_NAME: options.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...options.environment,
       },
-      // SDK bundled and tree-shaken from its ES module builds: faster cold starts than the
-      // runtime's copy, and the SDK version the tests ran against (see lib/bundling.ts).
-      bundling: { ...LAMBDA_BUNDLING, define: options.define },
     });
+  }
+
+  /**
+   * The handler as `npm run build` bundled it into the package (no esbuild or Docker at synth); user
+   * transformation code goes beside it as a file, in a folder named by its content (so the same
+   * code is the same asset).
+   */
+  private prebundledCode(dir: string, userCode: Readonly<Record<string, string>>): Pick<nodejs.NodejsFunctionProps, 'code' | 'handler'> {
+    const handler = `${path.basename(PREBUNDLED_HANDLER_FILE, '.js')}.handler`;
+    if (Object.keys(userCode).length === 0) return { code: lambda.Code.fromAsset(dir), handler };
+    const json = JSON.stringify(userCode);
+    const assetDir = path.join(os.tmpdir(), 'dodo-slack-notifier-assets', createHash('sha256').update(fs.readFileSync(path.join(dir, PREBUNDLED_HANDLER_FILE))).update(json).digest('hex').slice(0, 32));
+    fs.mkdirSync(assetDir, { recursive: true });
+    fs.copyFileSync(path.join(dir, PREBUNDLED_HANDLER_FILE), path.join(assetDir, PREBUNDLED_HANDLER_FILE));
+    fs.writeFileSync(path.join(assetDir, USER_CODE_FILE), json);
+    return { code: lambda.Code.fromAsset(assetDir), handler };
+  }
+
+  /** The handler bundled at synth by esbuild from the TypeScript sources (this repository, or a package built without bundles). */
+  private bundledFromSources(handler: HandlerName, userCode: Readonly<Record<string, string>>): Partial<nodejs.NodejsFunctionProps> {
+    const location = locateHandler(handler);
+    return {
+      entry: location.entry,
+      handler: 'handler',
+      depsLockFilePath: location.depsLockFilePath,
+      projectRoot: location.projectRoot,
+      // SDK bundled and tree-shaken from its ES module builds: faster cold starts than the
+      // runtime's copy, and the SDK version the tests ran against (see lib/bundling.ts). The user
+      // code is a JS expression that evaluates to a JSON string: { [codeId]: source }.
+      bundling: { ...LAMBDA_BUNDLING, define: handler === 'transformer' ? { [USER_CODE_DEFINE]: JSON.stringify(JSON.stringify(userCode)) } : {} },
+    };
   }
 }
 

@@ -5,6 +5,7 @@
 export { DodoSlackNotifier } from './dodo-slack-notifier';
 export type { DodoSlackNotifierProps, DodoSlackRoute } from './props';
 export type { DodoSlackNotifierAlarms } from './monitoring';
+export type { DodoSlackSummaries, NotifierSummaries, SummaryTime, SummaryWeekday, WeeklySummaryTime } from './summaries';
 export { DodoSlackNotifierStack } from './dodo-slack-notifier-stack';
 export type { DodoSlackNotifierStackProps } from './dodo-slack-notifier-stack';
 export { Transformation } from './transformation';

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The two Lambda handlers this package ships. */
-export type HandlerName = 'receiver' | 'transformer';
+/** The Lambda handlers this package ships: `lambda/<name>/handler.ts`, prebundled into `dist/handlers/<name>/`. */
+export const HANDLER_NAMES = ['receiver', 'transformer', 'summaries'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 /** Lock files NodejsFunction understands, in the order we prefer them when several sit in one folder. */
 const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'] as const;
@@ -22,7 +23,7 @@ export interface HandlerBundleLocation {
  * `lambda/<name>/handler.ts`, as in this repository and under ts-node) or from the compiled package
  * (`dist/lib/*.js`, as when installed from npm).
  *
- * The compiled package bundles the TypeScript sources it ships (`lambda/<name>/handler.ts` beside
+ * Used when no prebundled handler is found ({@link locatePrebundledHandler}). The compiled package bundles the TypeScript sources it ships (`lambda/<name>/handler.ts` beside
  * `dist/`), and `dist/lambda/<name>/handler.js` only when they are missing: tsc's CommonJS output
  * turns every import into a `require()`, which esbuild cannot tree-shake, so bundles built from it
  * carry whole SDK and Powertools modules (receiver ~420 KB instead of ~380 KB, transformer ~650 KB
@@ -70,3 +71,20 @@ export function findLockFileAbove(startDir: string): string | undefined {
     dir = parent;
   }
 }
+
+/**
+ * The folder of a handler prebundled by `npm run build` (`dist/handlers/<name>/index.js`, built
+ * with {@link esbuildOptionsFor} from lib/bundling.ts), when this library runs from the compiled
+ * package and the bundle is there; undefined otherwise (from the TypeScript sources, the construct
+ * bundles them at synth, so what is deployed is always the current code). With a prebundled
+ * handler a user's synth needs neither esbuild nor Docker.
+ */
+export function locatePrebundledHandler(name: HandlerName, libDir: string = __dirname): string | undefined {
+  const compiledPackage = path.basename(libDir) === 'lib' && path.basename(path.dirname(libDir)) === 'dist';
+  if (!compiledPackage) return undefined;
+  const dir = path.resolve(libDir, '..', 'handlers', name);
+  return fs.existsSync(path.join(dir, PREBUNDLED_HANDLER_FILE)) ? dir : undefined;
+}
+
+/** The file name of a prebundled handler in its folder (Lambda handler `index.handler`). */
+export const PREBUNDLED_HANDLER_FILE = 'index.js';

@@ -9,7 +9,7 @@ import type { DodoSlackNotifier } from './dodo-slack-notifier';
  * clean. Everything else cdk-nag asks for is fixed in the construct itself (own least-privilege
  * roles, SSE and TLS-only queues, PITR, access and execution logs, TLS-only alarm topic).
  */
-export function acknowledgeNagFindings(notifier: DodoSlackNotifier): void {
+export function acknowledgeNagFindings(notifier: DodoSlackNotifier, options: { readonly tracing: boolean }): void {
   const acknowledge = (construct: IConstruct | undefined, id: string, reason: string) => {
     if (construct) Validations.of(construct).acknowledge({ id, reason });
   };
@@ -26,13 +26,24 @@ export function acknowledgeNagFindings(notifier: DodoSlackNotifier): void {
     }
   }
 
-  for (const fn of [notifier.receiverFunction, notifier.transformerFunction]) {
+  for (const fn of [notifier.receiverFunction, notifier.transformerFunction, notifier.summaries?.summaryFunction]) {
     acknowledge(
       fn,
       'AwsSolutions-L1',
       'Pinned to Node.js 22 on purpose: the handlers are built and tested for it, and a runtime change ' +
         'should be a reviewed release of this construct rather than a side effect of upgrading aws-cdk-lib.',
     );
+  }
+
+  if (options.tracing) {
+    for (const fn of [notifier.receiverFunction, notifier.transformerFunction, notifier.summaries?.summaryFunction]) {
+      acknowledge(
+        fn?.role?.node.tryFindChild('DefaultPolicy'),
+        'AwsSolutions-IAM5[Resource::*]',
+        'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level ' +
+          'permissions, so AWS documents them on "*". Every other statement of this role names its resource.',
+      );
+    }
   }
 
   const api = notifier.api;

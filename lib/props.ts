@@ -2,12 +2,15 @@
  * What a user configures: the props of {@link DodoSlackNotifier}, its routes, and the checks that
  * refuse a bad configuration at synth time instead of at the first webhook.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { globProblems } from '../lambda/shared/event-glob';
 import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
+import { summariesProblems, type DodoSlackSummaries } from './summaries';
 import type { Transformation } from './transformation';
 import { slackAppProblems } from './slack-app';
 
@@ -165,10 +168,45 @@ export interface DodoSlackNotifierProps {
    */
   readonly alarmEmail?: string;
   /**
-   * Retention of the functions' logs and the API access logs.
-   * @default logs.RetentionDays.ONE_MONTH
+   * Retention of the functions' logs and the API access logs. AWS Control Tower's CT.CLOUDWATCH.PR.2
+   * asks for at least one year.
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Customer-managed KMS key that encrypts the log groups, the deduplication table and the alarm
+   * topic it creates. A key passed here must allow CloudWatch Logs (`logs.<region>.amazonaws.com`)
+   * and CloudWatch alarms (`cloudwatch.amazonaws.com`) to use it; for a `kms.Key` of the same app the
+   * construct adds those statements itself, for an imported key it cannot and warns at synth.
+   * @default - a new key with yearly rotation (about 1 USD a month plus requests)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * What happens to the queues, the deduplication table, the encryption key and the secrets the
+   * construct creates when they leave the stack (stack deleted, resource replaced). The default
+   * keeps the undelivered events in the dead-letter queue and the operator's secret values.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Active X-Ray tracing on the API stage and both functions; one trace follows the event through
+   * SQS (the SDK passes the invocation's trace id to SendMessage, SQS to the transformer). X-Ray bills per trace recorded beyond its free tier (100,000 a month): about 5 USD per
+   * million webhooks. Control Tower's CT.APIGATEWAY.PR.2 asks for it.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
+   * VPC to run both functions in (Control Tower's CT.LAMBDA.PR.3). Its subnets need a route to
+   * Slack (a NAT gateway) and to SQS, DynamoDB, Secrets Manager, CloudWatch and X-Ray (the NAT
+   * gateway or VPC endpoints).
+   * @default - the functions run outside a VPC (see README: acknowledged controls)
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets of `vpc` for the functions.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
   /**
    * Create the account-wide role API Gateway uses to write logs (`AWS::ApiGateway::Account`).
    * API Gateway refuses access logs until the account has one; set `false` when your
@@ -176,6 +214,13 @@ export interface DodoSlackNotifierProps {
    * @default true
    */
   readonly createApiGatewayCloudWatchRole?: boolean;
+  /**
+   * Daily and/or weekly summaries of the events received (per currency: gross, refunds, net,
+   * failures, disputes, subscriptions, MRR, top products, the change against the period before),
+   * posted at a local time in an IANA time zone to the default route or `route`.
+   * @default - no summaries
+   */
+  readonly summaries?: DodoSlackSummaries;
 }
 
 /**
@@ -184,6 +229,12 @@ export interface DodoSlackNotifierProps {
  */
 export function hasDefaultRoute(props: DodoSlackNotifierProps): boolean {
   return props.routes === undefined || props.slackWebhookSecret !== undefined || props.slackBotTokenSecret !== undefined;
+}
+
+/** Every event glob the props name (default route and routes), tokens left out. */
+export function knownGlobs(props: DodoSlackNotifierProps): string[] {
+  const globs = [...(props.events ?? []), ...(props.routes ?? []).flatMap((route) => route.events)];
+  return globs.filter((glob) => !Token.isUnresolved(glob));
 }
 
 const ROUTE_ID_SHAPE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
@@ -269,11 +320,16 @@ export function validateProps(props: DodoSlackNotifierProps): void {
   ) {
     problems.push(`throttlingBurstLimit must be a whole number of at least 1, got ${throttlingBurstLimit}`);
   }
+  if (props.vpcSubnets !== undefined && props.vpc === undefined) {
+    problems.push('vpcSubnets applies only with vpc; set vpc or remove vpcSubnets');
+  }
   if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL_SHAPE.test(props.alarmEmail)) {
     problems.push(`alarmEmail must be an email address like ops@example.com, got ${JSON.stringify(props.alarmEmail)}`);
   }
 
   problems.push(...slackAppProblems(props));
+  const routeIds = [...(hasDefaultRoute(props) ? [DEFAULT_ROUTE_ID] : []), ...(props.routes ?? []).map((route) => route.id)];
+  problems.push(...summariesProblems(props.summaries, routeIds));
 
   if (problems.length > 0) {
     throw new Error(`DodoSlackNotifier: invalid props:\n- ${problems.join('\n- ')}`);

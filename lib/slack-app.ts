@@ -6,6 +6,7 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Defaults } from '../lambda/shared/defaults';
@@ -73,14 +74,14 @@ export function usesSlackApp(props: DodoSlackNotifierProps): boolean {
 
 /**
  * The table of threads: per route and thread key, the parent's channel and ts, its card and the
- * newest event time. Kept when the stack is deleted (RETAIN): it says where months of threads
- * are, and a new stack on the same table keeps them. Items expire `threadTtl` after their last event.
+ * newest event time. Kept when the stack is deleted unless `removalPolicy` says otherwise: it says
+ * where months of threads are. Items expire `threadTtl` after their last event.
  */
 export class SlackThreadTable extends Construct {
   public readonly table: dynamodb.Table;
   public readonly ttl: Duration;
 
-  constructor(scope: Construct, id: string, props: { readonly ttl?: Duration }) {
+  constructor(scope: Construct, id: string, props: { readonly ttl?: Duration; readonly encryptionKey: kms.IKey; readonly removalPolicy: RemovalPolicy }) {
     super(scope, id);
     this.ttl = props.ttl ?? Duration.seconds(Defaults.threadTtlSeconds);
     this.table = new dynamodb.Table(this, 'Table', {
@@ -88,7 +89,11 @@ export class SlackThreadTable extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: THREAD_TABLE_TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: RemovalPolicy.RETAIN,
+      // On the notifier's key, like its other tables (the transformer is granted the key once).
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      // The notifier's removalPolicy (default RETAIN): a replaced table would forget where every thread is.
+      removalPolicy: props.removalPolicy,
     });
   }
 

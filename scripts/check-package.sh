@@ -5,10 +5,12 @@
 #   - the tarball holds dist/, the handler sources, the samples, and no tests, caches or secrets;
 #   - `import { DodoSlackNotifier, Transformation } from 'dodo-slack-notifier'` and
 #     `import type { TypedTransform } from 'dodo-slack-notifier'` type-check with tsc (strict, no skipLibCheck);
-#   - a bare `new DodoSlackNotifier(stack, 'Notifier')` and one with routes using
-#     Transformation.fromInline / fromFile / fromModule synthesize, both handlers bundled by esbuild
-#     from the installed package's TypeScript sources, with no Docker, and load in node;
-#   - cdk-nag AwsSolutions reports nothing unacknowledged for the bare construct;
+#   - with esbuild NOT installed and no Docker: a bare `new DodoSlackNotifier(stack, 'Notifier')`,
+#     the whole stack and one with routes using Transformation.fromInline / fromFile synthesize from
+#     the handlers the package prebundled (dist/handlers), byte for byte, and load in node;
+#   - with esbuild installed (the one thing it is needed for): Transformation.fromModule synthesizes;
+#   - cdk-nag AwsSolutions reports nothing unacknowledged for the bare construct, and the Control
+#     Tower cfn-guard rules nothing but DodoSlackNotifier.controlTowerDisabledRules (README snippet);
 #   - `npx dodo-slack preview payment.succeeded` (and with a typed --transform) works from the app.
 # Usage: scripts/check-package.sh [work-dir]   (default: a new folder under /tmp; kept on failure)
 set -euo pipefail
@@ -30,6 +32,7 @@ tar tzf "$tarball" > "$work/tarball-files.txt"
 for needed in package/dist/lib/index.js package/dist/lib/index.d.ts package/dist/bin/dodo-slack.js \
   package/bin/dodo-slack.js package/lambda/receiver/handler.ts package/lambda/transformer/handler.ts \
   package/dist/lambda/receiver/handler.js package/dist/lambda/transformer/handler.js \
+  package/dist/handlers/receiver/index.js package/dist/handlers/transformer/index.js \
   package/samples/payment.succeeded.json; do
   grep -qx "$needed" "$work/tarball-files.txt" || fail "the tarball lacks $needed"
 done
@@ -47,9 +50,12 @@ cat > package.json <<'EOF'
 { "name": "check-package-user-app", "version": "1.0.0", "private": true }
 EOF
 step "npm install the tarball into a fresh app"
+# No esbuild: the built-in path must not need it (it is an optional peer dependency).
 npm install --no-audit --no-fund --silent \
-  "aws-cdk-lib@$(version_of aws-cdk-lib)" "constructs@$(version_of constructs)" "esbuild@$(version_of esbuild)" \
+  "aws-cdk-lib@$(version_of aws-cdk-lib)" "constructs@$(version_of constructs)" \
   "typescript@$(version_of typescript)" "@types/node@$(version_of @types/node)" "cdk-nag@$(version_of cdk-nag)" "$tarball"
+if node -e "require.resolve('esbuild')" 2>/dev/null; then fail "esbuild got installed with the package"; fi
+echo "esbuild is not installed"
 
 cat > tsconfig.json <<'EOF'
 {
@@ -82,7 +88,7 @@ export const transform: TypedTransform = (event: DodoWebhookEvent, context) => {
 EOF
 cat > src/app.ts <<'EOF'
 import * as path from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DodoSlackNotifier, DodoSlackNotifierStack, Transformation } from 'dodo-slack-notifier';
 import type { DodoSlackNotifierProps } from 'dodo-slack-notifier';
@@ -107,47 +113,74 @@ const props: DodoSlackNotifierProps = {
       slackWebhookSecret: secretsmanager.Secret.fromSecretNameV2(routed, 'Risk', 'slack/risk'),
       transformation: Transformation.fromFile(path.join(transforms, 'dashboard.js')),
     },
-    {
-      id: 'Subscriptions',
-      events: ['subscription.*'],
-      slackWebhookSecret: secretsmanager.Secret.fromSecretNameV2(routed, 'Subs', 'slack/subs'),
-      transformation: Transformation.fromModule(path.join(transforms, 'typed.ts'), { timeout: Duration.millis(500) }),
-    },
   ],
 };
 new DodoSlackNotifier(routed, 'Notifier', props);
 new DodoSlackNotifierStack(app, 'WholeStack');
 app.synth();
 EOF
+cat > src/app-typed.ts <<'EOF'
+import * as path from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { DodoSlackNotifier, Transformation } from 'dodo-slack-notifier';
+
+const transforms = path.join(__dirname, '..', '..', 'transforms');
+const app = new App({ outdir: process.argv[2] });
+const typed = new Stack(app, 'TypedStack');
+new DodoSlackNotifier(typed, 'Notifier', {
+  routes: [
+    {
+      id: 'Subscriptions',
+      events: ['subscription.*'],
+      slackWebhookSecret: secretsmanager.Secret.fromSecretNameV2(typed, 'Subs', 'slack/subs'),
+      transformation: Transformation.fromModule(path.join(transforms, 'typed.ts'), { timeout: Duration.millis(500) }),
+    },
+  ],
+});
+app.synth();
+EOF
 
 step "tsc over the app and its typed transformation (types from dist/lib/index.d.ts)"
 npx tsc -p . || fail "the app does not type-check against the package's types"
 
-step "the installed construct bundles the shipped handler sources with the app's lock file"
+step "the installed construct uses the handlers the package prebundled"
 node -e "
-const { locateHandler } = require('dodo-slack-notifier/dist/lib/lambda-entry');
+const { locatePrebundledHandler } = require('dodo-slack-notifier/dist/lib/lambda-entry');
 for (const name of ['receiver', 'transformer']) {
-  const l = locateHandler(name);
-  const ok = l.entry.endsWith('/node_modules/dodo-slack-notifier/lambda/' + name + '/handler.ts') && l.projectRoot === process.cwd();
-  console.log(name, l.entry, l.projectRoot);
-  if (!ok) process.exit(1);
-}" || fail "locateHandler does not pick the shipped sources and the app's root"
+  const dir = locatePrebundledHandler(name);
+  console.log(name, dir);
+  if (!dir || !dir.endsWith('/node_modules/dodo-slack-notifier/dist/handlers/' + name)) process.exit(1);
+}" || fail "locatePrebundledHandler does not find the package's bundles"
 
-step "synth (esbuild, no Docker)"
+step "synth without esbuild and without Docker"
 out="$app/cdk.out"
-DOCKER_HOST=unix:///nonexistent node build/src/app.js "$out" 2>&1 | grep -E 'Bundling asset|index\.js' || true
+DOCKER_HOST=unix:///nonexistent PATH="$(dirname "$(command -v node)")" node build/src/app.js "$out" > "$work/synth.txt" 2>&1 \
+  || { cat "$work/synth.txt"; fail "synth without esbuild"; }
+if grep -Ei 'Bundling asset|docker' "$work/synth.txt"; then fail "the synth bundled (above) instead of using the prebundled handlers"; fi
 for stack in BareStack RoutesStack WholeStack; do
   [ -f "$out/$stack.template.json" ] || fail "no template for $stack"
 done
-assets=$(find "$out" -name index.js -path '*asset.*' | wc -l)
-# Identical bundles share one asset: the receiver, the built-in transformer, the routes' transformer.
-[ "$assets" -ge 3 ] || fail "expected at least 3 distinct bundled handlers, found $assets"
+pkg="$app/node_modules/dodo-slack-notifier/dist/handlers"
+receivers=0
 for bundle in $(find "$out" -name index.js -path '*asset.*'); do
   node -e "const m = require('$bundle'); if (typeof m.handler !== 'function') process.exit(1)" || fail "$bundle exports no handler"
+  if cmp -s "$bundle" "$pkg/receiver/index.js"; then receivers=$((receivers + 1));
+  elif ! cmp -s "$bundle" "$pkg/transformer/index.js"; then fail "$bundle is not one of the package's prebundled handlers"; fi
   echo "$(( $(stat -c %s "$bundle") / 1024 )) KB  $bundle"
 done
-grep -l 'Dispute ' "$out"/asset.*/index.js > /dev/null || fail "the fromFile code is not in a transformer bundle"
-grep -l 'typed ' "$out"/asset.*/index.js > /dev/null || fail "the fromModule code is not in a transformer bundle"
+[ "$receivers" -ge 1 ] || fail "no receiver asset is the prebundled receiver"
+user_code=$(find "$out" -name dodo-slack-user-code.json -path '*asset.*')
+[ -n "$user_code" ] || fail "the routes' transformer asset has no user code file"
+grep -l 'Dispute ' $user_code > /dev/null || fail "the fromFile code is not beside the transformer"
+grep -l 'inline ' $user_code > /dev/null || fail "the fromInline code is not beside the transformer"
+
+step "with esbuild installed: Transformation.fromModule"
+npm install --no-audit --no-fund --silent "esbuild@$(version_of esbuild)"
+DOCKER_HOST=unix:///nonexistent node build/src/app-typed.js "$app/cdk.typed.out" > "$work/synth-typed.txt" 2>&1 \
+  || { cat "$work/synth-typed.txt"; fail "synth with fromModule"; }
+grep -l 'typed ' $(find "$app/cdk.typed.out" -name dodo-slack-user-code.json -path '*asset.*') > /dev/null \
+  || fail "the fromModule code is not beside the transformer"
 
 step "cdk-nag AwsSolutions on the bare construct"
 node -e "
@@ -161,6 +194,21 @@ const findings = new AwsSolutionsChecks().validateScope(app).violations.map((v) 
 console.log('unacknowledged findings:', JSON.stringify(findings));
 process.exit(findings.length === 0 ? 0 : 1);" > "$work/nag.txt" 2>&1 || { cat "$work/nag.txt"; fail "cdk-nag findings"; }
 grep 'unacknowledged' "$work/nag.txt"
+
+step "Control Tower rules (cfn-guard) on the bare construct, as the README shows"
+npm install --no-audit --no-fund --silent "@cdklabs/cdk-validator-cfnguard@$(version_of @cdklabs/cdk-validator-cfnguard)"
+node -e "
+const { App, Stack } = require('aws-cdk-lib');
+const { CfnGuardValidator } = require('@cdklabs/cdk-validator-cfnguard');
+const { DodoSlackNotifier } = require('dodo-slack-notifier');
+const app = new App({
+  outdir: '$work/guard.out',
+  policyValidationBeta1: [new CfnGuardValidator({ disabledRules: [...DodoSlackNotifier.controlTowerDisabledRules] })],
+});
+new DodoSlackNotifier(new Stack(app, 'GuardStack', { env: { account: '111122223333', region: 'eu-west-1' } }), 'Notifier');
+app.synth();
+console.log('cfn-guard: no finding but', JSON.stringify(DodoSlackNotifier.controlTowerDisabledRules));" > "$work/guard.txt" 2>&1 || { cat "$work/guard.txt"; fail "Control Tower findings"; }
+grep 'cfn-guard:' "$work/guard.txt"
 
 step "npx dodo-slack from the app"
 npx dodo-slack preview payment.succeeded > "$work/preview.json" || fail "preview payment.succeeded"

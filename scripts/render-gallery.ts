@@ -3,7 +3,8 @@
  * HTML approximation of Slack (the top-level `text` as the message body, then the attachment:
  * colour bar, sections, fields, context, buttons)
  * and screenshots it with headless Chromium into docs/gallery/<family>.png, then writes
- * docs/messages.md with every image, its event type and its notification text.
+ * docs/messages.md with every image, its event type and its notification text, and last a daily
+ * summary (lambda/summaries/) of the test suite's mix of JPY, KWD, EUR and USD events.
  *
  *   npx ts-node --transpile-only scripts/render-gallery.ts
  *
@@ -23,6 +24,10 @@ import { cardOf, renderCard } from '../lambda/transformer/threads/card';
 import { threadKeyOf } from '../lambda/transformer/threads/thread-key';
 import { compileEventGlobs } from '../lambda/shared/event-glob';
 import { Defaults } from '../lambda/shared/defaults';
+import { addCounters, summaryFactsOf, type Counters } from '../lambda/summaries/facts';
+import { buildSummaryMessage } from '../lambda/summaries/message';
+import { parseCalendarDate, periodOf } from '../lambda/summaries/period';
+import { DAY_MIX, PREVIOUS_DAY } from '../test/support/summary-events';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'dodo');
@@ -252,6 +257,31 @@ function main(): void {
     sections.push(`## ${sample.family}: \`${envelope.type}\`\n\nFrom ${source}.\n\nMessage text (the first line in Slack and the notification): \`${message.text.replace(/`/g, "'")}\`\n\n${picture}\n`);
     process.stdout.write(`${sample.family}: ${envelope.type}\n`);
   }
+
+  // A daily summary of the test mix (test/support/summary-events.ts), as posted at 09:00 the next day.
+  const sum = (events: typeof DAY_MIX): Counters => events.reduce<Counters>((total, event) => addCounters(total, summaryFactsOf(event.envelope)), {});
+  const summary = buildSummaryMessage({
+    period: periodOf('day', parseCalendarDate('2026-12-01'), 'UTC'),
+    totals: sum(DAY_MIX),
+    previous: sum(PREVIOUS_DAY),
+    computedAtMs: Date.parse('2026-12-02T09:00:00Z'),
+  });
+  const summaryProblems = validateSlackMessage(summary);
+  if (summaryProblems.length > 0) throw new Error(`the summary renders an invalid message: ${summaryProblems.join('; ')}`);
+  let summaryPicture: string;
+  if (chromium) {
+    screenshot(chromium, messageHtml(summary), path.join(GALLERY, 'summary.png'), estimateHeight(summary));
+    summaryPicture = '![a daily summary as shown in Slack](gallery/summary.png)';
+  } else {
+    summaryPicture = '```\n' + JSON.stringify(summary.attachments?.[0]?.blocks, null, 2) + '\n```';
+  }
+  sections.push(
+    `## Daily summary (\`summaries\` prop, \`serve --summary\`, \`dodo-slack summary\`)\n\n` +
+      'From the test mix in `test/support/summary-events.ts`: payments in JPY, KWD, EUR and USD, a refund, a failed payment, ' +
+      'a dispute and subscriptions on 2026-12-01 (UTC), against one USD payment the day before.\n\n' +
+      `Message text: \`${summary.text.replace(/`/g, "'")}\`\n\n${summaryPicture}\n`,
+  );
+  process.stdout.write('summary: daily\n');
 
   const intro = [
     '# What the built-in messages look like',

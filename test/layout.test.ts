@@ -15,8 +15,9 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   receiver: ['shared'],
   messages: ['shared'],
   sandbox: ['shared'],
-  transformer: ['shared', 'messages', 'sandbox'],
-  local: ['shared', 'receiver', 'transformer', 'messages', 'sandbox'],
+  summaries: ['shared', 'messages'],
+  transformer: ['shared', 'messages', 'sandbox', 'summaries'],
+  local: ['shared', 'receiver', 'transformer', 'messages', 'sandbox', 'summaries'],
 };
 
 /** The only modules that talk to AWS (SDK, Powertools, Lambda types, middy): handlers and adapters. */
@@ -28,6 +29,8 @@ const AWS_ADAPTERS = [
   'shared/aws/sqs-message.ts',
   'shared/aws/telemetry.ts',
   'transformer/dynamodb-thread-store.ts',
+  'summaries/dynamodb-aggregates.ts',
+  'summaries/handler.ts',
   'transformer/handler.ts',
   'transformer/idempotency.ts',
   'transformer/sqs-delivery.ts',

@@ -82,7 +82,13 @@ export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
       const outcomes = await processor.processBatch([
         {
           id,
-          webhook: { webhookId: event.webhookId, webhookTimestamp: event.webhookTimestamp, eventType: event.eventType, body: event.body },
+          webhook: {
+            webhookId: event.webhookId,
+            webhookTimestamp: event.webhookTimestamp,
+            eventType: event.eventType,
+            body: event.body,
+            ...(event.precomposed ? { precomposed: true as const } : {}),
+          },
           receiveCount: attempts,
         },
       ]);

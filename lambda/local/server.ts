@@ -36,6 +36,9 @@ import { storeThreads } from './store-threads';
 import { CHANNEL_ID_SHAPE, parseSlackBotToken } from '../transformer/slack-token';
 import { normaliseSlackApiUrl } from '../transformer/slack-web-api';
 import { SecretConfigurationError } from '../shared/errors';
+import { startSummaryScheduler, type SummaryScheduler } from './summaries';
+import type { SummarySchedule } from '../summaries/schedule';
+import { localDateTime } from '../summaries/period';
 
 /**
  * Defaults of `dodo-slack serve` itself. The pipeline's own defaults (tolerance, deduplication
@@ -103,6 +106,13 @@ export interface LocalServerOptions {
   readonly replyBroadcast?: readonly string[];
   /** Print the core's structured logs too. @default false */
   readonly verbose?: boolean;
+  /** Summaries to post on schedule (`--summary`, `--tz`), to the route of the other messages. @default - none */
+  readonly summaries?: {
+    readonly schedules: readonly SummarySchedule[];
+    readonly timeZone: string;
+    /** The scheduler's clock (tests move it next to a run time). @default Date.now */
+    readonly clock?: () => number;
+  };
   /** Where progress lines and terminal-rendered messages go (stdout). */
   readonly print: (text: string) => void;
   /** Where problems go (stderr). */
@@ -433,6 +443,26 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     onDeadLetter,
   });
 
+  let scheduler: SummaryScheduler | undefined;
+  if (options.summaries && options.summaries.schedules.length > 0) {
+    const { timeZone } = options.summaries;
+    scheduler = startSummaryScheduler({
+      store,
+      schedules: options.summaries.schedules,
+      timeZone,
+      routeId: DEFAULT_ROUTE_ID,
+      ...(options.summaries.clock ? { now: options.summaries.clock } : {}),
+      onQueued: (schedule, firstDay) => {
+        options.print(`${clock()} ${schedule.kind === 'day' ? 'daily' : 'weekly'} summary of ${firstDay} (${timeZone}) queued\n`);
+        engine.wake();
+      },
+      onError: (schedule, error) => {
+        options.printError(`${clock()} error: the ${schedule.kind === 'day' ? 'daily' : 'weekly'} summary could not be composed: ${error instanceof Error ? error.message : String(error)}\n`);
+      },
+    });
+    for (const run of scheduler.nextRuns()) options.print(`summary ${run.schedule}: next at ${localDateTime(run.at, timeZone)} ${timeZone}\n`);
+  }
+
   const receive = createWebhookReceiver({
     signingKeys,
     enqueue: async (webhook) => {
@@ -496,6 +526,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       });
     });
   } catch (error) {
+    scheduler?.stop();
     await engine.stop(0);
     store.close();
     throw error;
@@ -516,6 +547,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         // Stop accepting; requests already being read may finish until the deadline, then every connection is cut.
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        scheduler?.stop();
         const finished = await engine.stop(shutdownTimeoutMs);
         let cutTimer: NodeJS.Timeout | undefined;
         await Promise.race([httpClosed, new Promise<void>((resolve) => (cutTimer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);

@@ -12,11 +12,18 @@
  * better-sqlite3 is synchronous on purpose here: the receiver commits inside the request, before
  * the answer is written. One `serve` owns a data dir at a time (a pid lock file); the
  * `dead-letters` commands may open it beside a running serve (SQLite serialises the writes).
+ *
+ * Summaries (schema 2): each accepted webhook's summary counters are stored once per webhook-id,
+ * in the same transaction as the accept, with the event's own time; posted summaries are recorded
+ * with what they reported, in the same transaction as the precomposed event that delivers them.
+ * Opening a schema-1 store migrates it and counts the events it already holds.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Database from 'better-sqlite3';
-import type { QueuedWebhook } from '../shared/webhook';
+import type { DodoWebhookEnvelope, QueuedWebhook } from '../shared/webhook';
+import { addCounters, eventTimeMs, summaryFactsOf, type Counters } from '../summaries/facts';
+import type { PostedSummary } from '../summaries/compose';
 
 /** Where an accepted event stands for its route. */
 export type EventState = 'pending' | 'delivered' | 'skipped' | 'dead-lettered';
@@ -41,6 +48,8 @@ export interface StoredEvent {
   readonly reason?: string;
   /** Slack's last answer, e.g. `404 channel_not_found` (never the URL). */
   readonly lastSlackResponse?: string;
+  /** A scheduled summary (body `{ route, message }`), not a Dodo webhook. */
+  readonly precomposed: boolean;
 }
 
 /** A deduplication record: `completed` holds the delivery's result until it expires. */
@@ -64,8 +73,28 @@ export interface StoredThread {
 export interface LocalStore {
   /** The database file. */
   readonly file: string;
-  /** Stores a verified webhook as pending for `route`; committed when this returns. */
+  /**
+   * Stores a verified webhook as pending for `route` and counts it for the summaries (once per
+   * webhook-id, by the event's own time); both committed together when this returns.
+   */
   accept(route: string, webhook: QueuedWebhook, now?: number): number;
+  /** The summed summary counters of the webhooks whose event time is in `[startMs, endMs)`. */
+  summaryTotals(startMs: number, endMs: number): Counters;
+  /** The posted summary recorded under `key`, if any. */
+  summaryPosted(key: string): PostedSummary | undefined;
+  /**
+   * Records a posted summary and queues its precomposed event for `route`, and updates the
+   * reported totals of the earlier summaries whose late arrivals it notes, in one transaction.
+   * False (nothing written) when `key` is already recorded: a summary is posted once.
+   */
+  postSummary(
+    key: string,
+    posted: PostedSummary,
+    route: string,
+    webhook: QueuedWebhook,
+    noted: readonly { readonly key: string; readonly reported: Counters }[],
+    now?: number,
+  ): boolean;
   /** The pending event due first (at or before `now`), if any. */
   nextDue(now?: number): StoredEvent | undefined;
   /** When the next pending event is due (epoch ms), if any is pending. */
@@ -102,8 +131,8 @@ export interface LocalStore {
 
 /** Name of the database file inside the data dir. */
 export const STORE_FILE = 'dodo-slack.db';
-/** The schema this version writes: one step per version in {@link MIGRATIONS}. */
-const SCHEMA_VERSION = 2;
+/** The schema this version writes; `migrate` brings older stores up to it, one step per version. */
+const SCHEMA_VERSION = 3;
 
 interface EventRow {
   id: number;
@@ -119,6 +148,7 @@ interface EventRow {
   finished_at: number | null;
   reason: string | null;
   last_slack_response: string | null;
+  precomposed: number;
 }
 
 function toEvent(row: EventRow): StoredEvent {
@@ -136,6 +166,7 @@ function toEvent(row: EventRow): StoredEvent {
     ...(row.finished_at === null ? {} : { finishedAt: row.finished_at }),
     ...(row.reason === null ? {} : { reason: row.reason }),
     ...(row.last_slack_response === null ? {} : { lastSlackResponse: row.last_slack_response }),
+    precomposed: row.precomposed === 1,
   };
 }
 
@@ -162,10 +193,14 @@ export function openStore(dataDir: string, options: { readonly readOnly?: boolea
     if (options.owner) releaseLock = lockDataDir(dataDir);
   }
   let db: Database.Database;
+  let BetterSqlite3: typeof Database;
   try {
-    // Loaded here: the native binding costs start-up time that preview and send do not need.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const BetterSqlite3 = require('better-sqlite3') as typeof Database;
+    BetterSqlite3 = loadSqliteDriver();
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  try {
     db = new BetterSqlite3(file, { readonly: options.readOnly === true, timeout: 5000 });
   } catch (error) {
     releaseLock();
@@ -182,6 +217,24 @@ export function openStore(dataDir: string, options: { readonly readOnly?: boolea
 }
 
 const LOCK_FILE = 'serve.pid';
+/**
+ * better-sqlite3, loaded when a store is opened: the native binding costs start-up time that preview
+ * and send do not need. It is an optional dependency, so an app that only embeds the construct
+ * installs without a native build; where it is missing or did not build, say what to run.
+ */
+function loadSqliteDriver(): typeof Database {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('better-sqlite3') as typeof Database;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new StoreError(
+      `serve's store needs better-sqlite3 12 (an optional dependency, with a native binding), and it cannot be loaded here (${detail}). ` +
+        'Install or rebuild it: `npm install better-sqlite3@12` (or `npm rebuild better-sqlite3`; it builds with python3, make and a C++ compiler where no prebuilt binary fits).',
+    );
+  }
+}
+
 /** Data dirs this process holds: a lock file naming our own pid is ours only if it is listed here (pid 1 in a restarted container is not). */
 const heldByThisProcess = new Set<string>();
 
@@ -227,20 +280,18 @@ function migrate(db: Database.Database): void {
   if (version > SCHEMA_VERSION) {
     throw new StoreError(`the store was written by a newer dodo-slack (schema ${version}, this one knows ${SCHEMA_VERSION})`);
   }
-  // Each step in its own transaction, so a store is always at one version or the next, never between.
-  for (let next = version + 1; next <= SCHEMA_VERSION; next += 1) {
-    const step = MIGRATIONS[next];
-    if (step === undefined) throw new StoreError(`no migration to schema ${next}`);
-    db.transaction(() => {
-      db.exec(step);
-      db.pragma(`user_version = ${next}`);
-    })();
-  }
+  if (version === SCHEMA_VERSION) return;
+  // One transaction: a crash mid-migration leaves the store as it was, and the next open migrates again.
+  db.transaction(() => {
+    if (version < 1) createSchema1(db);
+    if (version < 2) migrateTo2(db);
+    if (version < 3) migrateTo3(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
 }
 
-/** Schema version → the SQL that brings the store from the version before to it. Steps are never edited once released. */
-const MIGRATIONS: Readonly<Record<number, string>> = {
-  1: `
+function createSchema1(db: Database.Database): void {
+  db.exec(`
     CREATE TABLE IF NOT EXISTS events (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       route TEXT NOT NULL,
@@ -263,9 +314,39 @@ const MIGRATIONS: Readonly<Record<number, string>> = {
       value TEXT,
       expires_at INTEGER NOT NULL
     );
-  `,
-  // Slack app mode: one row per route and thread key (lambda/transformer/threads/thread-store.ts).
-  2: `
+  `);
+}
+
+/** Schema 2: the summaries' tables, the precomposed flag, and the events already held counted once each. */
+function migrateTo2(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE events ADD COLUMN precomposed INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE IF NOT EXISTS summary_events (
+      webhook_id TEXT PRIMARY KEY,
+      occurred_at INTEGER NOT NULL,
+      received_at INTEGER NOT NULL,
+      counters TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS summary_events_time ON summary_events (occurred_at);
+    CREATE TABLE IF NOT EXISTS summary_posts (
+      key TEXT PRIMARY KEY,
+      posted_at INTEGER NOT NULL,
+      reported TEXT NOT NULL,
+      message TEXT NOT NULL
+    );
+  `);
+  const count = db.prepare('INSERT OR IGNORE INTO summary_events (webhook_id, occurred_at, received_at, counters) VALUES (?, ?, ?, ?)');
+  // First accepted first: the body a re-sent id carried the first time is the one counted, as at accept.
+  const rows = db.prepare('SELECT webhook_id, webhook_timestamp, body, received_at FROM events ORDER BY id').all() as Pick<EventRow, 'webhook_id' | 'webhook_timestamp' | 'body' | 'received_at'>[];
+  for (const row of rows) {
+    const facts = summaryFactsFor(row.body, row.webhook_timestamp, row.received_at);
+    count.run(row.webhook_id, facts.occurredAt, row.received_at, JSON.stringify(facts.counters));
+  }
+}
+
+/** Schema 3: Slack app mode's threads, one row per route and thread key (lambda/transformer/threads/thread-store.ts). */
+function migrateTo3(db: Database.Database): void {
+  db.exec(`
     CREATE TABLE IF NOT EXISTS threads (
       route TEXT NOT NULL,
       thread_key TEXT NOT NULL,
@@ -277,8 +358,20 @@ const MIGRATIONS: Readonly<Record<number, string>> = {
       expires_at INTEGER NOT NULL,
       PRIMARY KEY (route, thread_key)
     );
-  `,
-};
+  `);
+}
+
+/** A body's summary counters and event time; a body that is not a JSON object still counts as one event. */
+function summaryFactsFor(body: string, webhookTimestamp: string, receivedAt: number): { occurredAt: number; counters: Counters } {
+  let envelope: Partial<DodoWebhookEnvelope> = {};
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) envelope = parsed as Partial<DodoWebhookEnvelope>;
+  } catch {
+    // The receiver only accepts JSON; an older store may hold anything.
+  }
+  return { occurredAt: eventTimeMs(envelope, webhookTimestamp, receivedAt), counters: summaryFactsOf(envelope) };
+}
 
 function storeOver(db: Database.Database, file: string, releaseLock: () => void): LocalStore {
   const statements = new Map<string, Database.Statement>();
@@ -292,6 +385,41 @@ function storeOver(db: Database.Database, file: string, releaseLock: () => void)
     return statement;
   };
   const one = (id: number) => sql('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
+  const insertEvent = (route: string, webhook: QueuedWebhook, now: number): number =>
+    Number(
+      sql(
+        `INSERT INTO events (route, webhook_id, webhook_timestamp, event_type, body, state, attempts, next_attempt_at, received_at, precomposed)
+         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+      ).run(route, webhook.webhookId, webhook.webhookTimestamp, webhook.eventType, webhook.body, now, now, webhook.precomposed ? 1 : 0).lastInsertRowid,
+    );
+  const acceptTransaction = db.transaction((route: string, webhook: QueuedWebhook, now: number): number => {
+    const id = insertEvent(route, webhook, now);
+    if (!webhook.precomposed) {
+      const facts = summaryFactsFor(webhook.body, webhook.webhookTimestamp, now);
+      // The first accept of a webhook-id counts; Dodo's retries and re-sends add nothing.
+      sql('INSERT OR IGNORE INTO summary_events (webhook_id, occurred_at, received_at, counters) VALUES (?, ?, ?, ?)').run(
+        webhook.webhookId,
+        facts.occurredAt,
+        now,
+        JSON.stringify(facts.counters),
+      );
+    }
+    return id;
+  });
+  const postTransaction = db.transaction(
+    (key: string, posted: PostedSummary, route: string, webhook: QueuedWebhook, noted: readonly { key: string; reported: Counters }[], now: number): boolean => {
+      const inserted = sql('INSERT OR IGNORE INTO summary_posts (key, posted_at, reported, message) VALUES (?, ?, ?, ?)').run(
+        key,
+        posted.postedAtMs,
+        JSON.stringify(posted.reported),
+        JSON.stringify(posted.message),
+      );
+      if (inserted.changes === 0) return false;
+      for (const entry of noted) sql('UPDATE summary_posts SET reported = ? WHERE key = ?').run(JSON.stringify(entry.reported), entry.key);
+      insertEvent(route, { ...webhook, precomposed: true }, now);
+      return true;
+    },
+  );
 
   return {
     file,
@@ -300,14 +428,29 @@ function storeOver(db: Database.Database, file: string, releaseLock: () => void)
       // Syncing the WAL also syncs every NORMAL commit before it, so state never goes back in time.
       db.pragma('synchronous = FULL');
       try {
-        const result = sql(
-          `INSERT INTO events (route, webhook_id, webhook_timestamp, event_type, body, state, attempts, next_attempt_at, received_at)
-           VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-        ).run(route, webhook.webhookId, webhook.webhookTimestamp, webhook.eventType, webhook.body, now, now);
-        return Number(result.lastInsertRowid);
+        return acceptTransaction(route, webhook, now);
       } finally {
         db.pragma('synchronous = NORMAL');
       }
+    },
+    summaryTotals(startMs, endMs) {
+      const rows = sql('SELECT counters FROM summary_events WHERE occurred_at >= ? AND occurred_at < ?').all(startMs, endMs) as { counters: string }[];
+      return rows.reduce<Counters>((sum, row) => addCounters(sum, JSON.parse(row.counters) as Counters), {});
+    },
+    summaryPosted(key) {
+      const row = sql('SELECT key, posted_at, reported, message FROM summary_posts WHERE key = ?').get(key) as
+        | { key: string; posted_at: number; reported: string; message: string }
+        | undefined;
+      if (!row) return undefined;
+      return {
+        periodFirstDay: row.key.slice(row.key.lastIndexOf('|') + 1),
+        postedAtMs: row.posted_at,
+        reported: JSON.parse(row.reported) as Counters,
+        message: JSON.parse(row.message) as PostedSummary['message'],
+      };
+    },
+    postSummary(key, posted, route, webhook, noted, now = Date.now()) {
+      return postTransaction(key, posted, route, webhook, noted, now);
     },
     nextDue(now = Date.now()) {
       const row = sql(`SELECT * FROM events WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1`).get(now) as

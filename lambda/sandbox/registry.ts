@@ -1,12 +1,21 @@
 /**
- * User transformation code embedded into the transformer bundle at synth time.
+ * User transformation code shipped with the transformer bundle at synth time, in one of two ways:
  *
- * The construct bundles the transformer with esbuild and
- * `define: { __DODO_SLACK_USER_CODE__: JSON.stringify(JSON.stringify({ [codeId]: source })) }`,
- * so in the bundle the identifier below is a string literal holding a JSON object of sources keyed
- * by the `codeId` of each route's `{ kind: 'code' }` transformation spec. Outside such a bundle
- * (tests, the local workbench) it is not defined and the embedded registry is empty.
+ * - Bundled from the sources (this repository, or a package without prebundled handlers): the
+ *   construct runs esbuild with
+ *   `define: { __DODO_SLACK_USER_CODE__: JSON.stringify(JSON.stringify({ [codeId]: source })) }`,
+ *   so in the bundle the identifier below is a string literal holding a JSON object of sources keyed
+ *   by the `codeId` of each route's `{ kind: 'code' }` transformation spec.
+ * - Prebundled (the published package, `dist/handlers/transformer/index.js`, built without the
+ *   define): the construct puts the same JSON object beside the bundle as {@link USER_CODE_FILE}.
+ *
+ * Outside such a bundle (tests, the local workbench) there is neither, and the registry is empty.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** File beside a prebundled transformer holding `{ [codeId]: source }`. */
+export const USER_CODE_FILE = 'dodo-slack-user-code.json';
 
 declare const __DODO_SLACK_USER_CODE__: string | undefined;
 
@@ -22,9 +31,21 @@ export function userCodeRegistryFrom(sources: Readonly<Record<string, string>>):
   };
 }
 
+/** The JSON text of the embedded sources: the define, else the file beside the bundle, else none. */
+function embeddedJson(): string | undefined {
+  if (typeof __DODO_SLACK_USER_CODE__ === 'string') return __DODO_SLACK_USER_CODE__;
+  try {
+    return readFileSync(path.join(__dirname, USER_CODE_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 function readEmbeddedSources(): Record<string, string> {
-  if (typeof __DODO_SLACK_USER_CODE__ !== 'string') return {};
-  const parsed: unknown = JSON.parse(__DODO_SLACK_USER_CODE__);
+  const json = embeddedJson();
+  if (json === undefined) return {};
+  const parsed: unknown = JSON.parse(json);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
   const sources: Record<string, string> = {};
   for (const [codeId, source] of Object.entries(parsed)) {

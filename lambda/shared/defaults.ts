@@ -28,4 +28,6 @@ export const Defaults = {
   slackLookupWindowSeconds: 3600,
   /** Per-event time limit of user transformation code. */
   userCodeTimeoutMs: 1_000,
+  /** Time zone of summary periods and posting times (`summaries.timeZone`, `--tz`). */
+  summaryTimeZone: 'UTC',
 } as const;

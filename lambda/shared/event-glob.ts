@@ -3,6 +3,8 @@
  * (a family), `dispute.opened` (one type). `*` matches any run of characters, including dots.
  */
 
+import { KNOWN_EVENT_TYPES } from './event-types';
+
 /** Dodo renamed `payout.not_initiated` to `payout.created`; both names mean the same event. */
 const LEGACY_EVENT_NAMES: Readonly<Record<string, string>> = {
   'payout.not_initiated': 'payout.created',
@@ -36,4 +38,41 @@ export function compileEventGlobs(globs: readonly string[]): (eventType: string)
     const names = [eventType, canonicalEventType(eventType)];
     return patterns.some((pattern) => names.some((name) => pattern.test(name)));
   };
+}
+
+/**
+ * Warnings for well-formed globs that match no event type this version knows (`paymnt.*`), each
+ * naming the glob and the closest known type or family. Not errors: Dodo adds types, and a glob
+ * for a new one must keep working; but a typo would otherwise drop every event without a word.
+ */
+export function unknownGlobWarnings(globs: readonly string[]): string[] {
+  const known = [...KNOWN_EVENT_TYPES, ...Object.keys(LEGACY_EVENT_NAMES)];
+  const families = [...new Set(KNOWN_EVENT_TYPES.map((type) => `${type.split('.')[0]}.*`))];
+  const warnings: string[] = [];
+  for (const glob of new Set(globs)) {
+    if (globProblems(glob).length > 0) continue;
+    const pattern = globToRegExp(glob);
+    if (known.some((type) => pattern.test(type))) continue;
+    // A glob with a wildcard is most likely a family; an exact name most likely a type.
+    const candidates = glob.includes('*') ? [...families, ...KNOWN_EVENT_TYPES] : [...KNOWN_EVENT_TYPES, ...families];
+    const closest = candidates.reduce((best, candidate) => (editDistance(glob, candidate) < editDistance(glob, best) ? candidate : best));
+    warnings.push(
+      `event glob "${glob}" matches no Dodo event type this version knows (closest: "${closest}"); ` +
+        'it is kept, in case Dodo has added such a type, but check the spelling',
+    );
+  }
+  return warnings;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions of one character. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }

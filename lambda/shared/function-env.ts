@@ -44,6 +44,18 @@ export const TransformerEnv = {
   ThreadTtlSeconds: 'THREAD_TTL_SECONDS',
   /** Slack app mode: calls per minute this instance makes to each Tier 3 method. */
   SlackTier3CallsPerMinute: 'SLACK_TIER3_CALLS_PER_MINUTE',
+  /** The summaries' aggregate table; unset when the construct has no `summaries`. */
+  SummaryTableName: 'SUMMARY_TABLE_NAME',
+} as const;
+
+/** Key attributes of the summaries' table (the construct creates it, lambda/summaries/dynamodb-aggregates.ts uses it). */
+export const SummaryTableKey = { partition: 'pk', sort: 'sk' } as const;
+
+/** Environment variables the construct sets on the summary function. */
+export const SummariesEnv = {
+  SummaryTableName: 'SUMMARY_TABLE_NAME',
+  /** The transformer's queue: summaries go through the same delivery path as events. */
+  QueueUrl: 'QUEUE_URL',
 } as const;
 
 /** One destination channel: which events, which Slack secret, which transformation. */

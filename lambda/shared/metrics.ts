@@ -13,6 +13,7 @@ export const METRICS_NAMESPACE = 'DodoSlackNotifier';
 export const ServiceName = {
   Receiver: 'dodo-slack-receiver',
   Transformer: 'dodo-slack-transformer',
+  Summaries: 'dodo-slack-summaries',
 } as const;
 export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 

@@ -5,6 +5,8 @@ export const MessageAttribute = {
   WebhookId: 'webhook-id',
   WebhookTimestamp: 'webhook-timestamp',
   EventType: 'event-type',
+  /** `true` on a precomposed message (a scheduled summary); the receiver never sets it. */
+  Precomposed: 'dodo-slack-precomposed',
   /** Added on dead letters: why delivery stopped. */
   DeadLetterReason: 'dead-letter-reason',
   /** Added on dead letters: how many delivery attempts were made. */

@@ -23,6 +23,11 @@ export interface QueuedWebhook {
   /** Unix seconds, as Dodo sent it in `webhook-timestamp`. */
   readonly webhookTimestamp: string;
   readonly eventType: string;
-  /** The raw body exactly as Dodo sent it. */
+  /** The raw body exactly as Dodo sent it; for a precomposed record, `{ route, message }`. */
   readonly body: string;
+  /**
+   * Set only by the summaries (never by the receiver): the body is a finished Slack message for one
+   * route, posted without a transformation and not counted in the summaries.
+   */
+  readonly precomposed?: true;
 }

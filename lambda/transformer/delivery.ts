@@ -6,6 +6,11 @@
  * transformed, deduplicated (`${routeId}:${webhookId}`) and posted on its own. A record is only
  * retried or dead-lettered because of the routes that failed: on the next attempt the routes that
  * already succeeded are suppressed by deduplication.
+ *
+ * A precomposed record (a scheduled summary, {@link PrecomposedPost}) names its one route and
+ * carries its Slack message: no glob matching, no transformation, the same deduplication, pacing,
+ * retries and dead letters. Every other record is first counted for the summaries
+ * (`countForSummaries`, once per webhook-id however often it is delivered), then delivered.
  */
 import type { CoreLogger, CoreMetrics } from '../shared/ports';
 import type { DodoWebhookEnvelope, QueuedWebhook } from '../shared/webhook';
@@ -18,6 +23,27 @@ import type { RateLimiter } from './rate-limiter';
 import type { CachedSecret } from '../shared/secret-cache';
 import { describeSlackResult, type PostToSlack, type SlackPostResult } from './slack-client';
 import { createAppDelivery, SlackAppFailure, type SlackAppDeps, type SlackAppTarget } from './slack-app-delivery';
+
+/** The body of a precomposed record: which route posts it, and the message. */
+export interface PrecomposedPost {
+  readonly route: string;
+  readonly message: SlackMessage;
+}
+
+/** Reads a precomposed record's body; throws with the reason when it is not one. */
+export function parsePrecomposedPost(body: string): PrecomposedPost {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new Error('the precomposed message body is not JSON');
+  }
+  const post = parsed as Partial<PrecomposedPost> | null;
+  if (typeof post?.route !== 'string' || typeof post.message !== 'object' || post.message === null || typeof post.message.text !== 'string') {
+    throw new Error('a precomposed message body is {"route": "…", "message": {"text": "…", …}}');
+  }
+  return post as PrecomposedPost;
+}
 
 /** What a route's delivery produced, as stored by deduplication (JSON). */
 export type RouteDone = 'delivered' | 'skipped';
@@ -65,6 +91,12 @@ export interface DeliveryDeps {
   readonly maxBackoffSeconds?: number;
   /** Delay for records whose turn never came (no time left, another consumer busy). @default 0 */
   readonly deferDelaySeconds?: number;
+  /**
+   * Adds a webhook to the summaries' aggregates, at most once per webhook-id (the store's
+   * condition), before it is delivered. A rejection retries the record with backoff like a 5xx
+   * (nothing is posted before the count is safe). @default - summaries off
+   */
+  readonly countForSummaries?: (webhook: QueuedWebhook) => Promise<void>;
 }
 
 export interface DeliveryRecord {
@@ -168,13 +200,14 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
     record: DeliveryRecord,
     transformInput: () => TransformInput,
     timeLeftMs: () => number,
+    precomposed?: PrecomposedPost,
   ): Promise<RouteDone> {
     const { webhook } = record;
     const context = { webhookId: webhook.webhookId, eventType: webhook.eventType, routeId: route.config.id, attempt: record.receiveCount };
 
     let outcome;
     try {
-      outcome = await route.transform(transformInput());
+      outcome = precomposed ? ({ kind: 'message', message: precomposed.message } as const) : await route.transform(transformInput());
     } catch (error) {
       metrics.count(MetricName.TransformationError);
       const reason = error instanceof SyntaxError ? 'the webhook body is not JSON' : `transformation failed: ${errorMessage(error)}`;
@@ -293,14 +326,37 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
 
         const results: RouteResult[] = [];
         const failures: { routeId: string; failure: RouteFailure }[] = [];
+        let precomposed: PrecomposedPost | undefined;
+        if (record.webhook.precomposed) {
+          try {
+            precomposed = parsePrecomposedPost(record.webhook.body);
+            const routeId = precomposed.route;
+            if (!routes.some((route) => route.config.id === routeId)) throw new Error(`it names the route "${routeId}", which this deployment does not have`);
+          } catch (error) {
+            const outcome: RecordOutcome = { kind: 'dead-letter', reason: `precomposed message not delivered: ${errorMessage(error)}`, attempts: record.receiveCount };
+            outcomes.set(record.id, outcome);
+            logOutcome(record, outcome);
+            continue;
+          }
+        } else if (deps.countForSummaries) {
+          try {
+            await deps.countForSummaries(record.webhook);
+          } catch (error) {
+            failures.push({ routeId: 'summaries', failure: new RouteFailure('transient', `counting for the summaries failed: ${errorMessage(error)}`) });
+            const outcome = decide(record, results, failures, batchRateLimitSeconds);
+            outcomes.set(record.id, outcome);
+            logOutcome(record, outcome);
+            continue;
+          }
+        }
         for (const route of routes) {
-          if (!route.matches(record.webhook.eventType)) continue;
+          if (precomposed ? route.config.id !== precomposed.route : !route.matches(record.webhook.eventType)) continue;
           if (batchRateLimitSeconds !== undefined || !hasTime()) {
             failures.push({ routeId: route.config.id, failure: new RouteFailure('deferred', 'not attempted') });
             continue;
           }
           try {
-            const { value, duplicate } = await deps.runOnce(`${route.config.id}:${record.webhook.webhookId}`, () => deliverRoute(route, record, transformInput, timeLeftMs));
+            const { value, duplicate } = await deps.runOnce(`${route.config.id}:${record.webhook.webhookId}`, () => deliverRoute(route, record, transformInput, timeLeftMs, precomposed));
             if (duplicate) {
               metrics.count(MetricName.DuplicateSuppressed);
               logger.info('Duplicate suppressed: already handled', { webhookId: record.webhook.webhookId, routeId: route.config.id });

@@ -31,6 +31,8 @@ import { EnvConfigReader } from '../shared/env-config';
 import { fromSqsRecord } from '../shared/aws/sqs-message';
 import { createTelemetry, withTelemetry, type LambdaHandler, type Telemetry } from '../shared/aws/telemetry';
 import { Defaults } from '../shared/defaults';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoSummaryCounter } from '../summaries/dynamodb-aggregates';
 
 /** Time kept back beyond one Slack request for the SQS calls that settle the batch. */
 const SETTLE_MARGIN_MS = 2_000;
@@ -60,6 +62,8 @@ export interface TransformerConfig {
   readonly threadTableName: string | undefined;
   readonly threadTtlSeconds: number;
   readonly slackTier3CallsPerMinute: number;
+  /** The summaries' aggregate table; undefined when the construct has no `summaries`. */
+  readonly summaryTableName: string | undefined;
 }
 
 /**
@@ -84,6 +88,7 @@ export function transformerConfigFromEnv(env: NodeJS.ProcessEnv, { idempotencyTa
     threadTableName: config.optional(TransformerEnv.ThreadTableName),
     threadTtlSeconds: positive(TransformerEnv.ThreadTtlSeconds, Defaults.threadTtlSeconds),
     slackTier3CallsPerMinute: positive(TransformerEnv.SlackTier3CallsPerMinute, Defaults.slackTier3CallsPerMinute),
+    summaryTableName: config.optional(TransformerEnv.SummaryTableName),
   };
   if (transformerConfig.routes.some((route) => route.slackChannelId !== undefined) && transformerConfig.threadTableName === undefined) {
     config.problems.push(`${TransformerEnv.ThreadTableName} is not set, and a route posts with a Slack bot token (its threads live there)`);
@@ -104,6 +109,8 @@ export interface TransformerHandlerOptions {
   readonly secretMinRefreshIntervalMs?: number;
   /** Slack Web API base URL for app-mode routes (tests: a stand-in on 127.0.0.1). Deliberately not an env var. @default https://slack.com/api/ */
   readonly slackApiUrl?: string;
+  /** Client of the summaries' table (tests point it at dynalite). @default a new DynamoDBClient */
+  readonly dynamodb?: DynamoDBClient;
 }
 
 interface Wiring {
@@ -224,6 +231,8 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
     // Before starting a record: time for its user code (worst case), one Slack request and settling.
     reserveTimeMs: userCodeReserveMs(routes) + slackTimeoutMs + SETTLE_MARGIN_MS,
     deferDelaySeconds: DEFER_DELAY_SECONDS,
+    // One conditional UpdateItem per event, once per webhook-id (lambda/summaries/dynamodb-aggregates.ts).
+    ...(config.summaryTableName === undefined ? {} : { countForSummaries: dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName) }),
   });
   const sqsDelivery = createSqsDelivery({ sqs: options.sqs ?? new SQSClient({}), queueUrl: config.queueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
   return { processor, dedup, sqsDelivery };

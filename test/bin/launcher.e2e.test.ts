@@ -18,10 +18,11 @@ beforeAll(() => {
   for (const entry of ['bin', 'lambda', 'samples', 'package.json', 'tsconfig.json']) {
     cpSync(path.join(REPO_ROOT, entry), path.join(clone, entry), { recursive: true });
   }
-  // A node_modules of its own that links each installed package, so the bundle cache lands in the copy.
+  // A node_modules of its own that links each installed package, so the bundle cache lands in the copy;
+  // without better-sqlite3, as where the optional native dependency did not install.
   mkdirSync(path.join(clone, 'node_modules'));
   for (const name of readdirSync(path.join(REPO_ROOT, 'node_modules'))) {
-    if (name === '.cache') continue;
+    if (name === '.cache' || name === 'better-sqlite3') continue;
     symlinkSync(path.join(REPO_ROOT, 'node_modules', name), path.join(clone, 'node_modules', name));
   }
   cacheDir = path.join(clone, 'node_modules', '.cache', 'dodo-slack');
@@ -29,7 +30,8 @@ beforeAll(() => {
 afterAll(() => rmSync(clone, { recursive: true, force: true }));
 
 function run(...args: string[]) {
-  const result = spawnSync(process.execPath, [path.join(clone, 'bin', 'dodo-slack.js'), ...args], { cwd: clone, env: cleanEnv(), encoding: 'utf8' });
+  const env = cleanEnv({ DODO_WEBHOOK_SECRET: `whsec_${Buffer.alloc(24, 7).toString('base64')}` });
+  const result = spawnSync(process.execPath, [path.join(clone, 'bin', 'dodo-slack.js'), ...args], { cwd: clone, env, encoding: 'utf8', timeout: 20_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -93,4 +95,16 @@ test('a source that does not compile fails with its file and line, and runs agai
   const mended = run('preview', 'payment.succeeded', '--format', 'text');
   expect(mended.code).toBe(0);
   expect(mended.stdout).toContain('$29.99');
+});
+
+test('without the optional SQLite binding, preview works and serve says what to install', () => {
+  expect(run('preview', 'payment.succeeded').code).toBe(0);
+  const dataDir = path.join(clone, 'data');
+  const serve = run('serve', '--port', '0', '--data-dir', dataDir);
+  expect(serve.code).toBe(1);
+  expect(serve.stderr).toContain("serve's store needs better-sqlite3 12");
+  expect(serve.stderr).toContain('npm install better-sqlite3@12');
+  expect(serve.stdout).not.toMatch(/listening on/);
+  // Nothing half-made is left to block the next start.
+  expect(readdirSync(dataDir).filter((file) => file.endsWith('.pid'))).toEqual([]);
 });

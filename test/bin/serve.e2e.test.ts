@@ -294,6 +294,21 @@ describe('dodo-slack serve', () => {
     expect(slack.requests.map((request) => JSON.parse(request.body))).toEqual([{ text: expect.stringMatching(/^Dispute dis_/) }]);
   });
 
+  it('warns at start about an --events glob that matches no known type, and still forwards it', async () => {
+    const { slack, url } = await fakeSlack();
+    const server = await serve(['--data-dir', dataDir(), '--events', 'paymnt.*,refund.*'], { DODO_WEBHOOK_SECRET: SECRET, SLACK_WEBHOOK_URL: url });
+    expect(server.process.stderr).toBe(
+      'dodo-slack: warning: --events: event glob "paymnt.*" matches no Dodo event type this version knows (closest: "payment.*"); ' +
+        'it is kept, in case Dodo has added such a type, but check the spelling\n',
+    );
+    // Kept as given: a (made-up) type it matches is forwarded.
+    const made = path.join(scratch, 'paymnt.json');
+    writeFileSync(made, JSON.stringify({ type: 'paymnt.new', business_id: 'bus_1', timestamp: new Date().toISOString(), data: {} }));
+    expect((await send(made, server.url, '--secret', SECRET)).code).toBe(0);
+    await server.process.waitFor(/paymnt\.new → delivered/);
+    expect(slack.requests).toHaveLength(1);
+  });
+
   it('says which port is taken instead of crashing', async () => {
     const first = await serve(['--data-dir', dataDir()], { DODO_WEBHOOK_SECRET: SECRET });
     const port = new URL(first.url).port;

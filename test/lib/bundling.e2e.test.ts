@@ -67,3 +67,31 @@ testIfHandlers(
   },
   120_000,
 );
+
+test('with summaries, the summary function bundles too and its bundle loads and runs as Lambda loads it', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'dodo-bundle-summaries-'));
+  try {
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Bundled');
+    const notifier = new DodoSlackNotifier(stack, 'Notifier', { summaries: { daily: { hour: 9 }, timeZone: 'Europe/Berlin' } });
+    const assembly = app.synth();
+    const template = assembly.getStackByName('Bundled').template;
+    const logicalId = stack.getLogicalId(notifier.summaries!.summaryFunction.node.defaultChild as never);
+    const key: string = template.Resources[logicalId].Properties.Code.S3Key;
+    const bundle = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js');
+    const text = fs.readFileSync(bundle, 'utf8');
+    const sdkRequires = new Set(text.match(/require\("@aws-sdk\/[^"]+"\)/g) ?? []);
+    expect([...sdkRequires].filter((r) => r !== 'require("@aws-sdk/signature-v4-crt")')).toEqual([]);
+    // In a fresh process, as the runtime would: the handler validates the Scheduler input before touching AWS.
+    const script = `require(${JSON.stringify(bundle)}).handler({ kind: 'month' }, { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 })
+      .then(() => process.exit(3), (error) => { process.stdout.write('rejected: ' + error.message); process.exit(0); });`;
+    const output = require('node:child_process').execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, SUMMARY_TABLE_NAME: 'table', QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q', AWS_REGION: 'us-east-1' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }) as string;
+    expect(output).toContain('rejected: summary event: kind must be "day" or "week", got "month"');
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}, 120_000);

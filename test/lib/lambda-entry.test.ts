@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findLockFileAbove, locateHandler } from '../../lib/lambda-entry';
+import { findLockFileAbove, locateHandler, locatePrebundledHandler } from '../../lib/lambda-entry';
 
 let root: string;
 beforeEach(() => {
@@ -84,4 +84,17 @@ test('this repository: both real handlers are found with the repository lock fil
     expect(location.entry).toBe(path.resolve(__dirname, '..', '..', 'lambda', name, 'handler.ts'));
     expect(location.depsLockFilePath).toBe(path.resolve(__dirname, '..', '..', 'package-lock.json'));
   }
+});
+
+describe('locatePrebundledHandler', () => {
+  test('from the compiled package: dist/handlers/<name>/ when npm run build put index.js there', () => {
+    touch('dist', 'handlers', 'receiver', 'index.js');
+    expect(locatePrebundledHandler('receiver', path.join(root, 'dist', 'lib'))).toBe(path.join(root, 'dist', 'handlers', 'receiver'));
+    expect(locatePrebundledHandler('transformer', path.join(root, 'dist', 'lib'))).toBeUndefined();
+  });
+
+  test('from the TypeScript sources: never, even when a build left bundles behind (they may be stale)', () => {
+    touch('dist', 'handlers', 'receiver', 'index.js');
+    expect(locatePrebundledHandler('receiver', path.join(root, 'lib'))).toBeUndefined();
+  });
 });

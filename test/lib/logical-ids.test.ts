@@ -40,3 +40,9 @@ test('a bare new DodoSlackNotifier(stack, "Notifier") keeps the logical IDs of i
   new DodoSlackNotifier(stack, 'Notifier');
   expect(statefulLogicalIds(Template.fromStack(stack))).toEqual(NOTIFIER_DEFAULTS);
 });
+
+test('with summaries, the aggregate table keeps its logical ID (replacing it would lose the history the summaries compare against)', () => {
+  const stack = new Stack(testApp(), 'UserStack');
+  new DodoSlackNotifier(stack, 'Notifier', { summaries: { daily: { hour: 9 } } });
+  expect(statefulLogicalIds(Template.fromStack(stack))['AWS::DynamoDB::Table']).toEqual(['NotifierDeduplicationTableA8BA8E02', 'NotifierSummariesTableF61FC831']);
+});

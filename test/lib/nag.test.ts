@@ -28,6 +28,7 @@ test('the findings it acknowledges are real: without the acknowledgements, cdk-n
     'AwsSolutions-APIG4',
     'AwsSolutions-COG4',
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    'AwsSolutions-IAM5[Resource::*]',
     'AwsSolutions-L1',
     'AwsSolutions-SMG4',
   ]);

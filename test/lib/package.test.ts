@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { HANDLER_NAMES } from '../../lib/lambda-entry';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -74,6 +75,26 @@ test('both handlers are packed as the TypeScript sources lib/lambda-entry.ts bun
   // Everything the handlers import from lambda/ comes along with them.
   expect(packed('lambda/shared/function-env.ts')).toBe(true);
   expect(packed('lambda/messages/templates/index.ts')).toBe(true);
+});
+
+test('npm run build prebundles every handler into dist/handlers, which is packed (no esbuild or Docker at a user\'s synth)', () => {
+  const scripts = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  expect(scripts.build).toMatch(/tsc -p tsconfig\.build\.json && node scripts\/prebundle-handlers\.js$/);
+  const script = fs.readFileSync(path.join(root, 'scripts', 'prebundle-handlers.js'), 'utf8');
+  expect(script).toContain("path.join(root, 'dist', 'handlers', name, 'index.js')");
+  expect(script).toContain('esbuildOptionsFor');
+  expect(script).toContain('for (const name of HANDLER_NAMES)');
+  expect([...HANDLER_NAMES].sort()).toEqual(fs.readdirSync(path.join(root, 'lambda')).filter((dir) => fs.existsSync(path.join(root, 'lambda', dir, 'handler.ts'))).sort());
+  for (const name of HANDLER_NAMES) expect(packed(`dist/handlers/${name}/index.js`)).toBe(true);
+});
+
+test('esbuild is an optional peer dependency: only Transformation.fromModule needs it', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    peerDependencies: Record<string, string>;
+    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  };
+  expect(manifest.peerDependencies.esbuild).toBeDefined();
+  expect(manifest.peerDependenciesMeta?.esbuild?.optional).toBe(true);
 });
 
 test('the samples the CLI names event types by are packed', () => {

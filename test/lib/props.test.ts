@@ -1,4 +1,6 @@
 /** Each prop of DodoSlackNotifier changes what it should, and only that. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -137,4 +139,31 @@ test('createApiGatewayCloudWatchRole: false leaves the account setting alone', (
   const { template } = synthNotifier({ createApiGatewayCloudWatchRole: false });
   template.resourceCountIs('AWS::ApiGateway::Account', 0);
   template.resourceCountIs('AWS::IAM::Role', 2);
+});
+
+test('tracing: active X-Ray on the stage and both functions by default, none with false', () => {
+  const on = synthNotifier().template;
+  on.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
+  expect(Object.values(on.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.TracingConfig)).toEqual([
+    { Mode: 'Active' },
+    { Mode: 'Active' },
+  ]);
+  const off = synthNotifier({ tracing: false }).template;
+  expect(Object.values(off.findResources('AWS::ApiGateway::Stage')).map((stage) => stage.Properties.TracingEnabled ?? false)).toEqual([false]);
+  expect(Object.values(off.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.TracingConfig?.Mode ?? 'PassThrough')).toEqual([
+    'PassThrough',
+    'PassThrough',
+  ]);
+});
+
+test('the README props table has a row for every prop, and no row for a prop that does not exist', () => {
+  const root = path.join(__dirname, '..', '..');
+  const source = fs.readFileSync(path.join(root, 'lib', 'props.ts'), 'utf8');
+  const body = source.slice(source.indexOf('export interface DodoSlackNotifierProps'));
+  const props = [...body.slice(0, body.indexOf('\n}\n')).matchAll(/^ {2}readonly (\w+)\?:/gm)].map((match) => match[1]).sort();
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('### Props'), readme.indexOf('Members:'));
+  const rows = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((match) => match[1]).sort();
+  expect(props.length).toBeGreaterThan(20);
+  expect(rows).toEqual(props);
 });

@@ -43,12 +43,17 @@ test('the types it exports are those of the public signatures, nothing internal'
     'DodoSlackNotifierStack',
     'DodoSlackNotifierStackProps',
     'DodoSlackRoute',
+    'DodoSlackSummaries',
     'DodoWebhookEvent',
+    'NotifierSummaries',
     'SlackMessage',
+    'SummaryTime',
+    'SummaryWeekday',
     'Transformation',
     'TypedTransform',
     'TypedTransformContext',
     'UserCodeTransformationOptions',
+    'WeeklySummaryTime',
   ]);
 });
 

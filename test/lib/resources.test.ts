@@ -45,6 +45,11 @@ describe('API', () => {
     });
   });
 
+  test('adds no output to the user\'s stack (RestApi\'s automatic stage URL, ending in /prod/, is not where Dodo posts)', () => {
+    expect(template.toJSON().Outputs).toBeUndefined();
+    expect(notifier.api.node.tryFindChild('Endpoint')).toBeUndefined();
+  });
+
   test('stage throttling defaults to 50 requests/s with bursts of 100', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: Match.arrayWith([
@@ -53,12 +58,15 @@ describe('API', () => {
     });
   });
 
-  test('writes JSON access logs to a log group kept one month by default', () => {
+  test('writes JSON access logs to a log group kept one year by default, KMS-encrypted', () => {
     const accessLogGroupId = logicalId(notifier.node.findChild('ApiAccessLogs'));
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       AccessLogSetting: { DestinationArn: arnOf(accessLogGroupId), Format: Match.stringLikeRegexp('"requestId"') },
     });
-    expect(onlyResource(template, 'AWS::Logs::LogGroup', accessLogGroupId).Properties.RetentionInDays).toBe(30);
+    expect(onlyResource(template, 'AWS::Logs::LogGroup', accessLogGroupId).Properties).toMatchObject({
+      RetentionInDays: 365,
+      KmsKeyId: arnOf(logicalId(notifier.encryptionKey)),
+    });
   });
 
   test('logs errors only, never request or response bodies', () => {
@@ -98,11 +106,14 @@ describe('functions', () => {
   test.each([
     ['NotifierReceiverFunction', 'NotifierReceiverLogs', ServiceName.Receiver],
     ['NotifierTransformerFunction', 'NotifierTransformerLogs', ServiceName.Transformer],
-  ] as const)('%s logs to its own log group (one month) and names its Powertools service', (prefix, logsPrefix, service) => {
+  ] as const)('%s logs to its own log group (one year, KMS-encrypted) and names its Powertools service', (prefix, logsPrefix, service) => {
     const fn = onlyResource(template, 'AWS::Lambda::Function', prefix).Properties;
     const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith(logsPrefix))!;
     expect(fn.LoggingConfig).toEqual({ LogGroup: ref(logGroupId) });
-    expect(onlyResource(template, 'AWS::Logs::LogGroup', logsPrefix).Properties.RetentionInDays).toBe(30);
+    expect(onlyResource(template, 'AWS::Logs::LogGroup', logsPrefix).Properties).toMatchObject({
+      RetentionInDays: 365,
+      KmsKeyId: arnOf(logicalId(notifier.encryptionKey)),
+    });
     expect(fn.Environment.Variables).toMatchObject({
       POWERTOOLS_SERVICE_NAME: service,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -140,7 +151,9 @@ describe('receiver', () => {
     expect(actionsOn(statements, ref(signingSecretId))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     expect(actionsOn(statements, arnOf(queueId))).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     expect(actionsOn(statements, ref(slackSecretId))).toEqual([]);
-    expect(statements).toHaveLength(3);
+    // The fourth: X-Ray, which has no resource-level permissions.
+    expect(statements).toHaveLength(4);
+    expect(statements).toContainEqual({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' });
   });
 });
 
@@ -209,6 +222,19 @@ describe('queues', () => {
     expect(dlq.RedrivePolicy).toBeUndefined();
   });
 
+  test('dead-letter queue: its redrive-allow policy names the queue, by the ARN the queue gets', () => {
+    const dlq = onlyResource(template, 'AWS::SQS::Queue', dlqId).Properties;
+    const queueName = renderCfnString(onlyResource(template, 'AWS::SQS::Queue', queueId).Properties.QueueName);
+    // The path-derived prefix, then the start of the stack's UUID (Fn::Select of Fn::Split of AWS::StackId).
+    expect(queueName).toMatch(/^TestStack-Notifier-[A-F0-9]{8}-Queue-<\{"Fn::Select":\[0,\{"Fn::Split":\["-",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\}\]\}\]\}>$/);
+    expect(dlq.RedriveAllowPolicy.redrivePermission).toBe('byQueue');
+    expect(dlq.RedriveAllowPolicy.sourceQueueArns.map(renderCfnString)).toEqual([
+      `arn:<Ref:AWS::Partition>:sqs:<Ref:AWS::Region>:<Ref:AWS::AccountId>:${queueName}`,
+    ]);
+    // At most 80 characters once deployed: the prefix, "-Queue-" and 8 characters of the UUID.
+    expect(queueName.replace(/<.*>$/, 'a1b2c3d4').length).toBeLessThanOrEqual(80);
+  });
+
   test.each([['queue'], ['dead-letter queue']])('%s refuses requests without TLS', (which) => {
     const id = which === 'queue' ? queueId : dlqId;
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -242,8 +268,22 @@ describe('deduplication table', () => {
     });
   });
 
-  test('is deleted with the stack (dedupe records only)', () => {
-    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+  test('is kept when it leaves the stack (its ids keep retries and redrives from posting twice)', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  test('is encrypted with the notifier key, which the transformer may use for items, nothing more', () => {
+    const keyId = logicalId(notifier.encryptionKey);
+    template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: arnOf(keyId) } });
+    expect(actionsOn(roleStatements(template, 'NotifierTransformerRole'), arnOf(keyId))).toEqual([
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+      'kms:ReEncryptFrom',
+      'kms:ReEncryptTo',
+    ]);
+    expect(actionsOn(roleStatements(template, 'NotifierReceiverRole'), arnOf(keyId))).toEqual([]);
   });
 });
 

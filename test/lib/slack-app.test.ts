@@ -1,5 +1,5 @@
 /** The construct in Slack app mode: synth-time checks, the thread table, grants and the transformer's ROUTES. */
-import { CfnWaitConditionHandle, Duration, Stack } from 'aws-cdk-lib';
+import { CfnWaitConditionHandle, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
 import { DodoSlackNotifierStack } from '../../lib/dodo-slack-notifier-stack';
@@ -66,6 +66,13 @@ describe('a default route with a bot token and a webhook route beside it', () =>
     expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(table.DeletionPolicy).toBe('Retain');
     expect(table.UpdateReplacePolicy).toBe('Retain');
+    // On the notifier's customer-managed key, like its other tables.
+    expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^NotifierEncryptionKey/), 'Arn'] } });
+  });
+
+  test('removalPolicy: DESTROY applies to the thread table too', () => {
+    const destroyed = synthNotifier((s) => ({ slackBotTokenSecret: secret(s, 'bot'), slackChannelId: 'C0PAYMENTS1', removalPolicy: RemovalPolicy.DESTROY }));
+    expect(onlyResource(destroyed.template, 'AWS::DynamoDB::Table', 'NotifierSlackThreads').DeletionPolicy).toBe('Delete');
   });
 
   test('the transformer gets the table, the TTL, its share of Tier 3 calls, and GetItem/PutItem on the table only', () => {

@@ -1,7 +1,7 @@
 /** DodoSlackNotifierStack and the app bin/app.ts builds from CDK context. */
 import * as path from 'node:path';
 import { SecretValue, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ReceiverEnv } from '../../lambda/shared/function-env';
 import { buildApp, DEFAULT_STACK_NAME, parseEvents } from '../../lib/app-config';
@@ -23,6 +23,13 @@ describe('stack with defaults', () => {
 
   test('outputs the webhook URL ending in /webhooks/dodo', () => {
     expect(outputValue(template, 'WebhookUrl')).toMatch(/^https:\/\/<Ref:NotifierApi[A-F0-9]+>\.execute-api\.<Ref:AWS::Region>\.<Ref:AWS::URLSuffix>\/<Ref:NotifierApiDeploymentStageprod[A-F0-9]+>\/webhooks\/dodo$/);
+  });
+
+  test('the webhook URL is the only URL of the API in the outputs (no stage URL ending in /prod/ beside it)', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const apiUrls = Object.entries(outputs).filter(([, output]) => /execute-api/.test(renderCfnString(output.Value)));
+    expect(apiUrls.map(([name]) => name)).toEqual(['WebhookUrl']);
+    expect(Object.keys(outputs).sort()).toEqual(['DashboardUrl', 'DeadLetterQueueConsoleUrl', 'SigningSecretConsoleUrl', 'SlackWebhookSecretConsoleUrl', 'WebhookUrl']);
   });
 
   test('outputs console links to set both secrets', () => {
@@ -73,13 +80,71 @@ describe('context', () => {
   });
 
   test('fails if both the ARN and the name of one secret are given', () => {
-    expect(() => buildApp(testApp({ signingSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x-AbCdEf', signingSecretName: 'x' }))).toThrow(
+    expect(() => buildApp(testApp({ signingSecretArn: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf', signingSecretName: 'x' }))).toThrow(
       /set only one of signingSecretArn, signingSecretName/,
     );
   });
 
   test('fails if a context value is not a string', () => {
     expect(() => buildApp(testApp({ events: ['payment.*'] }))).toThrow(/context events must be a string/);
+  });
+
+  test.each(['slackWebhookSecretArn', 'signingSecretArn'])(
+    'an incomplete %s is refused naming the key, a valid example and the name alternative',
+    (key) => {
+      const nameKey = key.replace('Arn', 'Name');
+      for (const bad of ['garbage', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:dodo/slack']) {
+        const error = (() => {
+          try {
+            buildApp(testApp({ [key]: bad }));
+          } catch (caught) {
+            return (caught as Error).message;
+          }
+          return 'no error';
+        })();
+        expect(error).toContain(`context ${key} must be the complete ARN of a Secrets Manager secret`);
+        expect(error).toMatch(new RegExp(`e\\.g\\. -c ${key}=arn:aws:secretsmanager:us-east-1:111122223333:secret:\\S+-AbCdEf;`));
+        expect(error).toContain(JSON.stringify(bad));
+        expect(error).toMatch(new RegExp(`Or give the secret's name: -c ${nameKey}=dodo/`));
+      }
+    },
+  );
+
+  test('an example in an error is itself accepted', () => {
+    const stack = buildApp(
+      testApp({
+        slackWebhookSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:dodo/slack-AbCdEf',
+        signingSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:dodo/signing-AbCdEf',
+      }),
+    );
+    expect(stack.notifier.signingSecret.secretArn).toBe('arn:aws:secretsmanager:us-east-1:111122223333:secret:dodo/signing-AbCdEf');
+  });
+
+  test('malformed events are refused naming the key, an example and the alternative', () => {
+    expect(() => buildApp(testApp({ events: 'payment.*, dispute opened' }))).toThrow(
+      `context events must be comma-separated event-type globs, e.g. -c events='payment.*,refund.*,dispute.*'; ` +
+        'event glob "dispute opened" may only contain letters, digits, "_", "-", "." and "*". Leave it out to forward every event type',
+    );
+    expect(() => buildApp(testApp({ events: ' , ' }))).toThrow(/context events must be .*; it lists no glob\. Leave it out/);
+  });
+
+  test('a stack name CloudFormation would refuse is refused with an example', () => {
+    expect(() => buildApp(testApp({ stackName: 'my notifier' }))).toThrow(
+      'context stackName must start with a letter and hold only letters, digits and "-" (at most 128), e.g. -c stackName=DodoSlackNotifier; got "my notifier"',
+    );
+  });
+
+  test('events that match no known type synthesize with a warning naming the glob and the closest type', () => {
+    const stack = buildApp(testApp({ events: 'paymnt.*,refund.*' }));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('matches no Dodo event type'));
+    expect(warnings.map((warning) => warning.entry.data)).toEqual([expect.stringContaining('event glob "paymnt.*" matches no Dodo event type this version knows (closest: "payment.*")')]);
+    expect(functionEnv(Template.fromStack(stack), 'NotifierReceiverFunction')[ReceiverEnv.EventFilter]).toBe('["paymnt.*","refund.*"]');
+  });
+
+  test('a context key the app does not read is warned about (a typo would otherwise be ignored)', () => {
+    const stack = buildApp(testApp({ event: 'payment.*', 'some:cdk/flag': true }));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('is not read by this app'));
+    expect(warnings.map((warning) => warning.entry.data)).toEqual([expect.stringMatching(/^context event is not read by this app; it reads slackWebhookSecretArn, .*stackName/)]);
   });
 
   test('parseEvents splits on commas and drops blanks', () => {

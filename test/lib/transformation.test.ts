@@ -1,13 +1,14 @@
 /** User code is checked when the app synthesizes, and `_bind` gives the construct what it embeds. */
 import * as esbuild from 'esbuild';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { Duration } from 'aws-cdk-lib';
 import { createTransform } from '../../lambda/transformer/transform';
-import { userCodeRegistryFrom } from '../../lambda/sandbox/registry';
+import { USER_CODE_FILE, userCodeRegistryFrom } from '../../lambda/sandbox/registry';
 import { Transformation } from '../../lib/transformation';
 import { EXAMPLES_DIR, inputFor } from '../support/transformation';
 
@@ -106,8 +107,23 @@ describe('_bind', () => {
       define: { __DODO_SLACK_USER_CODE__: JSON.stringify(JSON.stringify({ [bound.code!.codeId]: bound.code!.source })) },
     }).outputFiles[0]!.text;
     const module = { exports: {} as { source?: string } };
-    vm.runInThisContext(`(function (module, exports) {${out}\n})`)(module, module.exports);
+    // The registry requires node:fs and node:path (for the prebundled case below): hand it require.
+    vm.runInThisContext(`(function (module, exports, require) {${out}\n})`)(module, module.exports, require);
     expect(module.exports.source).toBe(bound.code!.source);
+  });
+
+  test('a bundle built without the define (the package\'s prebundled transformer) reads the code from the file beside it', () => {
+    const bound = Transformation.fromInline("function handler(w) { w.payload = { text: 'from the file' }; return w; }")._bind('route-y');
+    const entry = writeFile('entry-file.ts', `import { embeddedUserCode } from ${JSON.stringify(path.join(__dirname, '..', '..', 'lambda', 'sandbox', 'registry'))};\nexport const source = embeddedUserCode().get('route-y');\n`);
+    const bundleDir = fs.mkdtempSync(path.join(dir, 'prebundled-'));
+    const outfile = path.join(bundleDir, 'index.js');
+    esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'silent' });
+    fs.writeFileSync(path.join(bundleDir, USER_CODE_FILE), JSON.stringify({ [bound.code!.codeId]: bound.code!.source }));
+    // A fresh Node process, as Lambda loads it: the module finds the file by its own __dirname.
+    const printed = execFileSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(outfile)}).source))`], { encoding: 'utf8' });
+    expect(printed).toBe(bound.code!.source);
+    fs.rmSync(path.join(bundleDir, USER_CODE_FILE));
+    expect(execFileSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(outfile)}).source))`], { encoding: 'utf8' })).toBe('undefined');
   });
 });
 

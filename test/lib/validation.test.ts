@@ -1,5 +1,6 @@
 /** Constructor validation: every problem at once, naming the bad value and the fix; tokens skipped. */
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
 import type { DodoSlackNotifierProps } from '../../lib/props';
@@ -115,4 +116,29 @@ test('accepts the boundaries', () => {
       throttlingBurstLimit: 1,
     }),
   ).not.toThrow();
+});
+
+describe('event globs that match no known type', () => {
+  test('warn at synth, for the default route and for routes, naming the glob and the closest type; the synth still succeeds', () => {
+    const stack = new Stack(testApp(), 'S');
+    new DodoSlackNotifier(stack, 'Notifier', {
+      slackWebhookSecret: secret(stack, 'main'),
+      events: ['paymnt.*', 'payment.partially_refunded'],
+      routes: [{ id: 'Risk', events: ['dispte.*', 'dispute.*'], slackWebhookSecret: secret(stack, 'risk') }],
+    });
+    const messages = Annotations.fromStack(stack)
+      .findWarning('/S/Notifier', Match.stringLikeRegexp('matches no Dodo event type'))
+      .map((warning) => String(warning.entry.data));
+    expect(messages).toEqual([
+      expect.stringContaining('"paymnt.*" matches no Dodo event type this version knows (closest: "payment.*")'),
+      expect.stringContaining('"payment.partially_refunded" matches no Dodo event type this version knows (closest: "payment.'),
+      expect.stringContaining('"dispte.*" matches no Dodo event type this version knows (closest: "dispute.*")'),
+    ]);
+  });
+
+  test('known globs give no warning', () => {
+    const stack = new Stack(testApp(), 'S');
+    new DodoSlackNotifier(stack, 'Notifier', { events: ['payment.*', 'dispute.opened', 'payout.not_initiated'] });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('matches no Dodo event type'))).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 /**
- * serve's store, app-mode part: the threads table (schema 2), conditional writes, expiry, and a
- * store written by the version before (schema 1: events and dedup only) opening with its events kept.
+ * serve's store, app-mode part: the threads table (schema 3), conditional writes, expiry, and
+ * stores written by the versions before (schema 1: events and dedup; schema 2: the summaries'
+ * tables) opening with their events kept.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,31 @@ test('a store written by the previous version (schema 1) opens, keeps its pendin
     store.close();
   }
   const reopened = new Database(join(dir, STORE_FILE), { readonly: true });
-  expect(reopened.pragma('user_version', { simple: true })).toBe(2);
+  expect(reopened.pragma('user_version', { simple: true })).toBe(3);
+  reopened.close();
+});
+
+test('a store written by the version before this one (schema 2, with the summaries) opens, keeps its events and summary counts, and gains the threads table', () => {
+  // Schema 2 is schema 3 without the threads table: build one through the store, then take the table away.
+  const first = openStore(dir);
+  first.accept('default', { webhookId: 'msg_v2', webhookTimestamp: '1', eventType: 'payment.succeeded', body: '{"type":"payment.succeeded","data":{}}' });
+  first.close();
+  const downgrade = new Database(join(dir, STORE_FILE));
+  downgrade.exec('DROP TABLE threads; PRAGMA user_version = 2;');
+  const summaryRows = (downgrade.prepare('SELECT COUNT(*) AS n FROM summary_events').get() as { n: number }).n;
+  downgrade.close();
+
+  const store = openStore(dir);
+  try {
+    expect(store.nextDue()?.webhookId).toBe('msg_v2');
+    expect(store.threadCreate('default', 'payment:pay_1', { channel: 'C1', ts: '1.1', card: '{}', lastEventAt: 1, version: 1, expiresAt: Date.now() + 60_000 })).toBe(true);
+  } finally {
+    store.close();
+  }
+  const reopened = new Database(join(dir, STORE_FILE), { readonly: true });
+  expect(reopened.pragma('user_version', { simple: true })).toBe(3);
+  expect((reopened.prepare('SELECT COUNT(*) AS n FROM summary_events').get() as { n: number }).n).toBe(summaryRows);
+  expect(summaryRows).toBe(1);
   reopened.close();
 });
 
@@ -53,7 +78,7 @@ test('a store from a newer dodo-slack is refused, not downgraded', () => {
   const newer = new Database(join(dir, STORE_FILE));
   newer.pragma('user_version = 99');
   newer.close();
-  expect(() => openStore(dir)).toThrow(/newer dodo-slack \(schema 99, this one knows 2\)/);
+  expect(() => openStore(dir)).toThrow(/newer dodo-slack \(schema 99, this one knows 3\)/);
 });
 
 test('threads: one create per key, replace only at the version read, forgotten after the TTL', async () => {

@@ -1,4 +1,7 @@
-import { canonicalEventType, compileEventGlobs, globProblems } from '../../lambda/shared/event-glob';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { canonicalEventType, compileEventGlobs, globProblems, unknownGlobWarnings } from '../../lambda/shared/event-glob';
+import { KNOWN_EVENT_TYPES } from '../../lambda/shared/event-types';
 
 describe('compileEventGlobs', () => {
   test.each([
@@ -53,4 +56,40 @@ describe('globProblems', () => {
     expect(globProblems('payment, refund')).toHaveLength(1);
     expect(globProblems('dispute/opened')).toHaveLength(1);
   });
+});
+
+describe('unknownGlobWarnings', () => {
+  test('a glob that matches no known type is named with the closest family or type', () => {
+    expect(unknownGlobWarnings(['paymnt.*'])).toEqual([
+      'event glob "paymnt.*" matches no Dodo event type this version knows (closest: "payment.*"); ' +
+        'it is kept, in case Dodo has added such a type, but check the spelling',
+    ]);
+    expect(unknownGlobWarnings(['dispute.opend'])).toEqual([expect.stringContaining('(closest: "dispute.opened")')]);
+    expect(unknownGlobWarnings(['subscriptions.*'])).toEqual([expect.stringContaining('(closest: "subscription.*")')]);
+  });
+
+  test('globs that match a known type, the legacy payout name included, give no warning', () => {
+    expect(unknownGlobWarnings(['*', 'payment.*', '*.failed', 'dispute.opened', 'payout.not_initiated', 'payment*'])).toEqual([]);
+  });
+
+  test('a well-formed type Dodo may add later is warned about, not refused; a malformed glob is left to globProblems', () => {
+    expect(globProblems('payment.partially_refunded')).toEqual([]);
+    expect(unknownGlobWarnings(['payment.partially_refunded'])).toHaveLength(1);
+    expect(unknownGlobWarnings(['payment.?'])).toEqual([]);
+  });
+
+  test('one warning per glob, however often it is listed', () => {
+    expect(unknownGlobWarnings(['paymnt.*', 'paymnt.*', 'refnd.*'])).toHaveLength(2);
+  });
+});
+
+test('the known event types are the ones the SDK names, one sample and one fixture each', () => {
+  const root = path.join(__dirname, '..', '..');
+  const names = (dir: string) =>
+    readdirSync(path.join(root, dir))
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => file.replace(/\.json$/, ''));
+  expect(KNOWN_EVENT_TYPES).toHaveLength(48);
+  expect([...KNOWN_EVENT_TYPES]).toEqual(names('samples').sort());
+  expect(names('test/fixtures/dodo').sort()).toEqual([...KNOWN_EVENT_TYPES]);
 });

@@ -44,6 +44,7 @@ test('with only the required variables set, every fallback is the shared Default
     threadTableName: undefined,
     threadTtlSeconds: Defaults.threadTtlSeconds,
     slackTier3CallsPerMinute: Defaults.slackTier3CallsPerMinute,
+    summaryTableName: undefined,
   });
 });
 
@@ -59,8 +60,9 @@ test('every variable the construct sets is read', () => {
     [TransformerEnv.ThreadTableName]: 'threads',
     [TransformerEnv.ThreadTtlSeconds]: '86400',
     [TransformerEnv.SlackTier3CallsPerMinute]: '25',
+    [TransformerEnv.SummaryTableName]: 'summaries',
   });
-  expect(config).toMatchObject({ deduplicationWindowSeconds: 3600, secretCacheTtlSeconds: 60, maxReceiveCount: 4, slackTimeoutMs: 2500, deliveryRatePerSecond: 0.5, deliveryBurst: 2, threadTableName: 'threads', threadTtlSeconds: 86400, slackTier3CallsPerMinute: 25 });
+  expect(config).toMatchObject({ deduplicationWindowSeconds: 3600, secretCacheTtlSeconds: 60, maxReceiveCount: 4, slackTimeoutMs: 2500, deliveryRatePerSecond: 0.5, deliveryBurst: 2, threadTableName: 'threads', threadTtlSeconds: 86400, slackTier3CallsPerMinute: 25, summaryTableName: 'summaries' });
 });
 
 test('the table name is optional only for a caller that brings its own persistence store', () => {

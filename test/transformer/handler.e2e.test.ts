@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   ChangeMessageVisibilityCommand,
@@ -18,6 +19,7 @@ import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
 import { MessageAttribute } from '../../lambda/shared/queue-message';
 import { SECRET_PLACEHOLDER, TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
+import { startDynalite, type Dynalite } from '../support/dynalite';
 import { answer, FakeSlack, ok } from '../support/fake-slack';
 import { toLambdaEvent, webhook } from '../support/delivery';
 
@@ -25,7 +27,9 @@ import { toLambdaEvent, webhook } from '../support/delivery';
  * The SQS side of the transformer against fauxqs (an SQS emulator speaking the SDK v3 protocol,
  * run in a child process because it is ESM-only), and the handler end to end: SQS -> handler ->
  * Slack stand-in on 127.0.0.1. Only Secrets Manager is mocked (aws-sdk-client-mock); the
- * idempotency table is the in-memory persistence layer (no DynamoDB emulator here).
+ * idempotency table is a real DynamoDB API (dynalite, on a table shaped like the construct's),
+ * reached the way the deployed handler reaches it: through IDEMPOTENCY_TABLE_NAME and the SDK's
+ * default client (AWS_ENDPOINT_URL_DYNAMODB points it at dynalite).
  */
 jest.setTimeout(30_000);
 
@@ -41,9 +45,20 @@ describe('transformer handler over SQS (fauxqs)', () => {
   let stdout: string[];
   let writeSpies: jest.SpyInstance[];
   let slackSecret: string;
+  let db: Dynalite;
+  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
     await slack.start();
+    db = await startDynalite();
+    // The SDK's default DynamoDB client (the one the handler builds) talks to dynalite.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
+    delete process.env.AWS_PROFILE;
     emulator = spawn(process.execPath, [join(__dirname, 'fauxqs-server.mjs')], { stdio: ['ignore', 'pipe', 'ignore'] });
     const line = await new Promise<string>((resolve, reject) => {
       emulator.stdout!.once('data', (data) => resolve(String(data)));
@@ -57,6 +72,8 @@ describe('transformer handler over SQS (fauxqs)', () => {
     emulator.kill('SIGTERM');
     sqs.destroy();
     await slack.stop();
+    await db.stop();
+    process.env = savedEnv;
   });
 
   beforeEach(() => {
@@ -93,6 +110,7 @@ describe('transformer handler over SQS (fauxqs)', () => {
       )
     ).QueueUrl!;
     const routes: RouteConfig[] = [{ id: 'default', events: ['*'], slackSecretId: SLACK_SECRET_ARN, transformation: { kind: 'builtin', options: {} } }];
+    const tableName = await db.createDeduplicationTable();
     const handler = createTransformerHandler({
       env: {
         [TransformerEnv.Routes]: JSON.stringify(routes),
@@ -103,9 +121,9 @@ describe('transformer handler over SQS (fauxqs)', () => {
         [TransformerEnv.DeliveryRatePerSecond]: '100',
         [TransformerEnv.DeliveryBurst]: '10',
         [TransformerEnv.SecretCacheTtlSeconds]: '300',
+        [TransformerEnv.IdempotencyTableName]: tableName,
       },
       sqs,
-      persistenceStore: new MemoryPersistenceLayer(),
       allowInsecureLocalhostSlack: true,
       ...(secretMinRefreshIntervalMs === undefined ? {} : { secretMinRefreshIntervalMs }),
     });
@@ -129,7 +147,8 @@ describe('transformer handler over SQS (fauxqs)', () => {
         .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: visibility, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }))
         .then((r) => r.Messages ?? []);
     const makeVisible = (message: Message) => sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
-    return { queueUrl, handler, invokeOnce, send, receiveRaw, makeVisible };
+    const deduplicationItems = async () => (await db.client.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+    return { queueUrl, handler, invokeOnce, send, receiveRaw, makeVisible, deduplicationItems };
   }
 
   async function drainDeadLetters(): Promise<Message[]> {
@@ -153,6 +172,11 @@ describe('transformer handler over SQS (fauxqs)', () => {
     expect(slack.delivered(SLACK_PATH)).toHaveLength(1);
     expect(typeof slack.requests[0]!.json.text).toBe('string');
     expect(await q.receiveRaw()).toEqual([]);
+    // The delivery is remembered in the table; the same webhook sent again (Dodo's retry) posts nothing.
+    expect((await q.deduplicationItems()).map((item) => item.status?.S)).toEqual(['COMPLETED']);
+    await q.send(event);
+    expect((await q.invokeOnce()).response.batchItemFailures).toEqual([]);
+    expect(slack.delivered(SLACK_PATH)).toHaveLength(1);
     // The Powertools logger wrote JSON lines naming the webhook, not the URL, with webhook-id as correlation id.
     expect(stdout.join('')).toContain(event.webhookId);
     const delivered = stdout

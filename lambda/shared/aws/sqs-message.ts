@@ -14,6 +14,7 @@ export function toSqsMessage(webhook: QueuedWebhook): {
       [MessageAttribute.WebhookId]: { DataType: 'String', StringValue: webhook.webhookId },
       [MessageAttribute.WebhookTimestamp]: { DataType: 'String', StringValue: webhook.webhookTimestamp },
       [MessageAttribute.EventType]: { DataType: 'String', StringValue: webhook.eventType },
+      ...(webhook.precomposed ? { [MessageAttribute.Precomposed]: { DataType: 'String', StringValue: 'true' } } : {}),
     },
   };
 }
@@ -30,5 +31,6 @@ export function fromSqsRecord(record: SQSRecord): QueuedWebhook {
     webhookTimestamp: attribute(MessageAttribute.WebhookTimestamp),
     eventType: attribute(MessageAttribute.EventType),
     body: record.body,
+    ...(record.messageAttributes?.[MessageAttribute.Precomposed]?.stringValue === 'true' ? { precomposed: true as const } : {}),
   };
 }

@@ -1,0 +1,106 @@
+/**
+ * Deduplication on DynamoDB itself: Powertools' DynamoDBPersistenceLayer (what the transformer
+ * uses on AWS) against dynalite, on a table shaped like the construct's. What the in-memory layer
+ * cannot show: the conditional put that lets one of two concurrent consumers in, the item the
+ * table actually holds, expiry read back from the stored attribute, and a deleted record on failure.
+ */
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createHash } from 'node:crypto';
+import { DeliveryInProgressError } from '../../lambda/transformer/delivery';
+import { createIdempotentRunOnce } from '../../lambda/transformer/idempotency';
+import { deduplicationTableDefinition, startDynalite, type Dynalite } from '../support/dynalite';
+
+let db: Dynalite;
+beforeAll(async () => {
+  db = await startDynalite();
+});
+afterAll(async () => {
+  await db.stop();
+});
+afterEach(() => jest.restoreAllMocks());
+
+async function dedupOnNewTable(expiresAfterSeconds = 172_800, inProgressTimeoutMs = 10_000) {
+  const tableName = await db.createDeduplicationTable();
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: db.client });
+  return { tableName, ...createIdempotentRunOnce({ persistenceStore, expiresAfterSeconds, inProgressTimeoutMs }) };
+}
+
+const items = async (tableName: string) => (await db.client.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+/** The id Powertools stores for a key: the prefix and the md5 of the JSON payload. */
+const storedId = (key: string) => `slack-delivery#${createHash('md5').update(JSON.stringify(key)).digest('base64')}`;
+
+test('the construct\'s table has the key and TTL attribute the Powertools layer writes', () => {
+  const { input, ttlAttribute } = deduplicationTableDefinition();
+  expect(input.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+  expect(ttlAttribute).toBe('expiration');
+});
+
+test('a delivered key is stored COMPLETED with its expiry, and the second run is a duplicate', async () => {
+  const { tableName, runOnce } = await dedupOnNewTable(3600);
+  const work = jest.fn(async () => 'delivered' as const);
+  const before = Math.floor(Date.now() / 1000);
+  expect(await runOnce('default:msg_1', work)).toEqual({ value: 'delivered', duplicate: false });
+  expect(await runOnce('default:msg_1', work)).toEqual({ value: 'delivered', duplicate: true });
+  expect(work).toHaveBeenCalledTimes(1);
+  const stored = await items(tableName);
+  expect(stored).toHaveLength(1);
+  expect(stored[0].status).toEqual({ S: 'COMPLETED' });
+  const expiration = Number(stored[0].expiration.N);
+  expect(expiration).toBeGreaterThanOrEqual(before + 3600);
+  expect(expiration).toBeLessThanOrEqual(before + 3602);
+  expect(stored[0].data).toEqual({ M: { value: { S: 'delivered' } } });
+});
+
+test('the stored id is the one Powertools derives from the key (so a redeploy keeps recognising old records)', async () => {
+  const { tableName, runOnce } = await dedupOnNewTable();
+  await runOnce('Risk:msg_7', async () => 'skipped' as const);
+  const [item] = await items(tableName);
+  // Powertools hashes the JMESPath result ("Risk:msg_7") as JSON.
+  expect(item.id.S).toMatch(/^slack-delivery#/);
+  const byId = await db.client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: item.id.S! } } }));
+  expect(byId.Item?.status).toEqual({ S: 'COMPLETED' });
+  expect(storedId('Risk:msg_7')).toBe(item.id.S);
+});
+
+test('a failed delivery leaves no item, so its retry runs', async () => {
+  const { tableName, runOnce } = await dedupOnNewTable();
+  await expect(runOnce('default:msg_2', async () => Promise.reject(new Error('Slack 500')))).rejects.toThrow('Slack 500');
+  expect(await items(tableName)).toEqual([]);
+  expect(await runOnce('default:msg_2', async () => 'delivered' as const)).toEqual({ value: 'delivered', duplicate: false });
+});
+
+test('two consumers at once: the conditional put lets one deliver, the other is told it is in progress', async () => {
+  const { tableName, runOnce } = await dedupOnNewTable();
+  let release!: () => void;
+  const first = runOnce('default:msg_3', () => new Promise<'delivered'>((resolve) => (release = () => resolve('delivered'))));
+  // Let the first put reach the table.
+  for (let i = 0; i < 50 && (await items(tableName)).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect((await items(tableName))[0].status).toEqual({ S: 'INPROGRESS' });
+  await expect(runOnce('default:msg_3', async () => 'delivered' as const)).rejects.toBeInstanceOf(DeliveryInProgressError);
+  release();
+  expect(await first).toEqual({ value: 'delivered', duplicate: false });
+  expect(await runOnce('default:msg_3', async () => 'delivered' as const)).toEqual({ value: 'delivered', duplicate: true });
+});
+
+test('an INPROGRESS record left by a killed delivery stops blocking when its invocation would have ended', async () => {
+  const { runOnce } = await dedupOnNewTable(172_800, 5_000);
+  void runOnce('default:msg_4', () => new Promise(() => {}));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await expect(runOnce('default:msg_4', async () => 'delivered' as const)).rejects.toBeInstanceOf(DeliveryInProgressError);
+  const realNow = Date.now();
+  jest.spyOn(Date, 'now').mockReturnValue(realNow + 6_000);
+  expect(await runOnce('default:msg_4', async () => 'delivered' as const)).toEqual({ value: 'delivered', duplicate: false });
+});
+
+test('after the deduplication window the stored record no longer suppresses (expiry read from the item)', async () => {
+  const { runOnce } = await dedupOnNewTable(60);
+  const work = jest.fn(async () => 'delivered' as const);
+  await runOnce('default:msg_5', work);
+  const realNow = Date.now();
+  jest.spyOn(Date, 'now').mockReturnValue(realNow + 30_000);
+  expect(await runOnce('default:msg_5', work)).toEqual({ value: 'delivered', duplicate: true });
+  jest.spyOn(Date, 'now').mockReturnValue(realNow + 61_000);
+  expect(await runOnce('default:msg_5', work)).toEqual({ value: 'delivered', duplicate: false });
+  expect(work).toHaveBeenCalledTimes(2);
+});
