@@ -30,6 +30,8 @@ import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
 import { checkTimeZone, formatCalendarDate, lastCompletedPeriod, parseCalendarDate, PeriodError } from '../lambda/summaries/period';
 import { parseSummarySchedule, ScheduleError, type SummarySchedule } from '../lambda/summaries/schedule';
 import { parseRollupAfter } from '../lambda/transformer/rollup';
+import { DEFAULT_SLACK_API_URL } from '../lambda/transformer/slack-web-api';
+import { slackAppManifest } from '../lambda/local/slack-manifest';
 
 const USAGE = `Usage: dodo-slack <command> [options]
 
@@ -63,8 +65,16 @@ Commands:
       --tz <Area/City>        the time zone of --summary times and periods (default UTC)
       --demo                  generate a signing key when DODO_WEBHOOK_SECRET is unset and print a ready send line
       --verbose               also print the core's structured log lines
+      --slack-channel <id>    app mode: the channel ID (C…) to post to (default: $SLACK_CHANNEL)
+      --slack-bot-token <t>   app mode: the bot token xoxb-… (default: $SLACK_BOT_TOKEN; prefer the variable,
+                              a flag is visible to other users in \`ps\`)
+      --slack-api-url <url>   Slack Web API base URL (default ${DEFAULT_SLACK_API_URL}; http only on 127.0.0.1)
+      --reply-broadcast <g>   app mode: comma-separated globs whose replies also show in the channel
+                              (default disputes, failures and cancellations; "" for none)
     Signing keys come from DODO_WEBHOOK_SECRET (whitespace-separated). Messages go to SLACK_WEBHOOK_URL
     (http://127.0.0.1 / localhost allowed); without it they are printed here as \`preview --format text\` would.
+    With SLACK_BOT_TOKEN and SLACK_CHANNEL instead (app mode) each payment, subscription and payout gets one
+    thread whose first message is a card kept up to date (see \`dodo-slack slack-manifest\`).
     Every accepted event is on disk before Dodo gets its 200. Ctrl-C (or SIGTERM) stops accepting, lets the
     delivery in flight finish, leaves the rest pending in the store and exits within --shutdown-timeout;
     the next serve on the same --data-dir delivers them. A second Ctrl-C stops at once (still nothing lost).
@@ -82,6 +92,12 @@ Commands:
       --output <file>         export: write the JSON lines to this file (created 0600) instead of stdout
     redrive puts them back to pending (attempts reset; deduplication still applies): a running serve
     on the same data dir delivers them within a second, or the next serve started on it.
+
+  slack-manifest                        Print the Slack app manifest for app mode (threads and live cards)
+      --name <name>           the app's name in Slack (default "Dodo Payments")
+      --private               the channel is private (groups:history instead of channels:history)
+    Paste it at https://api.slack.com/apps → Create New App → From a manifest, install the app, invite
+    it to the channel (/invite @name), and put its Bot User OAuth Token (xoxb-…) in SLACK_BOT_TOKEN.
 
   -h, --help                  this text
 
@@ -122,6 +138,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await serve(rest, io);
       case 'dead-letters':
         return deadLetters(rest, io);
+      case 'slack-manifest':
+        return slackManifest(rest, io);
       case 'summary':
         return await summary(rest, io);
       case '-h':
@@ -133,7 +151,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         io.stderr(`${USAGE}\n`);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (expected preview, send, serve, summary or dead-letters)`);
+        throw new UsageError(`unknown command "${command}" (expected preview, send, serve, summary, dead-letters or slack-manifest)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -375,6 +393,10 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     'never-fold': { type: 'string', default: '' },
     'data-dir': { type: 'string', default: ServeDefaults.dataDir },
     'shutdown-timeout': { type: 'string', default: String(ServeDefaults.shutdownTimeoutMs / 1000) },
+    'slack-channel': { type: 'string' },
+    'slack-bot-token': { type: 'string' },
+    'slack-api-url': { type: 'string', default: DEFAULT_SLACK_API_URL },
+    'reply-broadcast': { type: 'string' },
     demo: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     summary: { type: 'string', multiple: true },
@@ -431,12 +453,34 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     shutdownTimeoutMs: (integerOption('shutdown-timeout', values['shutdown-timeout'], 0, 3600) as number) * 1000,
     signingSecret,
     slackWebhookUrl: io.env.SLACK_WEBHOOK_URL?.trim() || undefined,
+    ...slackAppOptions(values, io.env),
     verbose: values.verbose,
     print: io.stdout,
     printError: io.stderr,
     ...(schedules.length > 0 ? { summaries: { schedules, timeZone } } : {}),
   };
   return demoKey === undefined ? { help: false, options } : { help: false, options, demoKey };
+}
+
+/** App mode's settings from flags (first) or the environment; empty strings count as unset. */
+function slackAppOptions(
+  values: { readonly 'slack-channel'?: string; readonly 'slack-bot-token'?: string; readonly 'slack-api-url'?: string; readonly 'reply-broadcast'?: string },
+  env: NodeJS.ProcessEnv,
+): Pick<LocalServerOptions, 'slackBotToken' | 'slackChannel' | 'slackApiUrl' | 'replyBroadcast'> {
+  const token = values['slack-bot-token']?.trim() || env.SLACK_BOT_TOKEN?.trim() || undefined;
+  const channel = values['slack-channel']?.trim() || env.SLACK_CHANNEL?.trim() || undefined;
+  let replyBroadcast: string[] | undefined;
+  if (values['reply-broadcast'] !== undefined) {
+    replyBroadcast = values['reply-broadcast'].split(',').map((glob) => glob.trim()).filter((glob) => glob !== '');
+    const problems = replyBroadcast.flatMap(globProblems);
+    if (problems.length > 0) throw new UsageError(`--reply-broadcast: ${problems.join('; ')}`);
+  }
+  return {
+    ...(token === undefined ? {} : { slackBotToken: token }),
+    ...(channel === undefined ? {} : { slackChannel: channel }),
+    ...(values['slack-api-url'] === undefined ? {} : { slackApiUrl: values['slack-api-url'] }),
+    ...(replyBroadcast === undefined ? {} : { replyBroadcast }),
+  };
 }
 
 async function serve(args: readonly string[], io: CliIo): Promise<number> {
@@ -468,7 +512,13 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
         `try it, in another terminal:\n  npx dodo-slack send payment.succeeded --url ${server.url} --secret ${demoKey}\n`,
     );
   }
-  io.stdout(options.slackWebhookUrl ? 'posting to the Slack webhook in SLACK_WEBHOOK_URL\n' : 'SLACK_WEBHOOK_URL is not set: messages are printed here\n');
+  io.stdout(
+    options.slackChannel !== undefined
+      ? `posting to Slack channel ${options.slackChannel} as the app whose bot token is in SLACK_BOT_TOKEN (threads and live cards)\n`
+      : options.slackWebhookUrl
+        ? 'posting to the Slack webhook in SLACK_WEBHOOK_URL\n'
+        : 'SLACK_WEBHOOK_URL is not set: messages are printed here\n',
+  );
 
   const signal = await stopSignal;
   io.stdout(`${signal}: finishing in-flight deliveries…\n`);
@@ -591,6 +641,18 @@ function deadLetters(args: readonly string[], io: CliIo): number {
     if (error instanceof StoreError) throw new CommandFailure(error.message);
     throw error;
   }
+}
+
+function slackManifest(args: readonly string[], io: CliIo): number {
+  const { values, positionals } = parse(args, { name: { type: 'string' }, private: { type: 'boolean', default: false } });
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`slack-manifest takes no arguments, got: ${positionals.join(' ')}`);
+  if (values.name !== undefined && (values.name.trim() === '' || values.name.length > 35)) throw new UsageError('--name must be 1 to 35 characters (Slack\'s limit for an app name)');
+  io.stdout(`${JSON.stringify(slackAppManifest({ ...(values.name === undefined ? {} : { name: values.name }), privateChannel: values.private }), null, 2)}\n`);
+  return 0;
 }
 
 /** Runs the CLI on this process's arguments and sets the exit code (the bin shim calls this). */

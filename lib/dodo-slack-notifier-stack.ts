@@ -69,11 +69,24 @@ export class DodoSlackNotifierStack extends Stack {
         value: this.secretConsoleUrl(notifier.slackWebhookSecret),
       });
     }
-    for (const route of props.routes ?? []) {
-      new CfnOutput(this, `Route${route.id}SlackWebhookSecretConsoleUrl`, {
-        description: `Set the Slack incoming-webhook URL of route ${route.id} here (Plaintext)`,
-        value: this.secretConsoleUrl(route.slackWebhookSecret),
+    if (notifier.slackBotTokenSecret) {
+      new CfnOutput(this, 'SlackBotTokenSecretConsoleUrl', {
+        description: 'Set the Slack bot token (xoxb-...) of the default route here (Plaintext)',
+        value: this.secretConsoleUrl(notifier.slackBotTokenSecret),
       });
+    }
+    for (const route of props.routes ?? []) {
+      if (route.slackWebhookSecret) {
+        new CfnOutput(this, `Route${route.id}SlackWebhookSecretConsoleUrl`, {
+          description: `Set the Slack incoming-webhook URL of route ${route.id} here (Plaintext)`,
+          value: this.secretConsoleUrl(route.slackWebhookSecret),
+        });
+      } else if (route.slackBotTokenSecret) {
+        new CfnOutput(this, `Route${route.id}SlackBotTokenSecretConsoleUrl`, {
+          description: `Set the Slack bot token (xoxb-...) of route ${route.id} here (Plaintext)`,
+          value: this.secretConsoleUrl(route.slackBotTokenSecret),
+        });
+      }
     }
     // The SQS console addresses a queue by its URL, percent-encoded.
     const encodedDlqUrl = `https%3A%2F%2Fsqs.${this.region}.${this.urlSuffix}%2F${this.account}%2F${notifier.deadLetterQueue.queueName}`;

@@ -45,6 +45,7 @@ import {
 import { grantTableKeyUse } from './encryption';
 import { NotifierSummaries } from './summaries';
 import { Transformation } from './transformation';
+import { SlackThreadTable, usesSlackApp } from './slack-app';
 
 /**
  * The transformer's SQS event source runs at most this many function instances. Lambda's minimum
@@ -65,7 +66,10 @@ const USER_CODE_DEFINE = '__DODO_SLACK_USER_CODE__';
 interface ResolvedRoute {
   readonly id: string;
   readonly events: readonly string[];
-  readonly slackWebhookSecret: secretsmanager.ISecret;
+  /** The incoming-webhook URL, or in app mode (`slackChannelId` set) the bot token. */
+  readonly slackSecret: secretsmanager.ISecret;
+  readonly slackChannelId?: string;
+  readonly replyBroadcast?: readonly string[];
   readonly transformation: Transformation;
 }
 
@@ -88,6 +92,10 @@ export class DodoSlackNotifier extends Construct {
   public readonly transformerFunction: nodejs.NodejsFunction;
   /** Conditional: the default route's Slack secret; undefined when `routes` is given without `slackWebhookSecret`. */
   public readonly slackWebhookSecret?: secretsmanager.ISecret;
+  /** Conditional: the default route's bot token secret (app mode); undefined when it posts to an incoming webhook. */
+  public readonly slackBotTokenSecret?: secretsmanager.ISecret;
+  /** Conditional: threads and cards of app-mode routes; undefined when no route has a bot token. */
+  public readonly threadTable?: dynamodb.Table;
   /** The Dodo signing key(s). */
   public readonly signingSecret: secretsmanager.ISecret;
   /** Remembers delivered webhook ids (Powertools idempotency records) for `deduplicationWindow`. */
@@ -159,7 +167,9 @@ export class DodoSlackNotifier extends Construct {
         secretStringValue: SecretValue.unsafePlainText(SECRET_PLACEHOLDER),
         removalPolicy,
       });
-    if (hasDefaultRoute(props)) {
+    if (props.slackBotTokenSecret !== undefined) {
+      this.slackBotTokenSecret = props.slackBotTokenSecret;
+    } else if (hasDefaultRoute(props)) {
       this.slackWebhookSecret =
         props.slackWebhookSecret ??
         new secretsmanager.Secret(this, 'SlackWebhookSecret', {
@@ -168,13 +178,15 @@ export class DodoSlackNotifier extends Construct {
           removalPolicy,
         });
     }
+    const defaultSecret = this.slackBotTokenSecret ?? this.slackWebhookSecret;
     const routes: ResolvedRoute[] = [
-      ...(this.slackWebhookSecret
+      ...(defaultSecret
         ? [
             {
               id: DEFAULT_ROUTE_ID,
               events: props.events ?? ['*'],
-              slackWebhookSecret: this.slackWebhookSecret,
+              slackSecret: defaultSecret,
+              ...slackAppOfRoute(props),
               transformation: props.transformation ?? Transformation.builtin(),
             },
           ]
@@ -182,7 +194,9 @@ export class DodoSlackNotifier extends Construct {
       ...(props.routes ?? []).map((route) => ({
         id: route.id,
         events: route.events,
-        slackWebhookSecret: route.slackWebhookSecret,
+        // validateProps made sure exactly one of them is set.
+        slackSecret: (route.slackBotTokenSecret ?? route.slackWebhookSecret)!,
+        ...slackAppOfRoute(route),
         transformation: route.transformation ?? Transformation.builtin(),
       })),
     ];
@@ -195,7 +209,9 @@ export class DodoSlackNotifier extends Construct {
       return {
         id: route.id,
         events: [...route.events],
-        slackSecretId: route.slackWebhookSecret.secretArn,
+        slackSecretId: route.slackSecret.secretArn,
+        ...(route.slackChannelId === undefined ? {} : { slackChannelId: route.slackChannelId }),
+        ...(route.replyBroadcast === undefined ? {} : { replyBroadcast: [...route.replyBroadcast] }),
         transformation: bound.spec,
       };
     });
@@ -241,6 +257,10 @@ export class DodoSlackNotifier extends Construct {
       // retries and redrives within deduplicationWindow would post twice.
       removalPolicy,
     });
+
+    // Threads and cards of app-mode routes (lib/slack-app.ts).
+    const threads = usesSlackApp(props) ? new SlackThreadTable(this, 'SlackThreads', { ...(props.threadTtl ? { ttl: props.threadTtl } : {}), encryptionKey: this.encryptionKey, removalPolicy }) : undefined;
+    this.threadTable = threads?.table;
 
     // Receiver.
     const eventFilter = unionOfGlobs(routes.flatMap((route) => route.events));
@@ -290,6 +310,7 @@ export class DodoSlackNotifier extends Construct {
         [TransformerEnv.DeliveryBurst]: String(Defaults.deliveryBurst),
         [TransformerEnv.RollupAfterSeconds]: String(rollupAfter.toSeconds()),
         ...(props.rollupNeverFold?.length ? { [TransformerEnv.RollupNeverFold]: props.rollupNeverFold.join(',') } : {}),
+        ...(threads ? threads.environment(Defaults.slackTier3CallsPerMinute / TRANSFORMER_MAX_CONCURRENCY) : {}),
       },
     });
     this.transformerFunction.addEventSource(
@@ -308,9 +329,10 @@ export class DodoSlackNotifier extends Construct {
     this.queue.grantSendMessages(this.transformerFunction);
     // Dead-letters permanent failures directly, with the reason as attributes.
     this.deadLetterQueue.grantSendMessages(this.transformerFunction);
-    for (const secret of uniqueSecrets(routes.map((route) => route.slackWebhookSecret))) {
+    for (const secret of uniqueSecrets(routes.map((route) => route.slackSecret))) {
       secret.grantRead(this.transformerFunction);
     }
+    threads?.grantTransformer(this.transformerFunction);
     // Exactly what Powertools idempotency does: get, put (conditional), update, delete of one item.
     this.deduplicationTable.grant(
       this.transformerFunction,
@@ -612,4 +634,13 @@ function unionOfGlobs(globs: readonly string[]): string[] {
 /** One grant per secret, even when routes share one. */
 function uniqueSecrets(secrets: readonly secretsmanager.ISecret[]): secretsmanager.ISecret[] {
   return [...new Set(secrets)];
+}
+
+/** The app-mode part of a route's config (nothing for an incoming-webhook route). */
+function slackAppOfRoute(route: { readonly slackBotTokenSecret?: secretsmanager.ISecret; readonly slackChannelId?: string; readonly replyBroadcast?: string[] }): {
+  slackChannelId?: string;
+  replyBroadcast?: readonly string[];
+} {
+  if (route.slackBotTokenSecret === undefined || route.slackChannelId === undefined) return {};
+  return { slackChannelId: route.slackChannelId, ...(route.replyBroadcast === undefined ? {} : { replyBroadcast: route.replyBroadcast }) };
 }

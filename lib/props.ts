@@ -12,6 +12,7 @@ import { globProblems } from '../lambda/shared/event-glob';
 import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
 import { summariesProblems, type DodoSlackSummaries } from './summaries';
 import type { Transformation } from './transformation';
+import { slackAppProblems } from './slack-app';
 
 /**
  * API Gateway's stage-wide steady rate when `throttlingRateLimit` is not set. The endpoint is
@@ -32,8 +33,29 @@ export interface DodoSlackRoute {
   readonly id: string;
   /** Event-type globs this route takes, e.g. `['dispute.*']`. */
   readonly events: string[];
-  /** Secret holding this channel's Slack incoming-webhook URL (plain URL or JSON `{"url": "…"}`). */
-  readonly slackWebhookSecret: secretsmanager.ISecret;
+  /**
+   * Secret holding this channel's Slack incoming-webhook URL (plain URL or JSON `{"url": "…"}`).
+   * Set exactly one of this and `slackBotTokenSecret`.
+   * @default - none; then `slackBotTokenSecret` and `slackChannelId` are required
+   */
+  readonly slackWebhookSecret?: secretsmanager.ISecret;
+  /**
+   * Slack app mode (see README "Threads and live cards"): secret holding a bot token (`xoxb-…`,
+   * plain or JSON `{"token": "…"}`), instead of `slackWebhookSecret`. With it, each payment,
+   * subscription and payout gets one thread whose parent is a card kept up to date.
+   * @default - none (incoming webhook)
+   */
+  readonly slackBotTokenSecret?: secretsmanager.ISecret;
+  /**
+   * App mode: ID of the channel the bot posts to (`C0123456789`, from the channel's details); required with `slackBotTokenSecret`.
+   * @default - none
+   */
+  readonly slackChannelId?: string;
+  /**
+   * App mode: event-type globs whose thread replies are also shown in the channel (`reply_broadcast`); `[]` for none.
+   * @default - disputes, failures and cancellations (Defaults.replyBroadcast)
+   */
+  readonly replyBroadcast?: string[];
   /**
    * How this route's messages are built.
    * @default Transformation.builtin()
@@ -49,6 +71,28 @@ export interface DodoSlackNotifierProps {
    * @default - a new secret holding a placeholder, unless `routes` is given (then there is no default route)
    */
   readonly slackWebhookSecret?: secretsmanager.ISecret;
+  /**
+   * Slack app mode for the default route (see README "Threads and live cards"): secret holding a
+   * bot token (`xoxb-…`), instead of `slackWebhookSecret`; requires `slackChannelId`.
+   * @default - none (the default route posts to an incoming webhook)
+   */
+  readonly slackBotTokenSecret?: secretsmanager.ISecret;
+  /**
+   * App mode: ID of the channel the default route's bot posts to (`C0123456789`).
+   * @default - none
+   */
+  readonly slackChannelId?: string;
+  /**
+   * App mode: event-type globs whose thread replies on the default route are also shown in the channel; `[]` for none.
+   * @default - disputes, failures and cancellations (Defaults.replyBroadcast)
+   */
+  readonly replyBroadcast?: string[];
+  /**
+   * App mode: how long a thread (its parent's ts and card) is remembered after its last event; the
+   * next event of the object after that starts a new thread (1..3650 days, whole days).
+   * @default Duration.days(90)
+   */
+  readonly threadTtl?: Duration;
   /**
    * Secret holding the Dodo webhook signing key(s) (`whsec_` + base64), several separated by whitespace
    * while rotating.
@@ -198,7 +242,7 @@ export interface DodoSlackNotifierProps {
  * `slackWebhookSecret` there is no channel to post the default route to, so there is none.
  */
 export function hasDefaultRoute(props: DodoSlackNotifierProps): boolean {
-  return props.routes === undefined || props.slackWebhookSecret !== undefined;
+  return props.routes === undefined || props.slackWebhookSecret !== undefined || props.slackBotTokenSecret !== undefined;
 }
 
 /** Every event glob the props name (default route and routes), tokens left out. */
@@ -236,13 +280,13 @@ export function validateProps(props: DodoSlackNotifierProps): void {
   if (props.events !== undefined) checkGlobs('events', props.events);
   if (!hasDefaultRoute(props)) {
     if (props.events !== undefined) {
-      problems.push('events applies to the default route, which exists only with slackWebhookSecret; set slackWebhookSecret or move the globs into a route');
+      problems.push('events applies to the default route, which exists only with slackWebhookSecret (or slackBotTokenSecret); set one or move the globs into a route');
     }
     if (props.transformation !== undefined) {
-      problems.push('transformation applies to the default route, which exists only with slackWebhookSecret; set slackWebhookSecret or move it into a route');
+      problems.push('transformation applies to the default route, which exists only with slackWebhookSecret (or slackBotTokenSecret); set one or move it into a route');
     }
     if (props.routes !== undefined && props.routes.length === 0) {
-      problems.push('routes is empty and slackWebhookSecret is not set, so no event would go anywhere; add a route or set slackWebhookSecret');
+      problems.push('routes is empty and slackWebhookSecret is not set (nor slackBotTokenSecret), so no event would go anywhere; add a route or set one of them');
     }
   }
   const seenRouteIds = new Set<string>();
@@ -299,6 +343,7 @@ export function validateProps(props: DodoSlackNotifierProps): void {
     problems.push(`alarmEmail must be an email address like ops@example.com, got ${JSON.stringify(props.alarmEmail)}`);
   }
 
+  problems.push(...slackAppProblems(props));
   const routeIds = [...(hasDefaultRoute(props) ? [DEFAULT_ROUTE_ID] : []), ...(props.routes ?? []).map((route) => route.id)];
   problems.push(...summariesProblems(props.summaries, routeIds));
 

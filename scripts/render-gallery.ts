@@ -20,6 +20,10 @@ import type { BuiltinTemplateOptions, SlackMessage } from '../lambda/shared/tran
 import type { DodoWebhookEnvelope } from '../lambda/shared/webhook';
 import { validateSlackMessage } from '../lambda/messages/slack-limits';
 import { renderBuiltinMessage } from '../lambda/messages/templates';
+import { cardOf, renderCard } from '../lambda/transformer/threads/card';
+import { threadKeyOf } from '../lambda/transformer/threads/thread-key';
+import { compileEventGlobs } from '../lambda/shared/event-glob';
+import { Defaults } from '../lambda/shared/defaults';
 import { addCounters, summaryFactsOf, type Counters } from '../lambda/summaries/facts';
 import { buildSummaryMessage } from '../lambda/summaries/message';
 import { parseCalendarDate, periodOf } from '../lambda/summaries/period';
@@ -29,6 +33,18 @@ const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'dodo');
 const GALLERY = path.join(ROOT, 'docs', 'gallery');
 const MESSAGES_MD = path.join(ROOT, 'docs', 'messages.md');
+const THREADS_MD = path.join(ROOT, 'docs', 'threads.md');
+
+/**
+ * One payment's story for the app-mode gallery (the fixtures with their timestamps spread out as
+ * they would be): what the thread of pay_gr4RizvMOXFJ6xca3y2tU looks like after each event.
+ */
+const STORY: ReadonlyArray<{ fixture: string; timestamp: string; data?: Record<string, unknown>; time: string }> = [
+  { fixture: 'payment.succeeded', timestamp: '2026-03-14T09:26:53.000Z', time: '9:27 AM' },
+  { fixture: 'refund.succeeded', timestamp: '2026-03-15T11:02:14.000Z', data: { amount: 1000, is_partial: true }, time: 'Mar 15, 11:02 AM' },
+  { fixture: 'dispute.opened', timestamp: '2026-03-20T08:00:05.000Z', time: 'Mar 20, 8:00 AM' },
+  { fixture: 'dispute.won', timestamp: '2026-04-09T08:00:05.000Z', time: 'Apr 9, 8:00 AM' },
+];
 
 /** Options the gallery renders with: buttons and one mention, so both show up in the pictures. */
 const OPTIONS: BuiltinTemplateOptions = {
@@ -123,11 +139,8 @@ function blockHtml(block: KnownBlock): string {
   }
 }
 
-/**
- * The whole message as Slack draws it: without top-level `blocks`, the top-level `text` is the
- * message body (mrkdwn, mentions highlighted), shown above the attachments; with blocks, the blocks.
- */
-function messageHtml(message: SlackMessage): string {
+/** One message's avatar, name line, body and attachments (no page around it). */
+function messageInnerHtml(message: SlackMessage, time = '9:27 AM'): string {
   const body = Array.isArray(message.blocks) && message.blocks.length > 0
     ? (message.blocks as KnownBlock[]).map(blockHtml).join('')
     : message.text ? `<div class="text">${mrkdwnToHtml(message.text)}</div>` : '';
@@ -138,7 +151,12 @@ function messageHtml(message: SlackMessage): string {
       return `<div class="attachment" style="border-left-color:${htmlEscape(color)}">${blocks.map(blockHtml).join('')}</div>`;
     })
     .join('');
-  return `<!doctype html><html><head><meta charset="utf-8"><style>
+  return `<div class="message"><div class="avatar">D</div><div style="flex:1">
+  <div><span class="name">Dodo Payments<span class="app">APP</span><small>${htmlEscape(time)}</small></span></div>
+  ${body}${attachments}</div></div>`;
+}
+
+const PAGE_STYLE = `
   body { margin: 0; background: #fff; font: 15px/1.47 "Liberation Sans", "DejaVu Sans", Arial, sans-serif; color: #1d1c1d; }
   .message { display: flex; padding: 16px 20px; width: 720px; }
   .avatar { width: 36px; height: 36px; border-radius: 6px; background: #3b2a8a; color: #fff; font-weight: 700;
@@ -155,9 +173,23 @@ function messageHtml(message: SlackMessage): string {
   code { font: 12px "DejaVu Sans Mono", monospace; color: #e01e5a; background: #f6f6f6; border: 1px solid #e8e8e8; border-radius: 3px; padding: 1px 3px; }
   .mention { background: #fff4d6; color: #8c6500; border-radius: 3px; padding: 0 2px; }
   .date { text-decoration: underline dotted; } a { color: #1264a3; }
-  </style></head><body><div class="message"><div class="avatar">D</div><div style="flex:1">
-  <div><span class="name">Dodo Payments<span class="app">APP</span><small>9:27 AM</small></span></div>
-  ${body}${attachments}</div></div></body></html>`;
+  .thread { border-left: 2px solid #e8e8e8; margin-left: 38px; }
+  .thread .message { width: 660px; padding: 10px 20px; }
+  .replies { color: #1264a3; font-size: 13px; font-weight: 700; padding: 0 20px 8px 64px; }
+  .edited { color: #616061; font-size: 12px; }
+  .broadcast { color: #616061; font-size: 12px; padding-left: 64px; }
+  `;
+
+/**
+ * The whole message as Slack draws it: without top-level `blocks`, the top-level `text` is the
+ * message body (mrkdwn, mentions highlighted), shown above the attachments; with blocks, the blocks.
+ */
+function messageHtml(message: SlackMessage): string {
+  return pageHtml(messageInnerHtml(message));
+}
+
+function pageHtml(inner: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><style>${PAGE_STYLE}</style></head><body>${inner}</body></html>`;
 }
 
 /** A height that fits the message: Chromium's --screenshot captures the window, not the page. */
@@ -272,6 +304,76 @@ function main(): void {
     '',
   ].join('\n');
   fs.writeFileSync(MESSAGES_MD, `${intro}\n${sections.join('\n')}`);
+  renderThreads(chromium);
+}
+
+/**
+ * Slack app mode: the card (the thread's parent) as first posted and as updated, and the whole
+ * thread, built with the same functions the delivery uses (threads/card.ts for the parent, the
+ * built-in templates for the replies), written to docs/threads.md.
+ */
+function renderThreads(chromium: string | undefined): void {
+  const events = STORY.map((step) => {
+    const envelope = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${step.fixture}.json`), 'utf8')) as DodoWebhookEnvelope;
+    return { ...step, envelope: { ...envelope, timestamp: step.timestamp, data: { ...envelope.data, ...step.data } } };
+  });
+  const key = threadKeyOf(events[0]!.envelope)!;
+  const broadcast = compileEventGlobs(Defaults.replyBroadcast);
+  const first = renderCard(cardOf(key, [events[0]!.envelope]), OPTIONS);
+  const final = renderCard(cardOf(key, events.map((event) => event.envelope)), OPTIONS);
+  const replies = events.map((event) => ({ event, message: renderBuiltinMessage(event.envelope, OPTIONS) }));
+  for (const message of [first, final, ...replies.map((reply) => reply.message)]) {
+    const problems = validateSlackMessage(message);
+    if (problems.length > 0) throw new Error(`the thread gallery renders an invalid message: ${problems.join('; ')}`);
+  }
+  const threadHtml = pageHtml(
+    `${messageInnerHtml(final).replace('</small>', ' <span class="edited">(edited)</span></small>')}` +
+      `<div class="replies">${replies.length} replies</div><div class="thread">` +
+      replies
+        .map(({ event, message }) => messageInnerHtml(message, event.time) + (broadcast(event.envelope.type) ? '<div class="broadcast">Also sent to the channel</div>' : ''))
+        .join('') +
+      '</div>',
+  );
+  const threadHeight = estimateHeight(final) + 40 + replies.reduce((sum, { message }) => sum + estimateHeight(message) - 10, 0);
+  let pictures: { first: string; thread: string };
+  if (chromium) {
+    screenshot(chromium, messageHtml(first), path.join(GALLERY, 'thread-card-first.png'), estimateHeight(first));
+    screenshot(chromium, threadHtml, path.join(GALLERY, 'thread.png'), threadHeight);
+    pictures = { first: '![The card as first posted](gallery/thread-card-first.png)', thread: '![The thread after the dispute was won](gallery/thread.png)' };
+  } else {
+    pictures = { first: '```\n' + JSON.stringify(first, null, 2) + '\n```', thread: '```\n' + JSON.stringify(final, null, 2) + '\n```' };
+  }
+  const page = [
+    '# Threads and live cards (Slack app mode)',
+    '',
+    `With a bot token instead of an incoming webhook, every event about one payment goes into one thread. Here, the`,
+    `four events of \`${key}\` (${events.map((event) => `\`${event.fixture}\``).join(' → ')}), from the project's fixtures`,
+    'with their timestamps spread over a month. The parent is a card showing where the payment stands; it is',
+    'posted with the first event and edited (`chat.update`) as the others arrive, never back to an older state.',
+    'Each event also posts its own built-in message as a reply; disputes, failures and cancellations are also',
+    'sent to the channel (`reply_broadcast`, configurable). See the README, "Threads and live cards".',
+    '',
+    chromium
+      ? 'The images are an HTML approximation of Slack\'s rendering, screenshotted with headless Chromium; they are built with the same functions the transformer posts with.'
+      : 'Chromium was not available when this page was generated, so the cards are shown as JSON.',
+    '',
+    'Regenerate with `npx ts-node --transpile-only scripts/render-gallery.ts`.',
+    '',
+    '## The card as first posted',
+    '',
+    `After \`payment.succeeded\`. Message text: \`${first.text.replace(/`/g, "'")}\``,
+    '',
+    pictures.first,
+    '',
+    '## The thread, the card updated to the outcome',
+    '',
+    `After \`dispute.won\`. Card text: \`${final.text.replace(/`/g, "'")}\``,
+    '',
+    pictures.thread,
+    '',
+  ].join('\n');
+  fs.writeFileSync(THREADS_MD, page);
+  process.stdout.write(`thread: ${key}\n`);
 }
 
 main();

@@ -28,6 +28,7 @@ const AWS_ADAPTERS = [
   'shared/aws/secrets-manager.ts',
   'shared/aws/sqs-message.ts',
   'shared/aws/telemetry.ts',
+  'transformer/dynamodb-thread-store.ts',
   'summaries/dynamodb-aggregates.ts',
   'summaries/handler.ts',
   'transformer/handler.ts',

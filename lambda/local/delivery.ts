@@ -10,12 +10,32 @@ import { createIdempotentRunOnce } from '../transformer/idempotency';
 import { Defaults } from '../shared/defaults';
 import { MemoryPersistenceLayer } from './memory-persistence';
 import { createRollupProcessor, rollupPolicy, type RollupProcessor, type RollupSettings } from '../transformer/rollup';
+import { createSlackWebApi, type SlackWebApi } from '../transformer/slack-web-api';
+import { parseSlackBotToken } from '../transformer/slack-token';
+import type { ThreadStore } from '../transformer/threads/thread-store';
+import { compileEventGlobs } from '../shared/event-glob';
 
 export interface LocalRoute {
   readonly config: RouteConfig;
   readonly transform: Transform;
   /** Reads the raw Slack URL (an env var, a file); parsed like the AWS secret, http://127.0.0.1 allowed. */
   readonly loadSlackUrl: () => string | Promise<string>;
+  /**
+   * App mode instead of the URL: reads the raw bot token (parsed like the AWS secret); the channel
+   * is `config.slackChannelId`.
+   */
+  readonly loadSlackBotToken?: () => string | Promise<string>;
+}
+
+/** What app-mode routes share locally. */
+export interface LocalSlackApp {
+  readonly threads: ThreadStore;
+  /** @default createSlackWebApi on https://slack.com/api/ */
+  readonly api?: SlackWebApi;
+  /** @default https://slack.com/api/ */
+  readonly apiUrl?: string;
+  /** @default Defaults.slackTier3CallsPerMinute */
+  readonly tier3CallsPerMinute?: number;
 }
 
 export interface LocalDeliveryOptions {
@@ -51,6 +71,8 @@ export interface LocalDeliveryOptions {
   readonly slackUrlMinRefreshIntervalMs?: number;
   /** How often the Slack URL is re-read. @default Defaults.secretCacheTtlSeconds */
   readonly secretCacheTtlMs?: number;
+  /** Threads and the Web API client; required when a route has `loadSlackBotToken`. */
+  readonly slackApp?: LocalSlackApp;
   readonly logger?: CoreLogger;
   readonly metrics?: CoreMetrics;
   /** Roll-up settings (issue 15); used by {@link createLocalDelivery}. @default Defaults */
@@ -81,22 +103,40 @@ export function createLocalDelivery(options: LocalDeliveryOptions): { readonly p
       inProgressTimeoutMs: slackTimeoutMs * 3 + 1000,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     }).runOnce;
-  const routes = options.routes.map((route) => ({
-    config: route.config,
-    transform: route.transform,
-    slackUrl: new CachedSecret({
-      load: async () => route.loadSlackUrl(),
-      parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
-      ttlMs: options.secretCacheTtlMs ?? Defaults.secretCacheTtlSeconds * 1000,
-      minRefreshIntervalMs: options.slackUrlMinRefreshIntervalMs ?? 1000,
-    }),
-  }));
+  const secretTtlMs = options.secretCacheTtlMs ?? Defaults.secretCacheTtlSeconds * 1000;
+  const minRefreshIntervalMs = options.slackUrlMinRefreshIntervalMs ?? 1000;
+  const app = options.slackApp;
+  const routes = options.routes.map((route) => {
+    const loadToken = route.loadSlackBotToken;
+    if (loadToken === undefined) return urlRoute(route);
+    if (route.config.slackChannelId === undefined) throw new Error(`route ${route.config.id} has a Slack bot token but no channel`);
+    return {
+      config: route.config,
+      transform: route.transform,
+      slackApp: {
+        token: new CachedSecret({ load: async () => loadToken(), parse: parseSlackBotToken, ttlMs: secretTtlMs, minRefreshIntervalMs }),
+        channel: route.config.slackChannelId,
+        broadcast: compileEventGlobs(route.config.replyBroadcast ?? Defaults.replyBroadcast),
+        ...(route.config.transformation.kind === 'builtin' ? { cardOptions: route.config.transformation.options } : {}),
+      },
+    };
+  });
   const postToSlack = options.postToSlack ?? createSlackClient({ timeoutMs: slackTimeoutMs });
   const rateLimiter = createRateLimiter({ ratePerSecond: options.ratePerSecond ?? Defaults.deliveryRatePerSecond, burst: options.burst ?? Defaults.deliveryBurst });
   const logger = options.logger ?? silentLogger;
   const metrics = options.metrics ?? noMetrics;
   const processor = createDeliveryProcessor({
     routes,
+    ...(app === undefined
+      ? {}
+      : {
+          slackApp: {
+            api: app.api ?? createSlackWebApi({ timeoutMs: slackTimeoutMs, ...(app.apiUrl === undefined ? {} : { baseUrl: app.apiUrl }) }),
+            threads: app.threads,
+            tier3Limiter: createRateLimiter({ ratePerSecond: (app.tier3CallsPerMinute ?? Defaults.slackTier3CallsPerMinute) / 60, burst: 5 }),
+            lookupWindowSeconds: Defaults.slackLookupWindowSeconds,
+          },
+        }),
     runOnce,
     postToSlack,
     rateLimiter,
@@ -105,6 +145,21 @@ export function createLocalDelivery(options: LocalDeliveryOptions): { readonly p
     logger,
     metrics,
   });
-  const rollups = createRollupProcessor({ routes, policy: rollupPolicy(options.rollup), runOnce, postToSlack, rateLimiter, logger, metrics });
+  // Roll-ups fold for incoming-webhook routes only: an app-mode route posts each event in its thread.
+  const webhookRoutes = routes.filter((route): route is ReturnType<typeof urlRoute> => 'slackUrl' in route);
+  const rollups = createRollupProcessor({ routes: webhookRoutes, policy: rollupPolicy(options.rollup), runOnce, postToSlack, rateLimiter, logger, metrics });
   return { processor, rollups };
+
+  function urlRoute(route: LocalRoute) {
+    return {
+      config: route.config,
+      transform: route.transform,
+      slackUrl: new CachedSecret({
+        load: async () => route.loadSlackUrl(),
+        parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
+        ttlMs: secretTtlMs,
+        minRefreshIntervalMs,
+      }),
+    };
+  }
 }

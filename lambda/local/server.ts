@@ -32,6 +32,10 @@ import { compileTypedModule } from '../sandbox/typed-module';
 import { createStoreEngine } from './engine';
 import { openStore, type StoredEvent } from './store';
 import { storeRunOnce } from './store-run-once';
+import { storeThreads } from './store-threads';
+import { CHANNEL_ID_SHAPE, parseSlackBotToken } from '../transformer/slack-token';
+import { normaliseSlackApiUrl } from '../transformer/slack-web-api';
+import { SecretConfigurationError } from '../shared/errors';
 import { startSummaryScheduler, type SummaryScheduler } from './summaries';
 import type { SummarySchedule } from '../summaries/schedule';
 import { localDateTime } from '../summaries/period';
@@ -95,6 +99,16 @@ export interface LocalServerOptions {
   readonly rollupAfterSeconds?: number;
   /** Event-type globs never rolled up, besides disputes and payout failures. @default none */
   readonly neverFold?: readonly string[];
+  /**
+   * Slack app mode: a bot token (`xoxb-…`) and a channel ID instead of `slackWebhookUrl`: one thread
+   * per payment, subscription or payout, with a live card. Never printed.
+   */
+  readonly slackBotToken?: string;
+  readonly slackChannel?: string;
+  /** Slack Web API base URL (a stand-in on 127.0.0.1 in tests). @default https://slack.com/api/ */
+  readonly slackApiUrl?: string;
+  /** App mode: event-type globs whose replies are also broadcast to the channel. @default Defaults.replyBroadcast */
+  readonly replyBroadcast?: readonly string[];
   /** Print the core's structured logs too. @default false */
   readonly verbose?: boolean;
   /** Summaries to post on schedule (`--summary`, `--tz`), to the route of the other messages. @default - none */
@@ -319,6 +333,33 @@ function sendJson(response: ServerResponse, statusCode: number, body: string, ex
   response.end(body);
 }
 
+/**
+ * App mode's settings, checked at start-up (the messages never quote the token): a bot token and a
+ * channel together, and not with an incoming-webhook URL.
+ */
+function slackAppOf(options: LocalServerOptions): { readonly token: string; readonly channel: string; readonly apiUrl: string } | undefined {
+  const { slackBotToken, slackChannel } = options;
+  if (slackBotToken === undefined && slackChannel === undefined) {
+    if (options.replyBroadcast !== undefined) throw new SecretConfigurationError('--reply-broadcast applies only in app mode (SLACK_BOT_TOKEN and SLACK_CHANNEL): incoming webhooks have no threads');
+    return undefined;
+  }
+  if (options.slackWebhookUrl !== undefined) {
+    throw new SecretConfigurationError('set either SLACK_WEBHOOK_URL (incoming webhook) or SLACK_BOT_TOKEN with SLACK_CHANNEL (app mode: threads and cards), not both');
+  }
+  if (slackBotToken === undefined) throw new SecretConfigurationError('SLACK_CHANNEL is set but SLACK_BOT_TOKEN is not; app mode needs both (or neither)');
+  if (slackChannel === undefined) throw new SecretConfigurationError('SLACK_BOT_TOKEN is set but SLACK_CHANNEL is not; set it to the channel ID (C…, in the channel details)');
+  if (!CHANNEL_ID_SHAPE.test(slackChannel)) {
+    throw new SecretConfigurationError(`SLACK_CHANNEL must be a channel ID such as C0123456789 (channel details → bottom), not a name; got "${printable(slackChannel)}"`);
+  }
+  let apiUrl: string;
+  try {
+    apiUrl = normaliseSlackApiUrl(options.slackApiUrl ?? 'https://slack.com/api/');
+  } catch (error) {
+    throw new SecretConfigurationError(`--slack-api-url: ${(error as Error).message}`);
+  }
+  return { token: parseSlackBotToken(slackBotToken), channel: slackChannel, apiUrl };
+}
+
 /** Starts the local pipeline; resolves once the HTTP server listens. */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const settings: LocalPipelineSettings = {
@@ -334,6 +375,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
   // Fail at start-up, not on the first event, when the Slack URL is unusable (the message never quotes it).
   const slackTarget = options.slackWebhookUrl === undefined ? undefined : parseSlackWebhookUrl(options.slackWebhookUrl, { allowInsecureLocalhost: true });
+  const app = slackAppOf(options);
   const spec: TransformationSpec = { kind: 'builtin', options: {} };
   const transform = await loadLocalTransform(options.transformFile, logger);
 
@@ -354,7 +396,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const resumed = store.count('pending');
   options.print(`store: ${store.file} (${resumed === 0 ? 'nothing pending' : `resuming ${resumed} pending event(s)`})\n`);
 
-  const route: RouteConfig = { id: DEFAULT_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
+  const route: RouteConfig = app
+    ? { id: DEFAULT_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_BOT_TOKEN', slackChannelId: app.channel, replyBroadcast: options.replyBroadcast ?? [...Defaults.replyBroadcast], transformation: spec }
+    : { id: DEFAULT_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
 
   // Loaded here, not at the top: Powertools idempotency costs ~50 ms of start-up that preview and send do not need.
   // (require, not import(): a dynamic import() left untranspiled would need file extensions.)
@@ -366,10 +410,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         transform,
         // Without SLACK_WEBHOOK_URL the terminal stand-in below answers instead; this loopback URL is never contacted.
         loadSlackUrl: () => slackTarget ?? TERMINAL_PLACEHOLDER_URL,
+        ...(app ? { loadSlackBotToken: () => app.token } : {}),
       },
     ],
     maxAttempts: options.maxAttempts,
-    ...(slackTarget === undefined ? { postToSlack: terminalSlack(options.print) } : {}),
+    ...(slackTarget === undefined && !app ? { postToSlack: terminalSlack(options.print) } : {}),
+    ...(app ? { slackApp: { threads: storeThreads(store, { ttlSeconds: Defaults.threadTtlSeconds }), apiUrl: app.apiUrl } } : {}),
     slackTimeoutMs: settings.slackTimeoutMs,
     ratePerSecond: settings.ratePerSecond,
     // --retry-delay-ms is the first backoff step, doubled per attempt as on AWS; a 429's Retry-After stays as Slack said.

@@ -60,6 +60,17 @@ export interface DedupRecord {
   readonly expiresAt: number;
 }
 
+/** A thread row: where the parent is and its card (JSON text, see threads/card.ts). */
+export interface StoredThread {
+  readonly channel: string;
+  readonly ts: string;
+  readonly card: string;
+  readonly lastEventAt: number;
+  readonly version: number;
+  /** Epoch ms after which the thread is forgotten (the next event starts a new one). */
+  readonly expiresAt: number;
+}
+
 export interface LocalStore {
   /** The database file. */
   readonly file: string;
@@ -112,12 +123,19 @@ export interface LocalStore {
   dedupClearInProgress(): number;
   /** Roll-ups (issue 15): lambda/local/rollup-store.ts. */
   readonly rollups: RollupStore;
+  /** App mode's thread of `route` and `key` (card as JSON text), unless expired. */
+  threadGet(route: string, key: string, now?: number): StoredThread | undefined;
+  /** Inserts a thread; false when an unexpired one exists for the key. */
+  threadCreate(route: string, key: string, thread: StoredThread, now?: number): boolean;
+  /** Replaces the thread at `expectedVersion`; false when it is at another version (or gone). */
+  threadReplace(route: string, key: string, thread: StoredThread, expectedVersion: number): boolean;
   close(): void;
 }
 
 /** Name of the database file inside the data dir. */
 export const STORE_FILE = 'dodo-slack.db';
-const SCHEMA_VERSION = 2;
+/** The schema this version writes; `migrate` brings older stores up to it, one step per version. */
+const SCHEMA_VERSION = 3;
 
 interface EventRow {
   id: number;
@@ -271,6 +289,7 @@ function migrate(db: Database.Database): void {
   db.transaction(() => {
     if (version < 1) createSchema1(db);
     if (version < 2) migrateTo2(db);
+    if (version < 3) migrateTo3(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
@@ -327,6 +346,23 @@ function migrateTo2(db: Database.Database): void {
     const facts = summaryFactsFor(row.body, row.webhook_timestamp, row.received_at);
     count.run(row.webhook_id, facts.occurredAt, row.received_at, JSON.stringify(facts.counters));
   }
+}
+
+/** Schema 3: Slack app mode's threads, one row per route and thread key (lambda/transformer/threads/thread-store.ts). */
+function migrateTo3(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS threads (
+      route TEXT NOT NULL,
+      thread_key TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      ts TEXT NOT NULL,
+      card TEXT NOT NULL,
+      last_event_at INTEGER NOT NULL,
+      version INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      PRIMARY KEY (route, thread_key)
+    );
+  `);
 }
 
 /** A body's summary counters and event time; a body that is not a JSON object still counts as one event. */
@@ -499,6 +535,28 @@ function storeOver(db: Database.Database, file: string, releaseLock: () => void)
       return sql(`DELETE FROM dedup WHERE status = 'in-progress'`).run().changes;
     },
     rollups: rollupStoreOver(db),
+    threadGet(route, key, now = Date.now()) {
+      const row = sql('SELECT channel, ts, card, last_event_at, version, expires_at FROM threads WHERE route = ? AND thread_key = ? AND expires_at > ?').get(route, key, now) as
+        | { channel: string; ts: string; card: string; last_event_at: number; version: number; expires_at: number }
+        | undefined;
+      return row && { channel: row.channel, ts: row.ts, card: row.card, lastEventAt: row.last_event_at, version: row.version, expiresAt: row.expires_at };
+    },
+    threadCreate(route, key, thread, now = Date.now()) {
+      // An expired row is replaced like a missing one.
+      const result = sql(
+        `INSERT INTO threads (route, thread_key, channel, ts, card, last_event_at, version, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (route, thread_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, card = excluded.card,
+           last_event_at = excluded.last_event_at, version = excluded.version, expires_at = excluded.expires_at
+         WHERE threads.expires_at <= ?`,
+      ).run(route, key, thread.channel, thread.ts, thread.card, thread.lastEventAt, thread.version, thread.expiresAt, now);
+      return result.changes === 1;
+    },
+    threadReplace(route, key, thread, expectedVersion) {
+      const result = sql(
+        `UPDATE threads SET channel = ?, ts = ?, card = ?, last_event_at = ?, version = ?, expires_at = ? WHERE route = ? AND thread_key = ? AND version = ?`,
+      ).run(thread.channel, thread.ts, thread.card, thread.lastEventAt, thread.version, thread.expiresAt, route, key, expectedVersion);
+      return result.changes === 1;
+    },
     close() {
       db.close();
       releaseLock();

@@ -18,6 +18,14 @@ export const Defaults = {
   deliveryBurst: 1,
   /** Timeout of one Slack request. */
   slackTimeoutMs: 5_000,
+  /** Slack app mode: how long a thread is remembered after its last event (then the next event starts a new one). */
+  threadTtlSeconds: 90 * 24 * 3600,
+  /** Slack app mode: events whose thread reply is also shown in the channel (`reply_broadcast`): disputes, failures, cancellations. */
+  replyBroadcast: ['dispute.*', 'payment.failed', 'refund.failed', 'payout.failed', 'subscription.failed', 'subscription.cancelled', 'subscription.on_hold', 'entitlement_grant.failed'],
+  /** Slack app mode: calls per minute to each Tier 3 method (`chat.update`, `conversations.history`, …); Slack allows 50+. */
+  slackTier3CallsPerMinute: 50,
+  /** Slack app mode: how far back a post whose answer was lost is looked for before it is posted again. */
+  slackLookupWindowSeconds: 3600,
   /** Per-event time limit of user transformation code. */
   userCodeTimeoutMs: 1_000,
   /** Time zone of summary periods and posting times (`summaries.timeZone`, `--tz`). */

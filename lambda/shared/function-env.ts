@@ -39,6 +39,11 @@ export const TransformerEnv = {
   /** Messages per second one transformer instance may post to one Slack URL. */
   DeliveryRatePerSecond: 'DELIVERY_RATE_PER_SECOND',
   DeliveryBurst: 'DELIVERY_BURST',
+  /** Slack app mode: the DynamoDB table of threads and cards (set when a route has a bot token). */
+  ThreadTableName: 'THREAD_TABLE_NAME',
+  ThreadTtlSeconds: 'THREAD_TTL_SECONDS',
+  /** Slack app mode: calls per minute this instance makes to each Tier 3 method. */
+  SlackTier3CallsPerMinute: 'SLACK_TIER3_CALLS_PER_MINUTE',
   /** The summaries' aggregate table; unset when the construct has no `summaries`. */
   SummaryTableName: 'SUMMARY_TABLE_NAME',
   /** Seconds of predicted wait after which a route folds its backlog into roll-ups; 0 = off. */
@@ -63,7 +68,14 @@ export interface RouteConfig {
   readonly id: string;
   /** Event-type globs this route takes. */
   readonly events: readonly string[];
-  /** ARN (on AWS) or name of the secret that holds this route's Slack incoming-webhook URL. */
+  /**
+   * ARN (on AWS) or name of the secret that holds this route's Slack incoming-webhook URL, or, when
+   * `slackChannelId` is set, its Slack bot token (app mode: threads and live cards).
+   */
   readonly slackSecretId: string;
+  /** App mode: the channel ID (`C…`) the bot posts to; the secret then holds a bot token (`xoxb-…`). */
+  readonly slackChannelId?: string;
+  /** App mode: event-type globs whose thread replies are also broadcast to the channel (`reply_broadcast`). */
+  readonly replyBroadcast?: readonly string[];
   readonly transformation: TransformationSpec;
 }

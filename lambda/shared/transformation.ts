@@ -40,6 +40,12 @@ export interface SlackMessage {
   readonly unfurl_media?: boolean;
   /** Slack message metadata; roll-ups list the webhook-ids they cover here (lambda/messages/templates/rollup.ts). */
   readonly metadata?: import('@slack/types').MessageMetadata;
+  /**
+   * Slack app mode: the thread this message goes in (`payment:pay_…`, or any key of 1-200
+   * `A-Z a-z 0-9 _ . : -`), or `null` for none; unset = the thread-key table's choice. Removed
+   * before posting.
+   */
+  readonly thread_key?: string | null;
 }
 
 /** What a transformation gets for one event. */

@@ -22,6 +22,7 @@ import { compileEventGlobs } from '../shared/event-glob';
 import type { RateLimiter } from './rate-limiter';
 import type { CachedSecret } from '../shared/secret-cache';
 import { describeSlackResult, type PostToSlack, type SlackPostResult } from './slack-client';
+import { createAppDelivery, SlackAppFailure, type SlackAppDeps, type SlackAppTarget } from './slack-app-delivery';
 
 /** The body of a precomposed record: which route posts it, and the message. */
 export interface PrecomposedPost {
@@ -60,17 +61,19 @@ export class DeliveryInProgressError extends Error {
   override name = 'DeliveryInProgressError';
 }
 
-export interface DeliveryRoute {
-  readonly config: RouteConfig;
-  readonly transform: Transform;
-  readonly slackUrl: CachedSecret<string>;
-}
+/** A route posting to an incoming webhook (the default), or with a bot token in app mode (`slackApp`). */
+export type DeliveryRoute =
+  | { readonly config: RouteConfig; readonly transform: Transform; readonly slackUrl: CachedSecret<string>; readonly slackApp?: undefined }
+  | { readonly config: RouteConfig; readonly transform: Transform; readonly slackApp: SlackAppTarget; readonly slackUrl?: undefined };
 
 export interface DeliveryDeps {
   readonly routes: readonly DeliveryRoute[];
   readonly runOnce: RunOnce;
   readonly postToSlack: PostToSlack;
+  /** Paces posts: per incoming-webhook URL, and in app mode `chat.postMessage` per channel. */
   readonly rateLimiter: RateLimiter;
+  /** Threads, cards and the Web API client of app-mode routes; required when a route has `slackApp`. */
+  readonly slackApp?: SlackAppDeps;
   /** The queue's maxReceiveCount: at this receive a failing record is dead-lettered by us, with its reason. */
   readonly maxReceiveCount: number;
   readonly logger: CoreLogger;
@@ -165,6 +168,10 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
   const deferDelay = deps.deferDelaySeconds ?? 0;
   const { logger, metrics } = deps;
   const routes = deps.routes.map((route) => ({ ...route, matches: compileEventGlobs(route.config.events) }));
+  if (routes.some((route) => route.slackApp !== undefined) && deps.slackApp === undefined) {
+    throw new Error('a route posts with a Slack bot token but the delivery processor has no slackApp (thread store and Web API client)');
+  }
+  const deliverToApp = deps.slackApp === undefined ? undefined : createAppDelivery(deps.slackApp);
 
   const backoffSeconds = (receiveCount: number) => Math.min(maxBackoff, baseBackoff * 2 ** Math.max(0, receiveCount - 1));
 
@@ -178,6 +185,13 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
     }
     if (timeLeftMs() < 0) throw new RouteFailure('deferred', 'not enough time left in this invocation');
     return deps.postToSlack(url, message);
+  }
+
+  function delivered(context: Record<string, unknown>, webhookTimestamp: string): void {
+    metrics.count(MetricName.MessageDelivered);
+    const sentAtMs = Number(webhookTimestamp) * 1000;
+    if (Number.isFinite(sentAtMs) && sentAtMs > 0) metrics.milliseconds(MetricName.DeliveryLatency, Math.max(0, now() - sentAtMs));
+    logger.info('Message delivered to Slack', context);
   }
 
   /** One route, inside runOnce: resolves only when the route is done; throws RouteFailure otherwise. */
@@ -207,6 +221,32 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
       return 'skipped';
     }
 
+    if (route.slackApp !== undefined) {
+      const input = transformInput();
+      try {
+        const result = await deliverToApp!({
+          routeId: route.config.id,
+          target: route.slackApp,
+          webhookId: webhook.webhookId,
+          eventType: webhook.eventType,
+          envelope: input.envelope,
+          message: outcome.message,
+          retried: record.receiveCount > 1,
+          acquirePost: (channel) => deps.rateLimiter.acquire(`channel ${channel}`, Math.max(0, timeLeftMs())),
+          pausePost: (channel, seconds) => deps.rateLimiter.pause(`channel ${channel}`, seconds),
+          timeLeftMs,
+          logger,
+        });
+        delivered(context, webhook.webhookTimestamp);
+        logger.debug('Slack calls of this delivery', { ...context, threadKey: result.threadKey, calls: result.calls, foundExisting: result.foundExisting });
+        return 'delivered';
+      } catch (error) {
+        if (!(error instanceof SlackAppFailure)) throw new RouteFailure('transient', `Slack app delivery failed: ${errorMessage(error)}`);
+        if (error.kind === 'rate-limited') metrics.count(MetricName.SlackRateLimited);
+        throw new RouteFailure(error.kind === 'credential' ? 'permanent' : error.kind, error.reason, error.lastSlackResponse, error.retryAfterSeconds);
+      }
+    }
+
     let url: string;
     try {
       url = await route.slackUrl.get();
@@ -216,7 +256,9 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
       throw new RouteFailure('transient', reason);
     }
 
-    let result = await post(url, outcome.message, timeLeftMs);
+    // `thread_key` is an app-mode choice (slack-app-delivery.ts); an incoming webhook gets the message alone.
+    const webhookMessage = 'thread_key' in outcome.message ? withoutThreadKey(outcome.message) : outcome.message;
+    let result = await post(url, webhookMessage, timeLeftMs);
     if (result.kind === 'response' && URL_GONE_STATUSES.has(result.status)) {
       const first = describeSlackResult(result);
       let refreshed: { value: string; refreshed: boolean };
@@ -235,16 +277,13 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
       }
       logger.info('Slack secret changed after a "gone" answer; retrying once with the new URL', { ...context, slackResponse: first });
       url = refreshedUrl;
-      result = await post(url, outcome.message, timeLeftMs);
+      result = await post(url, webhookMessage, timeLeftMs);
     }
 
     const described = describeSlackResult(result);
     if (result.kind === 'response') {
       if (result.status >= 200 && result.status < 300) {
-        metrics.count(MetricName.MessageDelivered);
-        const sentAtMs = Number(webhook.webhookTimestamp) * 1000;
-        if (Number.isFinite(sentAtMs) && sentAtMs > 0) metrics.milliseconds(MetricName.DeliveryLatency, Math.max(0, now() - sentAtMs));
-        logger.info('Message delivered to Slack', context);
+        delivered(context, webhook.webhookTimestamp);
         return 'delivered';
       }
       if (result.status === 429) {
@@ -427,6 +466,11 @@ function once<T>(compute: () => T): () => T {
     if (result.ok) return result.value;
     throw result.error;
   };
+}
+
+function withoutThreadKey(message: SlackMessage): SlackMessage {
+  const { thread_key: _threadKey, ...rest } = message;
+  return rest;
 }
 
 /** Within SQS's visibility range. Fractions are kept for the local queue; the SQS adapter rounds up. */

@@ -13,7 +13,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { ServiceName } from '../shared/metrics';
 import { TransformerEnv, type RouteConfig } from '../shared/function-env';
 import { type CoreLogger } from '../shared/ports';
-import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type RecordOutcome } from './delivery';
+import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type DeliveryRoute, type RecordOutcome } from './delivery';
+import { createSlackWebApi } from './slack-web-api';
+import { parseSlackBotToken } from './slack-token';
+import { createDynamoDbThreadStore } from './dynamodb-thread-store';
+import { compileEventGlobs } from '../shared/event-glob';
 import { createRateLimiter } from './rate-limiter';
 import { CachedSecret } from '../shared/secret-cache';
 import { createSlackClient } from './slack-client';
@@ -56,6 +60,10 @@ export interface TransformerConfig {
   readonly deliveryRatePerSecond: number;
   /** Messages that may go at once before the rate applies (token bucket size). */
   readonly deliveryBurst: number;
+  /** App mode: the thread table; `undefined` when no route has a bot token. */
+  readonly threadTableName: string | undefined;
+  readonly threadTtlSeconds: number;
+  readonly slackTier3CallsPerMinute: number;
   /** The summaries' aggregate table; undefined when the construct has no `summaries`. */
   readonly summaryTableName: string | undefined;
   /** Roll-ups (issue 15): predicted wait beyond which a route folds its backlog; 0 = off. */
@@ -83,10 +91,16 @@ export function transformerConfigFromEnv(env: NodeJS.ProcessEnv, { idempotencyTa
     slackTimeoutMs: positive(TransformerEnv.SlackTimeoutMs, Defaults.slackTimeoutMs),
     deliveryRatePerSecond: positive(TransformerEnv.DeliveryRatePerSecond, Defaults.deliveryRatePerSecond),
     deliveryBurst: positive(TransformerEnv.DeliveryBurst, Defaults.deliveryBurst),
+    threadTableName: config.optional(TransformerEnv.ThreadTableName),
+    threadTtlSeconds: positive(TransformerEnv.ThreadTtlSeconds, Defaults.threadTtlSeconds),
+    slackTier3CallsPerMinute: positive(TransformerEnv.SlackTier3CallsPerMinute, Defaults.slackTier3CallsPerMinute),
     summaryTableName: config.optional(TransformerEnv.SummaryTableName),
     rollupAfterSeconds: config.number(TransformerEnv.RollupAfterSeconds, Defaults.rollupAfterSeconds, (value) => value >= 0, 'a number of seconds >= 0 (0 turns roll-ups off)'),
     rollupNeverFold: (config.optional(TransformerEnv.RollupNeverFold) ?? '').split(',').map((glob) => glob.trim()).filter((glob) => glob !== ''),
   };
+  if (transformerConfig.routes.some((route) => route.slackChannelId !== undefined) && transformerConfig.threadTableName === undefined) {
+    config.problems.push(`${TransformerEnv.ThreadTableName} is not set, and a route posts with a Slack bot token (its threads live there)`);
+  }
   config.throwIfProblems('transformer configuration');
   return transformerConfig;
 }
@@ -101,6 +115,8 @@ export interface TransformerHandlerOptions {
   readonly allowInsecureLocalhostSlack?: boolean;
   /** Minimum time between two Slack secret refetches forced by 403/404/410 answers. @default 10_000 */
   readonly secretMinRefreshIntervalMs?: number;
+  /** Slack Web API base URL for app-mode routes (tests: a stand-in on 127.0.0.1). Deliberately not an env var. @default https://slack.com/api/ */
+  readonly slackApiUrl?: string;
   /** Client of the summaries' table (tests point it at dynalite). @default a new DynamoDBClient */
   readonly dynamodb?: DynamoDBClient;
 }
@@ -207,13 +223,27 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
     expiresAfterSeconds: config.deduplicationWindowSeconds,
     logger: coreLogger,
   });
-  const deliveryRoutes = routes.map((route) => ({
-    config: route,
-    transform: createTransform(route.transformation, undefined, { logger: coreLogger }),
-    slackUrl: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs,
-      ...(options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs }),
-    }),
-  }));
+  const refreshInterval = options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs };
+  const deliveryRoutes = routes.map((route): DeliveryRoute => {
+    const transform = createTransform(route.transformation, undefined, { logger: coreLogger });
+    if (route.slackChannelId !== undefined) {
+      return {
+        config: route,
+        transform,
+        slackApp: {
+          token: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: parseSlackBotToken, ttlMs: secretTtlMs, ...refreshInterval }),
+          channel: route.slackChannelId,
+          broadcast: compileEventGlobs(route.replyBroadcast ?? Defaults.replyBroadcast),
+          ...(route.transformation.kind === 'builtin' ? { cardOptions: route.transformation.options } : {}),
+        },
+      };
+    }
+    return {
+      config: route,
+      transform,
+      slackUrl: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs, ...refreshInterval }),
+    };
+  });
   const postToSlack = createSlackClient({ timeoutMs: slackTimeoutMs });
   // One limiter for single messages and roll-ups: they share Slack's pace.
   const rateLimiter = createRateLimiter({ ratePerSecond: config.deliveryRatePerSecond, burst: config.deliveryBurst });
@@ -222,6 +252,16 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
   const countForSummaries = config.summaryTableName === undefined ? undefined : dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName);
   const processor = createDeliveryProcessor({
     routes: deliveryRoutes,
+    ...(config.threadTableName === undefined
+      ? {}
+      : {
+          slackApp: {
+            api: createSlackWebApi({ timeoutMs: slackTimeoutMs, ...(options.slackApiUrl === undefined ? {} : { baseUrl: options.slackApiUrl }) }),
+            threads: createDynamoDbThreadStore({ tableName: config.threadTableName, ttlSeconds: config.threadTtlSeconds }),
+            tier3Limiter: createRateLimiter({ ratePerSecond: config.slackTier3CallsPerMinute / 60, burst: 5 }),
+            lookupWindowSeconds: Defaults.slackLookupWindowSeconds,
+          },
+        }),
     runOnce: dedup.runOnce,
     postToSlack,
     rateLimiter,
@@ -239,7 +279,8 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
     sqs,
     queueUrl: config.queueUrl,
     processor: createRollupProcessor({
-      routes: deliveryRoutes,
+      // Roll-ups fold for incoming-webhook routes only: an app-mode route posts each event in its thread.
+      routes: deliveryRoutes.filter((route): route is DeliveryRoute & { readonly slackUrl: CachedSecret<string> } => route.slackUrl !== undefined),
       policy: rollupPolicy({ rollupAfterSeconds: config.rollupAfterSeconds, neverFold: config.rollupNeverFold }),
       runOnce: dedup.runOnce,
       postToSlack,
@@ -295,6 +336,12 @@ function parseRoutes(raw: string, problems: string[]): RouteConfig[] {
   parsed.forEach((route: Partial<RouteConfig>, index) => {
     if (typeof route?.id !== 'string' || !Array.isArray(route.events) || typeof route.slackSecretId !== 'string' || typeof route.transformation !== 'object') {
       problems.push(`${TransformerEnv.Routes}[${index}] needs id, events, slackSecretId and transformation`);
+    }
+    if (route?.slackChannelId !== undefined && typeof route.slackChannelId !== 'string') {
+      problems.push(`${TransformerEnv.Routes}[${index}].slackChannelId must be a channel ID string`);
+    }
+    if (route?.replyBroadcast !== undefined && !(Array.isArray(route.replyBroadcast) && route.replyBroadcast.every((glob) => typeof glob === 'string'))) {
+      problems.push(`${TransformerEnv.Routes}[${index}].replyBroadcast must be an array of event globs`);
     }
   });
   return parsed as RouteConfig[];

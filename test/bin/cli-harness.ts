@@ -39,6 +39,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.DODO_WEBHOOK_SECRET;
   delete env.SLACK_WEBHOOK_URL;
+  delete env.SLACK_BOT_TOKEN;
+  delete env.SLACK_CHANNEL;
   return { ...env, ...extra };
 }
 

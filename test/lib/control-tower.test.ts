@@ -16,6 +16,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { buildApp } from '../../lib/app-config';
 import { CONTROL_TOWER_DISABLED_RULES } from '../../lib/control-tower';
@@ -116,6 +117,15 @@ describe('the bare construct', () => {
     const summaries = { timeZone: 'Europe/Berlin', daily: { hour: 9 }, weekly: { weekday: 'mon' as const, hour: 9 } };
     expect(guardFindings(bareNotifier({ summaries }).file)).toEqual([]);
     expect(guardFindings(bareNotifier({ summaries }).file, [])).toContainEqual(expect.stringMatching(/^ct-lambda-pr-3 NotifierSummarySummaryFunction|^ct-lambda-pr-3 NotifierSummaryFunction/));
+  });
+
+  test('in Slack app mode (the thread table), no finding but the acknowledged ones', () => {
+    const { file, notifier } = bareNotifier((stack) => ({
+      slackBotTokenSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Bot', 'slack/bot'),
+      slackChannelId: 'C0123456789',
+    }));
+    expect(notifier.threadTable).toBeDefined();
+    expect(guardFindings(file)).toEqual([]);
   });
 
   test('each acknowledged rule hides a real finding (without the acknowledgements, cfn-guard reports it)', () => {

@@ -43,3 +43,26 @@ test("a 429 is retried after Slack's Retry-After, not the local backoff", async 
   const outcomes = await processor.processBatch([{ id: 'r', webhook: webhook('msg_429'), receiveCount: 1 }]);
   expect(outcomes.get('r')).toMatchObject({ kind: 'retry', delaySeconds: 3 });
 });
+
+describe('roll-ups and app mode', () => {
+  test('incoming-webhook routes may fold; an app-mode route never does (its events go in their threads)', async () => {
+    const { createLocalDelivery } = await import('../../lambda/local/delivery');
+    const threads = { get: async () => undefined, create: async () => true, replace: async () => true };
+    const builtin = { kind: 'builtin' as const, options: {} };
+    const { rollups } = createLocalDelivery({
+      maxAttempts: 3,
+      routes: [
+        { config: { id: 'hooks', events: ['*'], slackSecretId: 'x', transformation: builtin }, transform: async () => ({ kind: 'skip', reason: 'test' }), loadSlackUrl: () => 'http://127.0.0.1:9/services/T/B/x' },
+        {
+          config: { id: 'app', events: ['*'], slackSecretId: 'y', slackChannelId: 'C0123456789', transformation: builtin },
+          transform: async () => ({ kind: 'skip', reason: 'test' }),
+          loadSlackUrl: () => '',
+          loadSlackBotToken: () => 'xoxb-1-2-abc',
+        },
+      ],
+      slackApp: { threads },
+    });
+    expect(rollups.foldingRoutes('payment.succeeded').map((route) => route.id)).toEqual(['hooks']);
+    expect(rollups.matchingRoutes('payment.succeeded').map((route) => route.id)).toEqual(['hooks']);
+  });
+});

@@ -46,7 +46,11 @@ export class Recorder implements CoreLogger, CoreMetrics {
   }
 }
 
-export function route(id: string, secret: () => string, options: { events?: string[]; transform?: Transform; ttlMs?: number; minRefreshIntervalMs?: number } = {}): DeliveryRoute {
+export function route(
+  id: string,
+  secret: () => string,
+  options: { events?: string[]; transform?: Transform; ttlMs?: number; minRefreshIntervalMs?: number } = {},
+): Extract<DeliveryRoute, { readonly slackUrl: CachedSecret<string> }> {
   const config: RouteConfig = { id, events: options.events ?? ['*'], slackSecretId: `${id}-secret`, transformation: { kind: 'builtin', options: {} } };
   return {
     config,

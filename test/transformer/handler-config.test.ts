@@ -40,6 +40,10 @@ test('with only the required variables set, every fallback is the shared Default
     slackTimeoutMs: Defaults.slackTimeoutMs,
     deliveryRatePerSecond: Defaults.deliveryRatePerSecond,
     deliveryBurst: Defaults.deliveryBurst,
+    // App mode: no thread table unless a route posts with a bot token.
+    threadTableName: undefined,
+    threadTtlSeconds: Defaults.threadTtlSeconds,
+    slackTier3CallsPerMinute: Defaults.slackTier3CallsPerMinute,
     summaryTableName: undefined,
     rollupAfterSeconds: Defaults.rollupAfterSeconds,
     rollupNeverFold: [],
@@ -63,9 +67,12 @@ test('every variable the construct sets is read', () => {
     [TransformerEnv.SlackTimeoutMs]: '2500',
     [TransformerEnv.DeliveryRatePerSecond]: '0.5',
     [TransformerEnv.DeliveryBurst]: '2',
+    [TransformerEnv.ThreadTableName]: 'threads',
+    [TransformerEnv.ThreadTtlSeconds]: '86400',
+    [TransformerEnv.SlackTier3CallsPerMinute]: '25',
     [TransformerEnv.SummaryTableName]: 'summaries',
   });
-  expect(config).toMatchObject({ deduplicationWindowSeconds: 3600, secretCacheTtlSeconds: 60, maxReceiveCount: 4, slackTimeoutMs: 2500, deliveryRatePerSecond: 0.5, deliveryBurst: 2, summaryTableName: 'summaries' });
+  expect(config).toMatchObject({ deduplicationWindowSeconds: 3600, secretCacheTtlSeconds: 60, maxReceiveCount: 4, slackTimeoutMs: 2500, deliveryRatePerSecond: 0.5, deliveryBurst: 2, threadTableName: 'threads', threadTtlSeconds: 86400, slackTier3CallsPerMinute: 25, summaryTableName: 'summaries' });
 });
 
 test('the table name is optional only for a caller that brings its own persistence store', () => {
