@@ -412,6 +412,11 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
       throw error;
     }
   }
+  // One summary per kind and period: a second daily@… would find its day posted already and post nothing.
+  for (const kind of ['day', 'week'] as const) {
+    const repeated = (values.summary ?? []).filter((_text, index) => schedules[index]!.kind === kind);
+    if (repeated.length > 1) throw new UsageError(`--summary takes one ${kind === 'day' ? 'daily' : 'weekly'} schedule, got ${repeated.join(' and ')}`);
+  }
   if (values.tz !== undefined && schedules.length === 0) throw new UsageError('--tz applies to --summary; add --summary daily@09:00 or weekly@mon-09:00');
   const timeZone = timeZoneOption(values.tz);
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got: ${positionals.join(' ')}`);

@@ -107,6 +107,9 @@ export function parseSummariesContext(value: string | undefined, timeZone: strin
       throw new Error(`context summaries: ${(error as Error).message}`);
     }
     const time = { hour: schedule.hour, minute: schedule.minute };
+    if ((schedule.kind === 'day' && summaries.daily) || (schedule.kind === 'week' && summaries.weekly)) {
+      throw new Error(`context summaries takes one daily and one weekly schedule at most, got ${JSON.stringify(value)}; e.g. -c summaries=${CONTEXT_EXAMPLES.summaries}`);
+    }
     if (schedule.kind === 'day') summaries = { ...summaries, daily: time };
     else summaries = { ...summaries, weekly: { ...time, weekday: (['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const)[schedule.weekday! - 1] as SummaryWeekday } };
   }

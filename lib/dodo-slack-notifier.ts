@@ -2,7 +2,6 @@
  * The construct: every resource of the flow and how they are wired. What users configure and its
  * validation live in props.ts; metrics, alarms and the dashboard in monitoring.ts.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -106,7 +105,7 @@ export class DodoSlackNotifier extends Construct {
   public readonly alarms: DodoSlackNotifierAlarms;
   /** One dashboard with the whole flow. */
   public readonly dashboard: cloudwatch.Dashboard;
-  /** Encrypts the log groups, the deduplication table and the alarm topic it creates (created or passed in). */
+  /** Encrypts the log groups, the tables (deduplication, summaries, threads) and the alarm topic it creates (created or passed in). */
   public readonly encryptionKey: kms.IKey;
 
   /**
@@ -602,8 +601,10 @@ export class DodoSlackNotifier extends Construct {
     const handler = `${path.basename(PREBUNDLED_HANDLER_FILE, '.js')}.handler`;
     if (Object.keys(userCode).length === 0) return { code: lambda.Code.fromAsset(dir), handler };
     const json = JSON.stringify(userCode);
-    const assetDir = path.join(os.tmpdir(), 'dodo-slack-notifier-assets', createHash('sha256').update(fs.readFileSync(path.join(dir, PREBUNDLED_HANDLER_FILE))).update(json).digest('hex').slice(0, 32));
-    fs.mkdirSync(assetDir, { recursive: true });
+    // A fresh private folder (mkdtemp: 0700, a name nobody could have prepared): a shared, predictable
+    // path would let another local user plant files in the asset or a symlink to write through. The
+    // asset's hash is of its contents, so the same code is still the same asset.
+    const assetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dodo-slack-notifier-asset-'));
     fs.copyFileSync(path.join(dir, PREBUNDLED_HANDLER_FILE), path.join(assetDir, PREBUNDLED_HANDLER_FILE));
     fs.writeFileSync(path.join(assetDir, USER_CODE_FILE), json);
     return { code: lambda.Code.fromAsset(assetDir), handler };

@@ -188,8 +188,8 @@ export interface DodoSlackNotifierProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Customer-managed KMS key that encrypts the log groups, the deduplication table and the alarm
-   * topic it creates. A key passed here must allow CloudWatch Logs (`logs.<region>.amazonaws.com`)
+   * Customer-managed KMS key that encrypts the log groups, the tables (deduplication, summaries,
+   * app mode's threads) and the alarm topic it creates. A key passed here must allow CloudWatch Logs (`logs.<region>.amazonaws.com`)
    * and CloudWatch alarms (`cloudwatch.amazonaws.com`) to use it; for a `kms.Key` of the same app the
    * construct adds those statements itself, for an imported key it cannot and warns at synth.
    * @default - a new key with yearly rotation (about 1 USD a month plus requests)

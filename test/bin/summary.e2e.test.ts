@@ -86,6 +86,8 @@ test('usage errors exit 2 with the reason; a missing store exits 1', async () =>
   expect([badSchedule.code, badSchedule.stderr]).toEqual([2, expect.stringContaining('--summary: a summary schedule is daily@HH:MM or weekly@DAY-HH:MM')]);
   const tzAlone = await runCli(cli.entry, ['serve', '--tz', 'Europe/Berlin', '--data-dir', path.join(work, 'x')], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }) });
   expect([tzAlone.code, tzAlone.stderr]).toEqual([2, expect.stringContaining('--tz applies to --summary')]);
+  const twoDaily = await runCli(cli.entry, ['serve', '--summary', 'daily@09:00', '--summary', 'daily@18:00', '--data-dir', path.join(work, 'x')], { env: cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }) });
+  expect([twoDaily.code, twoDaily.stderr]).toEqual([2, expect.stringContaining('--summary takes one daily schedule, got daily@09:00 and daily@18:00')]);
 });
 
 test('serve --summary announces its next run in the time zone', async () => {

@@ -95,5 +95,6 @@ test('the deployable app takes summaries from context: -c summaries=daily@09:00,
   });
   expect(parseSummariesContext(undefined, undefined)).toBeUndefined();
   expect(() => parseSummariesContext('hourly', undefined)).toThrow(/context summaries: a summary schedule is daily@HH:MM/);
+  expect(() => parseSummariesContext('daily@09:00,daily@10:00', undefined)).toThrow(/context summaries takes one daily and one weekly schedule at most/);
   expect(() => parseSummariesContext(undefined, 'UTC')).toThrow(/summaryTimeZone applies to summaries/);
 });
