@@ -33,7 +33,7 @@ for needed in package/dist/lib/index.js package/dist/lib/index.d.ts package/dist
   package/bin/dodo-slack.js package/lambda/receiver/handler.ts package/lambda/transformer/handler.ts \
   package/dist/lambda/receiver/handler.js package/dist/lambda/transformer/handler.js \
   package/dist/handlers/receiver/index.js package/dist/handlers/transformer/index.js \
-  package/samples/payment.succeeded.json; do
+  package/dist/handlers/summaries/index.js package/samples/payment.succeeded.json; do
   grep -qx "$needed" "$work/tarball-files.txt" || fail "the tarball lacks $needed"
 done
 if grep -E '^package/(test|cdk\.out|node_modules|\.bench|coverage)/|\.env$|dead-letters\.jsonl$|\.tgz$' "$work/tarball-files.txt"; then
@@ -99,6 +99,9 @@ const app = new App({ outdir: process.argv[2] });
 const bare = new Stack(app, 'BareStack');
 new DodoSlackNotifier(bare, 'Notifier');
 
+// The summaries' function comes prebundled too.
+new DodoSlackNotifier(new Stack(app, 'SummariesStack'), 'Notifier', { summaries: { timeZone: 'Europe/Berlin', daily: { hour: 9 } } });
+
 const routed = new Stack(app, 'RoutesStack');
 const props: DodoSlackNotifierProps = {
   slackWebhookSecret: secretsmanager.Secret.fromSecretNameV2(routed, 'Main', 'slack/main'),
@@ -158,18 +161,21 @@ out="$app/cdk.out"
 DOCKER_HOST=unix:///nonexistent PATH="$(dirname "$(command -v node)")" node build/src/app.js "$out" > "$work/synth.txt" 2>&1 \
   || { cat "$work/synth.txt"; fail "synth without esbuild"; }
 if grep -Ei 'Bundling asset|docker' "$work/synth.txt"; then fail "the synth bundled (above) instead of using the prebundled handlers"; fi
-for stack in BareStack RoutesStack WholeStack; do
+for stack in BareStack SummariesStack RoutesStack WholeStack; do
   [ -f "$out/$stack.template.json" ] || fail "no template for $stack"
 done
 pkg="$app/node_modules/dodo-slack-notifier/dist/handlers"
 receivers=0
+summaries=0
 for bundle in $(find "$out" -name index.js -path '*asset.*'); do
   node -e "const m = require('$bundle'); if (typeof m.handler !== 'function') process.exit(1)" || fail "$bundle exports no handler"
   if cmp -s "$bundle" "$pkg/receiver/index.js"; then receivers=$((receivers + 1));
+  elif cmp -s "$bundle" "$pkg/summaries/index.js"; then summaries=$((summaries + 1));
   elif ! cmp -s "$bundle" "$pkg/transformer/index.js"; then fail "$bundle is not one of the package's prebundled handlers"; fi
   echo "$(( $(stat -c %s "$bundle") / 1024 )) KB  $bundle"
 done
 [ "$receivers" -ge 1 ] || fail "no receiver asset is the prebundled receiver"
+[ "$summaries" -ge 1 ] || fail "no summaries asset is the prebundled summary function"
 user_code=$(find "$out" -name dodo-slack-user-code.json -path '*asset.*')
 [ -n "$user_code" ] || fail "the routes' transformer asset has no user code file"
 grep -l 'Dispute ' $user_code > /dev/null || fail "the fromFile code is not beside the transformer"
