@@ -19,6 +19,7 @@ import { grantTableKeyUse } from './encryption';
 import { DEFAULT_ROUTE_ID, SummariesEnv, SummaryTableKey, TransformerEnv } from '../lambda/shared/function-env';
 import { Defaults } from '../lambda/shared/defaults';
 import { checkTimeZone } from '../lambda/summaries/period';
+import { WEEKDAYS } from '../lambda/summaries/schedule';
 
 /** Day of a weekly summary. */
 export type SummaryWeekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
@@ -107,8 +108,6 @@ export function summariesProblems(summaries: DodoSlackSummaries | undefined, rou
   }
   return problems;
 }
-
-const WEEKDAYS: readonly SummaryWeekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 export interface NotifierSummariesProps {
   readonly summaries: DodoSlackSummaries;

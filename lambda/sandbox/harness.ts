@@ -6,6 +6,7 @@
  */
 import * as vm from 'node:vm';
 import { HARNESS_GLOBALS } from './worker-source';
+import { escapeRegExp } from '../shared/regexp';
 
 /** The code cannot be loaded: syntax error, top-level throw, or no `handler` function. Message names file and line. */
 export class UserCodeLoadError extends Error {
@@ -80,10 +81,6 @@ export function harnessSource(filename: string): string {
     }
   } });
 })();`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** `message` and `stack` of an error from any realm (jest and vm contexts make `instanceof Error` unreliable). */

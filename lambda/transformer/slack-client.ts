@@ -1,4 +1,5 @@
 import type { SlackMessage } from '../shared/transformation';
+import { escapeRegExp } from '../shared/regexp';
 
 /** What Slack answered, or why there was no answer. Never contains the webhook URL. */
 export type SlackPostResult =
@@ -172,8 +173,4 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
