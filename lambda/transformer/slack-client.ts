@@ -55,7 +55,7 @@ export function createSlackClient(options: SlackClientOptions): PostToSlack {
       return { kind: 'response', status: response.status, body, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
     } catch (error) {
       if (signal.aborted) return { kind: 'timeout', timeoutMs: options.timeoutMs };
-      return { kind: 'network-error', code: errorCode(error) };
+      return { kind: 'network-error', code: networkErrorCode(error) };
     }
   };
 }
@@ -70,7 +70,8 @@ export function parseRetryAfter(header: string | null, now: number = Date.now())
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-function errorCode(error: unknown): string {
+/** A code for a failed request that names no URL or token: `ECONNRESET`, `TimeoutError`, `UNKNOWN`. */
+export function networkErrorCode(error: unknown): string {
   // undici: TypeError('fetch failed') with cause { code: 'ECONNRESET' | 'UND_ERR_SOCKET' | … }
   const candidates = [error, (error as { cause?: unknown } | null)?.cause];
   for (const candidate of candidates) {

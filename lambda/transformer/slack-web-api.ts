@@ -7,7 +7,7 @@
  * their code; what is kept of an answer is Slack's `error` code or, for an answer that is not
  * Slack's JSON, its text with anything token-like and any URL path removed.
  */
-import { parseRetryAfter, redactSlackAnswer } from './slack-client';
+import { networkErrorCode, parseRetryAfter, redactSlackAnswer } from './slack-client';
 
 export type SlackApiMethod = 'chat.postMessage' | 'chat.update' | 'chat.delete' | 'conversations.history' | 'conversations.replies';
 
@@ -110,7 +110,7 @@ export function createSlackWebApi(options: SlackWebApiOptions): SlackWebApi {
         return { kind: 'response', status: response.status, ok: false, error, data: {}, ...retry };
       } catch (error) {
         if (signal.aborted) return { kind: 'timeout', timeoutMs: options.timeoutMs };
-        return { kind: 'network-error', code: errorCode(error) };
+        return { kind: 'network-error', code: networkErrorCode(error) };
       }
     },
   };
@@ -128,16 +128,6 @@ function formEncode(args: Readonly<Record<string, unknown>>): string {
     form.set(name, typeof value === 'string' ? value : JSON.stringify(value));
   }
   return form.toString();
-}
-
-function errorCode(error: unknown): string {
-  const candidates = [error, (error as { cause?: unknown } | null)?.cause];
-  for (const candidate of candidates) {
-    const code = (candidate as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && /^[A-Z0-9_]+$/.test(code)) return code;
-  }
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' && /^\w+$/.test(name) ? name : 'UNKNOWN';
 }
 
 /** A short, token-free description for reasons, logs and dead letters: `200 channel_not_found`, `timeout after 5000 ms`. */
