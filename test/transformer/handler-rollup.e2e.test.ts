@@ -13,7 +13,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
 import { startDynalite, type Dynalite } from '../support/dynalite';
@@ -22,6 +21,7 @@ import { createTransformerHandler } from '../../lambda/transformer/handler';
 import type { QueuedWebhook } from '../../lambda/shared/webhook';
 import { answer, FakeSlack, ok } from '../support/fake-slack';
 import { toLambdaEvent } from '../support/delivery';
+import { lambdaContext } from '../support/lambda-context';
 
 jest.setTimeout(150_000);
 
@@ -218,21 +218,3 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
     expect(visible.Messages ?? []).toEqual([]);
   });
 });
-
-function lambdaContext(): Context {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'transformer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:transformer',
-    memoryLimitInMB: '256',
-    awsRequestId: `req-${Date.now()}`,
-    logGroupName: '/aws/lambda/transformer',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}

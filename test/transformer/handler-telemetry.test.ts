@@ -7,7 +7,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
 import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
@@ -16,6 +16,9 @@ import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-e
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { answer, ok, useFakeSlack } from '../support/fake-slack';
 import { toLambdaEvent, webhook } from '../support/delivery';
+import { lambdaContext } from '../support/lambda-context';
+
+const invocation = (awsRequestId: string) => lambdaContext({ functionName: 'dodo-slack-transformer-fn', awsRequestId });
 
 // What Lambda sets on an on-demand instance; without it Powertools never reports a cold start.
 // Read when a handler creates its Metrics, so before any handler below is created.
@@ -86,23 +89,6 @@ function foreignRecord(): SQSEvent {
   return toLambdaEvent([{ MessageId: 'foreign', ReceiptHandle: 'rh-foreign', Body: '{"type":"payment.succeeded"}', Attributes: { ApproximateReceiveCount: '1' } }]);
 }
 
-function lambdaContext(awsRequestId: string): Context {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'dodo-slack-transformer-fn',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:dodo-slack-transformer-fn',
-    memoryLimitInMB: '256',
-    awsRequestId,
-    logGroupName: '/aws/lambda/dodo-slack-transformer-fn',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 const jsonLines = (from = 0, until?: number): Array<Record<string, unknown>> =>
   output
@@ -119,9 +105,9 @@ test('the ColdStart metric is in the EMF output of the first invocation only', a
   const first = webhook();
   const second = webhook();
 
-  expect((await handler(batch(first), lambdaContext('req-1'))).batchItemFailures).toEqual([]);
+  expect((await handler(batch(first), invocation('req-1'))).batchItemFailures).toEqual([]);
   const afterFirst = output.length;
-  expect((await handler(batch(second), lambdaContext('req-2'))).batchItemFailures).toEqual([]);
+  expect((await handler(batch(second), invocation('req-2'))).batchItemFailures).toEqual([]);
 
   const coldStarts = (from: number, until?: number) => emfDocuments(from, until).filter((document) => 'ColdStart' in document);
   expect(coldStarts(0, afterFirst)).toEqual([
@@ -138,12 +124,12 @@ test('the ColdStart metric is in the EMF output of the first invocation only', a
 test('log keys set during one invocation do not leak into the next (resetKeys), and each line carries its own invocation\'s context', async () => {
   const handler = newHandler();
   const delivered = webhook();
-  await handler(batch(delivered), lambdaContext('req-delivered'));
+  await handler(batch(delivered), invocation('req-delivered'));
   const afterFirst = output.length;
   // The next invocation's only line comes from the handler itself (not from the core, which sets or
   // clears the correlation id on each of its lines): it must not name the webhook delivered before.
   sqsDown = true;
-  expect((await handler(foreignRecord(), lambdaContext('req-foreign'))).batchItemFailures).toEqual([{ itemIdentifier: 'foreign' }]);
+  expect((await handler(foreignRecord(), invocation('req-foreign'))).batchItemFailures).toEqual([{ itemIdentifier: 'foreign' }]);
 
   const deliveredLine = logLines(0, afterFirst).find((line) => line['message'] === 'Message delivered to Slack');
   expect(deliveredLine).toMatchObject({ correlation_id: delivered.webhookId, function_request_id: 'req-delivered', function_name: 'dodo-slack-transformer-fn' });
@@ -155,7 +141,7 @@ test('log keys set during one invocation do not leak into the next (resetKeys), 
 test('a batch whose records all failed is answered with every record in batchItemFailures, not a function error', async () => {
   const handler = newHandler();
   slack.respond = () => answer(503, 'service_unavailable');
-  const response = await handler(batch(webhook(), webhook()), lambdaContext('req-all-failed'));
+  const response = await handler(batch(webhook(), webhook()), invocation('req-all-failed'));
   expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
   // The Slack 503 was attempted once and the rest retried later (visibility set), not thrown.
   expect(sqsCalls).toEqual(['ChangeMessageVisibilityCommand', 'ChangeMessageVisibilityCommand']);

@@ -12,7 +12,7 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse } from 'aws-lambda';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
 import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
@@ -22,6 +22,7 @@ import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 import { answer, FakeSlack, ok } from '../support/fake-slack';
 import { toLambdaEvent, webhook } from '../support/delivery';
+import { lambdaContext } from '../support/lambda-context';
 
 /**
  * The SQS side of the transformer against fauxqs (an SQS emulator speaking the SDK v3 protocol,
@@ -365,21 +366,3 @@ describe('transformer handler over SQS (fauxqs)', () => {
     expect(await drainDeadLetters()).toEqual([]);
   });
 });
-
-function lambdaContext(): Context {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'transformer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:transformer',
-    memoryLimitInMB: '256',
-    awsRequestId: `req-${Date.now()}`,
-    logGroupName: '/aws/lambda/transformer',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}

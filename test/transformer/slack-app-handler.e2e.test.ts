@@ -9,7 +9,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
 import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
@@ -21,6 +20,7 @@ import { toLambdaEvent } from '../support/delivery';
 import { FakeSlackApi } from '../support/fake-slack-api';
 import { startThreadDynalite, type ThreadDynalite } from '../support/dynalite-threads';
 import { PAYMENT_STORY, shownText } from '../support/slack-app-story';
+import { lambdaContext } from '../support/lambda-context';
 
 jest.setTimeout(30_000);
 
@@ -192,21 +192,3 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
     expect(output.join('')).not.toContain(rotated);
   });
 });
-
-function lambdaContext(): Context {
-  const deadline = Date.now() + 60_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'transformer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:transformer',
-    memoryLimitInMB: '256',
-    awsRequestId: `req-${Date.now()}`,
-    logGroupName: '/aws/lambda/transformer',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
