@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { buildCli, cleanEnv, FakeSlack, FIXTURES_DIR, startServe, type BuiltCli, type ServeHandle } from './cli-harness';
+import { rollupMixType } from '../support/rollup-mix';
 
 jest.setTimeout(150_000);
 
@@ -24,16 +25,6 @@ const fixture = (type: string) => {
   if (!fixtures.has(type)) fixtures.set(type, JSON.parse(readFileSync(path.join(FIXTURES_DIR, `${type}.json`), 'utf8')));
   return fixtures.get(type)!;
 };
-
-/** A launch-day mix: mostly successful payments, some failures, refunds, subscriptions, a few disputes (never folded). */
-function typeOf(index: number): string {
-  const slot = index % 100;
-  if (slot === 99) return 'dispute.opened';
-  if (slot >= 93) return 'payment.failed';
-  if (slot >= 88) return 'refund.succeeded';
-  if (slot >= 80) return 'subscription.active';
-  return 'payment.succeeded';
-}
 
 let cli: BuiltCli;
 let scratch: string;
@@ -61,7 +52,7 @@ async function serve(dataDir: string, slackUrl: string, ...args: string[]): Prom
 }
 
 /** Event `index` (webhook-id msg_rollup_<tag>_<index>, envelope timestamp FIRST_MARKER + index), signed; resolves with the status. */
-function send(url: string, tag: string, index: number, type = typeOf(index)): Promise<number> {
+function send(url: string, tag: string, index: number, type = rollupMixType(index)): Promise<number> {
   const body = JSON.stringify({ ...fixture(type), type, timestamp: new Date((FIRST_MARKER + index) * 1000).toISOString() });
   const webhookId = `msg_rollup_${tag}_${index}`;
   const timestamp = new Date();
@@ -181,7 +172,7 @@ test('600 events sent within 10 s at --rate 1 are all covered within 90 s, exact
   // Six disputes keep their own messages; far fewer messages than events in all.
   expect(covered.singles).toBeGreaterThanOrEqual(6);
   expect(covered.rollups + covered.singles).toBeLessThan(100);
-  const disputes = Array.from({ length: EVENTS }, (_, i) => i).filter((i) => typeOf(i) === 'dispute.opened');
+  const disputes = Array.from({ length: EVENTS }, (_, i) => i).filter((i) => rollupMixType(i) === 'dispute.opened');
   const rolledUpIds = new Set(rollupBodies(slack).flatMap((r) => r.ids));
   expect(disputes.filter((i) => rolledUpIds.has(`msg_rollup_burst_${i}`))).toEqual([]);
   expect(server.process.stdout).toMatch(/roll-up #1 \(\d+ pending events\) → posted: \d+ events in one message/);

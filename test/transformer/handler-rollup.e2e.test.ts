@@ -22,6 +22,7 @@ import type { QueuedWebhook } from '../../lambda/shared/webhook';
 import { answer, FakeSlack, ok } from '../support/fake-slack';
 import { toLambdaEvent } from '../support/delivery';
 import { lambdaContext } from '../support/lambda-context';
+import { rollupMixType } from '../support/rollup-mix';
 
 jest.setTimeout(150_000);
 
@@ -31,17 +32,8 @@ const FIRST_MARKER = 1_900_000_000;
 const FIXTURES = join(__dirname, '..', 'fixtures', 'dodo');
 const bodies = new Map<string, Record<string, unknown>>();
 
-function typeOf(index: number): string {
-  const slot = index % 100;
-  if (slot === 99) return 'dispute.opened';
-  if (slot >= 93) return 'payment.failed';
-  if (slot >= 88) return 'refund.succeeded';
-  if (slot >= 80) return 'subscription.active';
-  return 'payment.succeeded';
-}
-
 function event(tag: string, index: number): QueuedWebhook {
-  const type = typeOf(index);
+  const type = rollupMixType(index);
   if (!bodies.has(type)) bodies.set(type, JSON.parse(readFileSync(join(FIXTURES, `${type}.json`), 'utf8')));
   const body = JSON.stringify({ ...bodies.get(type), timestamp: new Date((FIRST_MARKER + index) * 1000).toISOString() });
   return { webhookId: `msg_lambda_${tag}_${index}`, webhookTimestamp: String(Math.floor(Date.now() / 1000)), eventType: type, body };
