@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, STORE_FILE } from '../../lambda/local/store';
 import { storeThreads } from '../../lambda/local/store-threads';
-import { emptyCard } from '../../lambda/transformer/threads/card';
+import { expectThreadStoreContract } from '../support/thread-store-contract';
 
 let dir: string;
 beforeEach(() => {
@@ -85,19 +85,7 @@ test('threads: one create per key, replace only at the version read, forgotten a
   let now = 1_000_000;
   const store = openStore(dir);
   try {
-    const threads = storeThreads(store, { ttlSeconds: 60, now: () => now });
-    const record = { channel: 'C1', ts: '1.000001', card: emptyCard('payment:pay_1'), lastEventAt: 5, version: 1 };
-    expect(await threads.create('default', 'payment:pay_1', record)).toBe(true);
-    expect(await threads.create('default', 'payment:pay_1', { ...record, ts: '2.000002' })).toBe(false);
-    expect(await threads.get('default', 'payment:pay_1')).toEqual(record);
-    expect(await threads.get('Risk', 'payment:pay_1')).toBeUndefined();
-
-    expect(await threads.replace('default', 'payment:pay_1', { ...record, lastEventAt: 9, version: 2 }, 1)).toBe(true);
-    expect(await threads.replace('default', 'payment:pay_1', { ...record, lastEventAt: 7, version: 2 }, 1)).toBe(false);
-    expect((await threads.get('default', 'payment:pay_1'))?.lastEventAt).toBe(9);
-
-    now += 61_000;
-    expect(await threads.get('default', 'payment:pay_1')).toBeUndefined();
+    await expectThreadStoreContract(storeThreads(store, { ttlSeconds: 60, now: () => now }), (ms) => (now += ms), 60);
   } finally {
     store.close();
   }
