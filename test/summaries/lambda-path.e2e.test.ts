@@ -21,6 +21,7 @@ import { FakeSlack } from '../support/fake-slack';
 import { toLambdaEvent } from '../support/delivery';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 import { DAY_MIX, PREVIOUS_DAY } from '../support/summary-events';
+import { captureOutput } from '../support/capture-output';
 
 jest.setTimeout(60_000);
 
@@ -33,7 +34,7 @@ let emulator: ChildProcess;
 let sqs: SQSClient;
 let db: Dynalite;
 let output: string[];
-let spies: jest.SpyInstance[];
+let restoreOutput: () => void;
 
 beforeAll(async () => {
   await slack.start();
@@ -56,9 +57,9 @@ afterAll(async () => {
 });
 beforeEach(() => {
   output = [];
-  spies = [process.stdout, process.stderr].map((stream) => jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (output.push(String(chunk)), true)));
+  restoreOutput = captureOutput(output);
 });
-afterEach(() => spies.forEach((spy) => spy.mockRestore()));
+afterEach(() => restoreOutput());
 
 const context = () => ({ functionName: 'test', awsRequestId: 'req', getRemainingTimeInMillis: () => 60_000 }) as unknown as Context;
 

@@ -23,6 +23,7 @@ import { answer, FakeSlack, ok } from '../support/fake-slack';
 import { toLambdaEvent } from '../support/delivery';
 import { lambdaContext } from '../support/lambda-context';
 import { rollupMixType } from '../support/rollup-mix';
+import { captureOutput } from '../support/capture-output';
 
 jest.setTimeout(150_000);
 
@@ -44,7 +45,7 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
   const secretsManager = mockClient(SecretsManagerClient);
   let emulator: ChildProcess;
   let sqs: SQSClient;
-  let writeSpies: jest.SpyInstance[];
+  let restoreOutput: () => void;
   let logged: string[];
   let db: Dynalite;
   const savedEnv = { ...process.env };
@@ -76,15 +77,10 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
     secretsManager.reset();
     secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET_ARN }).callsFake(async () => ({ SecretString: JSON.stringify({ url: slack.url(SLACK_PATH) }) }));
     logged = [];
-    writeSpies = [process.stdout, process.stderr].map((stream) =>
-      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        logged.push(String(chunk));
-        return true;
-      }),
-    );
+    restoreOutput = captureOutput(logged);
   });
   afterEach(() => {
-    writeSpies.forEach((spy) => spy.mockRestore());
+    restoreOutput();
     expect(logged.join('')).not.toContain('rollup-secret-token');
   });
 

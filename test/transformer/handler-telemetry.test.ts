@@ -17,6 +17,7 @@ import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { answer, ok, useFakeSlack } from '../support/fake-slack';
 import { toLambdaEvent, webhook } from '../support/delivery';
 import { lambdaContext } from '../support/lambda-context';
+import { captureOutput } from '../support/capture-output';
 
 const invocation = (awsRequestId: string) => lambdaContext({ functionName: 'dodo-slack-transformer-fn', awsRequestId });
 
@@ -27,21 +28,16 @@ process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
 const slack = useFakeSlack();
 const secretsManager = mockClient(SecretsManagerClient);
 let output: string[];
-let writeSpies: jest.SpyInstance[];
+let restoreOutput: () => void;
 
 beforeEach(() => {
   secretsManager.reset();
   secretsManager.on(GetSecretValueCommand).resolves({ SecretString: slack.url('/services/T1/B1/telemetry-token') });
   slack.respond = () => ok;
   output = [];
-  writeSpies = [process.stdout, process.stderr].map((stream) =>
-    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      output.push(String(chunk));
-      return true;
-    }),
-  );
+  restoreOutput = captureOutput(output);
 });
-afterEach(() => writeSpies.forEach((spy) => spy.mockRestore()));
+afterEach(() => restoreOutput());
 
 /** SQS calls made by the handler; each one fails when `sqsDown` is set. */
 let sqsCalls: string[];

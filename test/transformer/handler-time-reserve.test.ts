@@ -16,6 +16,7 @@ import { userCodeWorstCaseMs } from '../../lambda/sandbox/runner';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { useFakeSlack } from '../support/fake-slack';
 import { toLambdaEvent, webhook } from '../support/delivery';
+import { captureOutput } from '../support/capture-output';
 
 const SLACK_TIMEOUT_MS = 5_000;
 const SETTLE_MARGIN_MS = 2_000;
@@ -24,7 +25,7 @@ const USER_CODE_TIMEOUT_MS = 3_000;
 const slack = useFakeSlack();
 const secretsManager = mockClient(SecretsManagerClient);
 const sqsMock = mockClient(SQSClient);
-let writeSpies: jest.SpyInstance[];
+let restoreOutput: () => void;
 
 beforeEach(() => {
   secretsManager.reset();
@@ -32,9 +33,9 @@ beforeEach(() => {
   secretsManager.on(GetSecretValueCommand).resolves({ SecretString: slack.url('/services/T1/B1/reserve-token') });
   sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
   sqsMock.on(SendMessageCommand).resolves({});
-  writeSpies = [process.stdout, process.stderr].map((stream) => jest.spyOn(stream, 'write').mockImplementation(() => true));
+  restoreOutput = captureOutput();
 });
-afterEach(() => writeSpies.forEach((spy) => spy.mockRestore()));
+afterEach(() => restoreOutput());
 
 function handlerWith(transformation: TransformationSpec) {
   const routes: RouteConfig[] = [{ id: 'default', events: ['*'], slackSecretId: 'arn:slack', transformation }];

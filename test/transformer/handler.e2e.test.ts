@@ -23,6 +23,7 @@ import { startDynalite, type Dynalite } from '../support/dynalite';
 import { answer, FakeSlack, ok } from '../support/fake-slack';
 import { toLambdaEvent, webhook } from '../support/delivery';
 import { lambdaContext } from '../support/lambda-context';
+import { captureOutput } from '../support/capture-output';
 
 /**
  * The SQS side of the transformer against fauxqs (an SQS emulator speaking the SDK v3 protocol,
@@ -44,7 +45,7 @@ describe('transformer handler over SQS (fauxqs)', () => {
   let sqs: SQSClient;
   let deadLetterQueueUrl: string;
   let stdout: string[];
-  let writeSpies: jest.SpyInstance[];
+  let restoreOutput: () => void;
   let slackSecret: string;
   let db: Dynalite;
   const savedEnv = { ...process.env };
@@ -85,15 +86,10 @@ describe('transformer handler over SQS (fauxqs)', () => {
     secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET_ARN }).callsFake(async () => ({ SecretString: JSON.stringify({ url: slackSecret }) }));
     stdout = [];
     // Powertools writes info lines to stdout, warnings and errors to stderr: capture both, echo nothing.
-    writeSpies = [process.stdout, process.stderr].map((stream) =>
-      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        stdout.push(String(chunk));
-        return true;
-      }),
-    );
+    restoreOutput = captureOutput(stdout);
   });
   afterEach(() => {
-    writeSpies.forEach((spy) => spy.mockRestore());
+    restoreOutput();
     // Slack URLs never reach the logs (Powertools writes JSON lines to stdout).
     expect(stdout.join('')).not.toContain('very-secret-token');
   });

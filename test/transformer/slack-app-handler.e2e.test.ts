@@ -21,6 +21,7 @@ import { FakeSlackApi } from '../support/fake-slack-api';
 import { startThreadDynalite, type ThreadDynalite } from '../support/dynalite-threads';
 import { PAYMENT_STORY, shownText } from '../support/slack-app-story';
 import { lambdaContext } from '../support/lambda-context';
+import { captureOutput } from '../support/capture-output';
 
 jest.setTimeout(30_000);
 
@@ -35,7 +36,7 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
   let sqs: SQSClient;
   let db: ThreadDynalite;
   let output: string[];
-  let spies: jest.SpyInstance[];
+  let restoreOutput: () => void;
   let tokenValue: string;
   const savedEnv = { ...process.env };
 
@@ -63,15 +64,10 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
     secretsManager.reset();
     secretsManager.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).callsFake(async () => ({ SecretString: tokenValue }));
     output = [];
-    spies = [process.stdout, process.stderr].map((stream) =>
-      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        output.push(String(chunk));
-        return true;
-      }),
-    );
+    restoreOutput = captureOutput(output);
   });
   afterEach(() => {
-    spies.forEach((spy) => spy.mockRestore());
+    restoreOutput();
     // Powertools' JSON log lines never carry the bot token.
     expect(output.join('')).not.toContain(TOKEN);
   });
