@@ -160,11 +160,10 @@ export function verifyWebhook(input: VerifyWebhookInput): VerificationResult {
 
   const candidates = v1Signatures(headers.signature);
   if (candidates.length > 0) {
-    const signedContent = signedContentOf(headers.id, headers.timestamp, input.rawBody);
     for (const key of input.keys) {
       // Compared as base64 text, like the reference library: a signature with different
       // padding or alphabet is not the same signature.
-      const expected = Buffer.from(createHmac('sha256', key).update(signedContent).digest('base64'));
+      const expected = Buffer.from(signatureOf(key, headers.id, headers.timestamp, input.rawBody));
       for (const candidate of candidates) {
         if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) {
           return { ok: true, webhookId: headers.id, timestamp };
@@ -184,9 +183,16 @@ function v1Signatures(header: string): Buffer[] {
   return signatures;
 }
 
-function signedContentOf(id: string, timestamp: string, rawBody: Buffer | string): Buffer {
-  const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
-  return Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), body]);
+/**
+ * base64 HMAC-SHA256 of `<id>.<timestamp>.<body>`. Fed to the HMAC in two parts rather than as one
+ * concatenated Buffer: copying a 2 KB body into a new Buffer per request cost about a fifth of a
+ * signature check (`npm run bench`, verifyVsReference).
+ */
+function signatureOf(key: Buffer, id: string, timestamp: string, rawBody: Buffer | string): string {
+  const hmac = createHmac('sha256', key).update(`${id}.${timestamp}.`, 'utf8');
+  if (typeof rawBody === 'string') hmac.update(rawBody, 'utf8');
+  else hmac.update(rawBody);
+  return hmac.digest('base64');
 }
 
 /**
@@ -194,6 +200,5 @@ function signedContentOf(id: string, timestamp: string, rawBody: Buffer | string
  * `key` is the decoded key bytes (see parseSigningKeys).
  */
 export function signWebhook(key: Buffer, webhookId: string, timestamp: number | string, rawBody: Buffer | string): string {
-  const signature = createHmac('sha256', key).update(signedContentOf(webhookId, String(timestamp), rawBody)).digest('base64');
-  return `v1,${signature}`;
+  return `v1,${signatureOf(key, webhookId, String(timestamp), rawBody)}`;
 }
