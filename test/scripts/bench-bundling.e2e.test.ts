@@ -2,7 +2,7 @@ import { build } from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { esbuildOptionsFor, LAMBDA_BUNDLING } from '../../lib/bundling';
+import { esbuildOptionsFor, LAMBDA_BUNDLING, LAZY_CREDENTIAL_PROVIDERS } from '../../lib/bundling';
 import { loadFixtures } from '../../scripts/bench/fixtures';
 import { markableFixtures } from '../../scripts/bench/serve';
 
@@ -27,7 +27,7 @@ describe('Lambda bundling settings', () => {
       minify: true,
       sourcemap: false,
       mainFields: ['module', 'main'],
-      external: [],
+      external: [...LAZY_CREDENTIAL_PROVIDERS],
       define: { FLAG: '"x"' },
     });
   });
@@ -40,7 +40,16 @@ describe('Lambda bundling settings', () => {
     const inputs = Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([file]) => file);
     expect(inputs.some((input) => input.includes('node_modules/@aws-sdk/client-sqs/dist-es/'))).toBe(true);
     expect(inputs.filter((input) => input.includes('node_modules/bowser/'))).toEqual([]);
-    expect(output.imports.filter((imported) => imported.external && !imported.path.startsWith('node:') && !isBuiltin(imported.path))).toEqual([]);
+    // Outside the bundle: Node's own modules, and the credential providers the SDK imports only when
+    // environment credentials are missing, never statically (a static require would run at init and
+    // fail in a Lambda asset, which has no node_modules). test/transformer/bundled-handler.e2e.test.ts
+    // runs a bundle with no node_modules in reach and environment credentials, as on Lambda.
+    const externals = output.imports.filter((imported) => imported.external && !imported.path.startsWith('node:') && !isBuiltin(imported.path));
+    expect(externals.length).toBeGreaterThan(0);
+    for (const imported of externals) {
+      expect({ path: imported.path, kind: imported.kind, lazy: LAZY_CREDENTIAL_PROVIDERS.some((name) => imported.path === name || imported.path.startsWith(`${name}/`)) }).toEqual({ path: imported.path, kind: 'dynamic-import', lazy: true });
+    }
+    expect(inputs.filter((input) => LAZY_CREDENTIAL_PROVIDERS.some((name) => input.includes(`node_modules/${name}/`)))).toEqual([]);
   }, 60_000);
 });
 
