@@ -2,22 +2,59 @@
  * Receiver Lambda: API Gateway REST proxy event -> the core receiver (lambda/receiver/webhook-receiver.ts).
  * Thin wiring only: raw body bytes, headers, environment, Secrets Manager, SQS, Powertools (through middy).
  */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ReceiverEnv } from '../shared/function-env';
-import { ServiceName } from '../shared/metrics';
+import { METRICS_NAMESPACE, ServiceName } from '../shared/metrics';
+import type { CoreLogger } from '../shared/ports';
+import { EmfRequestMetrics } from '../shared/aws/request-metrics';
 import { createWebhookReceiver, signingKeyParser, type ReceiverRequest } from './webhook-receiver';
 import { CachedSecret } from '../shared/secret-cache';
 import { globProblems } from '../shared/event-glob';
 import { secretsManagerLoader } from '../shared/aws/secrets-manager';
-import { createTelemetry, withTelemetry } from '../shared/aws/telemetry';
 import { sqsWebhookQueue } from './sqs-webhook-queue';
 import { normaliseHeaders } from './headers';
 import { EnvConfigReader } from '../shared/env-config';
 import { Defaults } from '../shared/defaults';
 
-// The construct's metricXxx() methods filter on this `service` dimension: one constant for both.
-const telemetry = createTelemetry(ServiceName.Receiver);
+/**
+ * The receiver's telemetry, leaner than the other functions' Powertools middlewares (telemetry.ts)
+ * because it runs once per webhook rather than once per batch: the request's metrics and fields are
+ * one EMF document (request-metrics.ts), and Powertools Logger, which writes the warnings and
+ * errors, is given the Lambda context and the correlation id only when the request logs something.
+ * Module state holds the one invocation in flight: a standard Lambda instance runs one at a time
+ * (Lambda Managed Instances' concurrent invocations, which the construct does not use, would need more).
+ * The construct's metricXxx() methods filter on this `service` dimension: one constant for both.
+ */
+const logger = new Logger({ serviceName: ServiceName.Receiver });
+const coldStart = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: ServiceName.Receiver });
+const requestMetrics = new EmfRequestMetrics(METRICS_NAMESPACE, ServiceName.Receiver);
+/** Debug lines (an accepted webhook's "Webhook answered") are built only when the level shows them. */
+const debugLogged = ['TRACE', 'DEBUG'].includes(logger.getLevelName());
+let coldStartCounted = false;
+/** The invocation running now; `logging` once the logger has been given its context. */
+let current: { readonly context: Context; webhookId?: string; logging: boolean } | undefined;
+
+function withLoggerContext(log: (message: string, extra?: Record<string, unknown>) => void) {
+  return (message: string, extra?: Record<string, unknown>): void => {
+    if (current !== undefined && !current.logging) {
+      current.logging = true;
+      logger.addContext(current.context);
+      if (current.webhookId) logger.setCorrelationId(current.webhookId);
+    }
+    if (extra) log(message, extra);
+    else log(message);
+  };
+}
+
+const coreLogger: CoreLogger = {
+  debug: debugLogged ? withLoggerContext((message, extra) => logger.debug(message, extra ?? {})) : () => {},
+  info: withLoggerContext((message, extra) => logger.info(message, extra ?? {})),
+  warn: withLoggerContext((message, extra) => logger.warn(message, extra ?? {})),
+  error: withLoggerContext((message, extra) => logger.error(message, extra ?? {})),
+};
 let sqs: SQSClient | undefined;
 
 export interface ReceiverConfig {
@@ -67,10 +104,10 @@ export function requestHeaders(event: Pick<APIGatewayProxyEvent, 'headers' | 'mu
   return normaliseHeaders(event.multiValueHeaders, event.headers);
 }
 
-/** The body exactly as Dodo sent it. */
-export function requestBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
-  if (event.body === null || event.body === undefined) return Buffer.alloc(0);
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+/** The body exactly as Dodo sent it: base64 decoded to its bytes, plain text as it is (see ReceiverRequest.body). */
+export function requestBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer | string {
+  if (event.body === null || event.body === undefined) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
 }
 
 export type ReceiverHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -80,7 +117,6 @@ export type ReceiverHandler = (event: APIGatewayProxyEvent, context: Context) =>
  * Every handler shares the module's telemetry: one Lambda instance, one ColdStart metric.
  */
 export function createReceiverHandler(config: ReceiverConfig): ReceiverHandler {
-  const { logger, coreLogger, coreMetrics } = telemetry;
   sqs ??= new SQSClient({});
   const receive = createWebhookReceiver({
     signingKeys: new CachedSecret({
@@ -92,20 +128,30 @@ export function createReceiverHandler(config: ReceiverConfig): ReceiverHandler {
     eventGlobs: config.eventGlobs,
     toleranceSeconds: config.toleranceSeconds,
     logger: coreLogger,
-    metrics: coreMetrics,
+    metrics: requestMetrics,
   });
 
-  return withTelemetry(telemetry, async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    if (!coldStartCounted) {
+      coldStartCounted = true;
+      coldStart.captureColdStartMetric(context.functionName);
+    }
     const request: ReceiverRequest = { headers: requestHeaders(event), body: requestBody(event) };
-    // Set here from the lower-cased headers rather than with injectLambdaContext's correlationIdPath:
-    // that JMESPath lookup would need the jmespath package in the bundle and matches header names
-    // case-sensitively, while senders and proxies spell them in any case. Removed after the
-    // invocation by the middleware (resetKeys).
-    const webhookId = request.headers['webhook-id'];
-    if (webhookId) logger.setCorrelationId(webhookId);
-    const response = await receive(request);
-    return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: response.body };
-  });
+    // The correlation id comes from the lower-cased headers rather than injectLambdaContext's
+    // correlationIdPath: that JMESPath lookup would need the jmespath package in the bundle and
+    // matches header names case-sensitively, while senders and proxies spell them in any case.
+    current = { context, webhookId: request.headers['webhook-id'], logging: false };
+    try {
+      const response = await receive(request);
+      return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: response.body };
+    } finally {
+      // Also when receive() threw: the metrics recorded so far are written, and no log key of this
+      // invocation (the correlation id) is left for the next one.
+      requestMetrics.flush();
+      if (current.logging) logger.resetKeys();
+      current = undefined;
+    }
+  };
 }
 
 let fromEnvironment: ReceiverHandler | undefined;

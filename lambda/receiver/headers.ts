@@ -8,6 +8,20 @@
 /** Header name → value(s), as transports give them: any case, a name possibly spelled several ways. */
 export type HeaderSource = Readonly<Record<string, string | readonly string[] | undefined>> | null | undefined;
 
+/** Header names seen so far, lower-cased (the same few dozen names arrive on every request). */
+const LOWER_CASED = new Map<string, string>();
+/** Bounded: a sender inventing names cannot grow it past this. */
+const MAX_CACHED_NAMES = 512;
+
+function lowerCased(name: string): string {
+  let lower = LOWER_CASED.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (LOWER_CASED.size < MAX_CACHED_NAMES) LOWER_CASED.set(name, lower);
+  }
+  return lower;
+}
+
 /**
  * Header names lower-cased; the values of a header sent several times (several lines, or several
  * spellings of its name) joined with a single space, in the order given. A Standard Webhooks
@@ -22,22 +36,33 @@ export type HeaderSource = Readonly<Record<string, string | readonly string[] | 
  * are empty is kept as `''` (the receiver reads that as missing).
  */
 export function normaliseHeaders(...sources: readonly HeaderSource[]): Record<string, string> {
-  const joined = new Map<string, string[]>();
-  for (const source of sources) {
+  // Written for the hot path (one call per webhook): plain loops over null-prototype objects, no
+  // Maps or spreads (the Map-based version cost more than a signature check per request). Objects
+  // without a prototype while collecting, and an own property for a header named `__proto__` in the
+  // answer, so no header name can reach a prototype.
+  const values: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  const fromSource: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (let index = 0; index < sources.length; index += 1) {
+    const source = sources[index];
     if (source === null || source === undefined) continue;
-    const fromThisSource = new Map<string, string[]>();
-    for (const [name, value] of Object.entries(source)) {
-      if (value === undefined) continue;
-      const values = typeof value === 'string' ? [value] : value;
-      if (values.length === 0) continue;
-      const key = name.toLowerCase();
-      if (joined.has(key)) continue; // an earlier source had it
-      let list = fromThisSource.get(key);
-      if (list === undefined) fromThisSource.set(key, (list = []));
-      list.push(...values);
+    for (const name of Object.keys(source)) {
+      const value = source[name];
+      if (value === undefined || (typeof value !== 'string' && value.length === 0)) continue;
+      const key = lowerCased(name);
+      const owner = fromSource[key];
+      if (owner !== undefined && owner !== index) continue; // an earlier source had it
+      fromSource[key] = index;
+      const list = values[key] ?? (values[key] = []);
+      if (typeof value === 'string') list.push(value);
+      else for (const each of value) list.push(each);
     }
-    for (const [key, values] of fromThisSource) joined.set(key, values);
   }
-  // Object.fromEntries defines own properties, so a header named `__proto__` cannot touch the prototype.
-  return Object.fromEntries([...joined].map(([key, values]) => [key, values.filter((value) => value !== '').join(' ')]));
+  const headers: Record<string, string> = {};
+  for (const key of Object.keys(values)) {
+    const list = values[key];
+    const value = list.length === 1 ? list[0] : list.filter((each) => each !== '').join(' ');
+    if (key === '__proto__') Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+    else headers[key] = value;
+  }
+  return headers;
 }

@@ -33,6 +33,8 @@ function globToRegExp(glob: string): RegExp {
 
 /** A compiled matcher for a list of globs; an empty list matches nothing. */
 export function compileEventGlobs(globs: readonly string[]): (eventType: string) => boolean {
+  // The default `["*"]` forwards everything: no per-event matching (the receiver asks once per webhook).
+  if (globs.includes('*')) return () => true;
   const patterns = globs.map(globToRegExp);
   return (eventType) => {
     const names = [eventType, canonicalEventType(eventType)];

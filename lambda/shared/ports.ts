@@ -16,6 +16,12 @@ export interface CoreLogger {
 export interface CoreMetrics {
   count(name: MetricName, value?: number): void;
   milliseconds(name: MetricName, value: number): void;
+  /**
+   * High-cardinality fields of this invocation (ids, outcome), written with its metrics: on Lambda
+   * they are EMF metadata, in the metrics document's log line (searchable, never dimensions).
+   * Optional: counters that only count ignore them.
+   */
+  annotate?(fields: Readonly<Record<string, string | number | undefined>>): void;
 }
 
 /** Does nothing: for callers that do not care about logs or metrics. */

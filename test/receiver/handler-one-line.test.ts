@@ -1,0 +1,76 @@
+/**
+ * The receiver at Powertools' default log level (INFO), as deployed: an accepted webhook costs one
+ * line of output, its EMF metrics document, which also carries the request's id, type and outcome
+ * (EMF metadata) so it can be found in the logs; a refused one is a WARN log line besides.
+ * (test/receiver/handler.test.ts runs at DEBUG, where the accepted webhook's own line shows too.)
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { signWebhook } from '../../lambda/receiver/signature';
+import { ReceiverEnv } from '../../lambda/shared/function-env';
+import { MetricName } from '../../lambda/shared/metrics';
+import { fakeLambdaContext } from '../../scripts/bench/lambda-context';
+import { captureOutput } from '../support/capture-output';
+
+const written: string[] = [];
+const restore = captureOutput(written);
+delete process.env.POWERTOOLS_LOG_LEVEL;
+delete process.env.AWS_LAMBDA_LOG_LEVEL;
+process.env.AWS_REGION = 'eu-west-1';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createReceiverHandler, receiverConfigFromEnv }: typeof import('../../lambda/receiver/handler') = require('../../lambda/receiver/handler');
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dodo-signing-AbCdEf';
+const key = randomBytes(32);
+const body = readFileSync(join(__dirname, '../fixtures/dodo/payment.succeeded.json'), 'utf8');
+const secretsManager = mockClient(SecretsManagerClient);
+const sqs = mockClient(SQSClient);
+secretsManager.on(GetSecretValueCommand).resolves({ SecretString: `whsec_${key.toString('base64')}` });
+sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+
+afterAll(() => {
+  restore();
+  secretsManager.restore();
+  sqs.restore();
+});
+
+function event(webhookId: string, signingKey: Buffer): APIGatewayProxyEvent {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = { 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(signingKey, webhookId, timestamp, body) };
+  return {
+    resource: '/webhooks/dodo', path: '/webhooks/dodo', httpMethod: 'POST', headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    queryStringParameters: null, multiValueQueryStringParameters: null, pathParameters: null, stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'], body, isBase64Encoded: false,
+  };
+}
+
+const linesOf = (chunks: string[]) => chunks.join('').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+
+test('an accepted webhook is one line: its metrics document, carrying id, type and outcome', async () => {
+  const handle = createReceiverHandler(receiverConfigFromEnv({ [ReceiverEnv.SigningSecretArn]: SECRET_ARN, [ReceiverEnv.QueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' }));
+  const context = fakeLambdaContext('dodo-slack-receiver');
+  await handle(event('msg_warmup', key), context); // the first invocation also writes the ColdStart document
+  const mark = written.length;
+
+  expect((await handle(event('msg_one_line', key), context)).statusCode).toBe(200);
+
+  const lines = linesOf(written.slice(mark));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatchObject({ webhookId: 'msg_one_line', eventType: 'payment.succeeded', outcome: 'queued', statusCode: 200, service: 'dodo-slack-receiver' });
+  expect(lines[0]._aws).toMatchObject({ Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'DodoSlackNotifier', Dimensions: [['service']] }] });
+  expect(lines[0]).toMatchObject({ [MetricName.WebhookReceived]: 1, [MetricName.WebhookQueued]: 1 });
+  const metrics = (lines[0]._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }).CloudWatchMetrics.flatMap((entry) => entry.Metrics.map((metric) => metric.Name));
+  expect(metrics.sort()).toEqual([MetricName.WebhookQueued, MetricName.WebhookReceived].sort());
+
+  const refusedMark = written.length;
+  expect((await handle(event('msg_forged', randomBytes(32)), context)).statusCode).toBe(401);
+  const refused = linesOf(written.slice(refusedMark));
+  expect(refused.map((line) => (line._aws ? 'metrics' : `${String(line.level)} ${String(line.message)}`)).sort()).toEqual(['WARN Webhook answered', 'metrics']);
+  expect(refused.find((line) => line._aws)).toMatchObject({ webhookId: 'msg_forged', outcome: 'unauthorized', reason: 'no-matching-signature' });
+});
