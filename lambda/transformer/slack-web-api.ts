@@ -7,7 +7,7 @@
  * their code; what is kept of an answer is Slack's `error` code or, for an answer that is not
  * Slack's JSON, its text with anything token-like and any URL path removed.
  */
-import { networkErrorCode, parseRetryAfter, redactSlackAnswer } from './slack-client';
+import { networkErrorCode, parseRetryAfter, redactSlackAnswer, requestTimeout } from './slack-client';
 
 export type SlackApiMethod = 'chat.postMessage' | 'chat.update' | 'chat.delete' | 'conversations.history' | 'conversations.replies';
 
@@ -78,7 +78,7 @@ export function createSlackWebApi(options: SlackWebApiOptions): SlackWebApi {
   const baseUrl = normaliseSlackApiUrl(options.baseUrl ?? DEFAULT_SLACK_API_URL);
   return {
     async call(token, method, args) {
-      const signal = AbortSignal.timeout(options.timeoutMs);
+      const { signal, clear } = requestTimeout(options.timeoutMs);
       const asJson = JSON_METHODS.has(method);
       const body = asJson ? JSON.stringify(args) : formEncode(args);
       try {
@@ -111,6 +111,8 @@ export function createSlackWebApi(options: SlackWebApiOptions): SlackWebApi {
       } catch (error) {
         if (signal.aborted) return { kind: 'timeout', timeoutMs: options.timeoutMs };
         return { kind: 'network-error', code: networkErrorCode(error) };
+      } finally {
+        clear();
       }
     },
   };
