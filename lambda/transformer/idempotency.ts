@@ -31,13 +31,15 @@ export interface IdempotentRunOnce {
 
 /**
  * The delivery core's deduplication port on top of Powertools idempotency. The key is hashed with
- * Powertools' own hashing (md5 of the JSON `{"key": …}`), prefixed `slack-delivery`. Powertools
+ * Powertools' own hashing (md5 of the key as a JSON string), prefixed `slack-delivery`. Powertools
  * deletes the record when the function throws, so only delivered/skipped outcomes are kept.
  */
 export function createIdempotentRunOnce(options: RunOnceOptions): IdempotentRunOnce {
-  const config = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: options.expiresAfterSeconds, throwOnNoIdempotencyKey: true });
-  // The payload (argument 0) is hashed; argument 1 is the work itself.
-  const idempotent = makeIdempotent(async (_payload: { key: string }, work: () => Promise<RouteDone>) => ({ value: await work() }), {
+  // The key string itself is the hashed payload (argument 0; argument 1 is the work). Selecting it
+  // from `{ key }` with `eventKeyJmesPath: 'key'` gave the same hash but built a JMESPath
+  // interpreter on every event.
+  const config = new IdempotencyConfig({ expiresAfterSeconds: options.expiresAfterSeconds, throwOnNoIdempotencyKey: true });
+  const idempotent = makeIdempotent(async (_key: string, work: () => Promise<RouteDone>) => ({ value: await work() }), {
     persistenceStore: options.persistenceStore,
     config,
     keyPrefix: 'slack-delivery',
@@ -57,7 +59,7 @@ export function createIdempotentRunOnce(options: RunOnceOptions): IdempotentRunO
       /** What `fn` did, when Powertools ran it (undefined: a stored result was returned, or the store failed first). */
       let ran: { readonly ok: true; readonly value: RouteDone } | { readonly ok: false; readonly error: unknown } | undefined;
       try {
-        const stored = await idempotent({ key }, async () => {
+        const stored = await idempotent(key, async () => {
           try {
             const value = await fn();
             ran = { ok: true, value };
