@@ -1,6 +1,6 @@
 /** Builds the production Lambda bundles (lib/bundling.ts settings), the measuring harnesses and the compiled CLI into .bench/. */
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { esbuildOptionsFor, LAMBDA_BUNDLING, type LambdaBundlingSettings } from '../../lib/bundling';
 
@@ -15,25 +15,15 @@ export const OUT_DIR = path.join(ROOT, '.bench');
 const NO_USER_CODE = { __DODO_SLACK_USER_CODE__: JSON.stringify(JSON.stringify({})) };
 
 /**
- * The construct's inline bundling options as of this benchmark's writing, used while it does not
- * spread LAMBDA_BUNDLING: minify, node22, no source maps, everything else NodejsFunction's default
- * (AWS SDK external: loaded from the runtime's copy on Lambda, from node_modules here).
+ * What `new NodejsFunction(this, id, { entry, runtime: NODEJS_22_X })` bundles with no bundling
+ * options: no minification, no source map, target from the runtime, AWS SDK v3 left to the Lambda
+ * runtime's copy (`@aws-sdk/*` external; here it loads from node_modules, as unbundled as there),
+ * esbuild's default main fields. The baseline of the init ratios (issue 17).
  */
-const CONSTRUCT_INLINE_BUNDLING: LambdaBundlingSettings = { minify: true, sourceMap: false, target: 'node22' };
-
-export interface BundlingChoice {
-  readonly name: string;
-  readonly settings: LambdaBundlingSettings;
-}
-export const SHARED_BUNDLING: BundlingChoice = { name: 'lib/bundling.ts (SDK bundled, module-first)', settings: LAMBDA_BUNDLING };
-export const INLINE_BUNDLING: BundlingChoice = { name: 'NodejsFunction defaults (SDK from the runtime)', settings: CONSTRUCT_INLINE_BUNDLING };
-
-/** What lib/dodo-slack-notifier.ts deploys: the shared settings when it uses them, else its inline ones. */
-export function deployedBundling(): { deployed: BundlingChoice; other: BundlingChoice } {
-  const construct = readFileSync(path.join(ROOT, 'lib', 'dodo-slack-notifier.ts'), 'utf8');
-  const usesShared = /from '\.\/bundling'/.test(construct) && construct.includes('LAMBDA_BUNDLING');
-  return usesShared ? { deployed: SHARED_BUNDLING, other: INLINE_BUNDLING } : { deployed: INLINE_BUNDLING, other: SHARED_BUNDLING };
-}
+export const NODEJS_FUNCTION_DEFAULTS: LambdaBundlingSettings = { minify: false, sourceMap: false, target: 'node22' };
+export const NODEJS_FUNCTION_DEFAULTS_NAME = 'NodejsFunction defaults (SDK from the runtime, not minified)';
+/** What lib/dodo-slack-notifier.ts deploys. */
+export const DEPLOYED_BUNDLING_NAME = 'lib/bundling.ts (SDK bundled, module-first, minified)';
 
 export interface BuiltFiles {
   readonly receiver: string;
@@ -47,7 +37,7 @@ export interface BuiltFiles {
   readonly buildMs: number;
 }
 
-export async function buildAll(bundling: LambdaBundlingSettings): Promise<BuiltFiles> {
+export async function buildAll(bundling: LambdaBundlingSettings = LAMBDA_BUNDLING): Promise<BuiltFiles> {
   const started = Date.now();
   rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
@@ -78,8 +68,8 @@ export async function buildAll(bundling: LambdaBundlingSettings): Promise<BuiltF
   };
 }
 
-/** For comparison: the two handlers built with other settings. */
-export async function buildComparison(bundling: LambdaBundlingSettings): Promise<{ receiver: string; transformer: string; receiverBytes: number; transformerBytes: number }> {
+/** For comparison: the two handlers built with other settings (NodejsFunction's defaults). */
+export async function buildComparison(bundling: LambdaBundlingSettings = NODEJS_FUNCTION_DEFAULTS): Promise<{ receiver: string; transformer: string; receiverBytes: number; transformerBytes: number }> {
   const out = (name: string) => path.join(OUT_DIR, name);
   const other = (entry: string, file: string, define: Record<string, string> = {}) =>
     build({ ...esbuildOptionsFor(path.join(ROOT, entry), out(file), define, bundling), logLevel: 'error' });

@@ -7,6 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseSigningKeys, signWebhook } from '../../lambda/receiver/signature';
 
+/** Body size of every signature-check measurement (bodies padded with JSON whitespace): a Dodo webhook is 1–3 KB. */
+export const BODY_BYTES = 2048;
+
 export const FIXTURES_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'dodo');
 
 export interface Fixture {

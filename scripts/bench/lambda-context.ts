@@ -22,14 +22,25 @@ export function fakeLambdaContext(functionName: string, remainingMs = 30_000): C
   };
 }
 
-/** Rounds of `eventsPerRound` events; CPU microseconds per event for each round (process.cpuUsage deltas). */
-export async function cpuMicrosPerEvent(rounds: number, eventsPerRound: number, runRound: (round: number) => Promise<void>): Promise<number[]> {
-  const perRound: number[] = [];
+/**
+ * Rounds of `eventsPerRound` events, each followed by a timing of the unit (one signature check,
+ * scripts/bench/signature-unit.ts): CPU microseconds per event and per check, round by round
+ * (process.cpuUsage deltas), so every round's ratio compares two figures taken a moment apart.
+ */
+export async function cpuMicrosPerEvent(
+  rounds: number,
+  eventsPerRound: number,
+  runRound: (round: number) => Promise<void>,
+  timeCheck: () => number,
+): Promise<{ usPerEvent: number[]; checkUs: number[] }> {
+  const usPerEvent: number[] = [];
+  const checkUs: number[] = [];
   for (let round = 0; round < rounds; round += 1) {
     const before = process.cpuUsage();
     await runRound(round);
     const used = process.cpuUsage(before);
-    perRound.push((used.user + used.system) / eventsPerRound);
+    usPerEvent.push((used.user + used.system) / eventsPerRound);
+    checkUs.push(timeCheck());
   }
-  return perRound;
+  return { usPerEvent, checkUs };
 }

@@ -44,15 +44,37 @@ export interface InitSummary {
   readonly cpuMs: number;
 }
 
-/** One fresh `node` per sample; medians. */
-export async function measureInit(probe: string, bundle: string, kind: 'receiver' | 'transformer', samples: number): Promise<InitSummary> {
-  const results: InitSample[] = [];
-  for (let i = 0; i < samples; i += 1) {
-    const stdout = await new Promise<string>((resolve, reject) => {
-      track(execFile(process.execPath, [probe, bundle, kind], { env: lambdaEnv(kind), timeout: 30_000 }, (error, out) => (error ? reject(error) : resolve(out))));
-    });
-    results.push(JSON.parse(stdout.trim().split('\n').pop()!) as InitSample);
+export interface InitComparison {
+  readonly ours: InitSummary;
+  readonly theirs: InitSummary;
+  /** Median of the per-pair ratios ours / theirs: a disturbance hits one pair, not the figure. */
+  readonly ratio: number;
+  readonly ratios: number[];
+}
+
+/** `pairs` fresh processes of each bundle, alternated (ours, theirs, ours, …), so both see the same machine. */
+export async function compareInit(probe: string, ours: string, theirs: string, kind: 'receiver' | 'transformer', pairs: number): Promise<InitComparison> {
+  const oursSamples: InitSample[] = [];
+  const theirsSamples: InitSample[] = [];
+  for (let pair = 0; pair < pairs; pair += 1) {
+    oursSamples.push(await initSample(probe, ours, kind));
+    theirsSamples.push(await initSample(probe, theirs, kind));
   }
+  const ratios = oursSamples.map((sample, index) => sample.initMs / theirsSamples[index].initMs);
+  return { ours: summarise(oursSamples), theirs: summarise(theirsSamples), ratio: median(ratios), ratios };
+}
+
+function initSample(probe: string, bundle: string, kind: 'receiver' | 'transformer'): Promise<InitSample> {
+  return new Promise((resolve, reject) => {
+    track(
+      execFile(process.execPath, [probe, bundle, kind], { env: lambdaEnv(kind), timeout: 30_000 }, (error, out) =>
+        error ? reject(error) : resolve(JSON.parse(out.trim().split('\n').pop()!) as InitSample),
+      ),
+    );
+  });
+}
+
+function summarise(results: readonly InitSample[]): InitSummary {
   return {
     samples: results.length,
     initMs: median(results.map((r) => r.initMs)),

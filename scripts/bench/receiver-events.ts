@@ -13,8 +13,9 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createReceiverHandler } from '../../lambda/receiver/handler';
 import { loadFixtures, newSigningSecret, signedHeaders } from './fixtures';
 import { cpuMicrosPerEvent, fakeLambdaContext } from './lambda-context';
+import { signatureCheckTimer } from './signature-unit';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 /** Passes over every fixture per round. */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 20);
 /** Unmeasured rounds first: JIT and caches settle (the first secret read happens here). */
@@ -91,8 +92,9 @@ async function main(): Promise<void> {
 
   const prepared = Array.from({ length: ROUNDS }, makeEvents);
   const eventsPerRound = fixtures.length * REPEATS;
-  const usPerEvent = await cpuMicrosPerEvent(ROUNDS, eventsPerRound, (round) => runAll(prepared[round]));
-  process.send?.({ usPerEvent, events: ROUNDS * eventsPerRound, queued: queued - warmQueued, rejected, secretReads, fixtures: fixtures.length });
+  const timeCheck = signatureCheckTimer(fixtures);
+  const { usPerEvent, checkUs } = await cpuMicrosPerEvent(ROUNDS, eventsPerRound, (round) => runAll(prepared[round]), timeCheck);
+  process.send?.({ usPerEvent, checkUs, events: ROUNDS * eventsPerRound, queued: queued - warmQueued, rejected, secretReads, fixtures: fixtures.length });
 }
 
 main().catch((error: unknown) => {

@@ -319,6 +319,45 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
   }
 }
 
+/**
+ * The baseline of serveVsNodeHttp (issue 17): the same client as {@link runServe}'s closed loop
+ * (`concurrency` keep-alive connections, every event signed and posted as there), against a bare
+ * `node:http` server in its own process that reads each body and answers 200 at once, doing
+ * nothing else. What serve does per event (verify, store, deliver to Slack) is the difference.
+ */
+export async function runBareHttp(options: { readonly fixtures: readonly Fixture[]; readonly events: number; readonly concurrency: number; readonly deadlineMs: number }): Promise<{ readonly eventsPerSecond: number; readonly notAccepted: number }> {
+  const server = `require('node:http').createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"received":true}'); }); })
+    .listen(0, '127.0.0.1', function () { process.stdout.write('listening on http://127.0.0.1:' + this.address().port + '/webhooks/dodo\\n'); });`;
+  const child = track(spawn(process.execPath, ['-e', server], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const { key } = newSigningSecret();
+  try {
+    const url = await waitForListening(child, () => {}, 30_000);
+    const deadline = performance.now() + options.deadlineMs;
+    let notAccepted = 0;
+    let answered = 0;
+    let next = 0;
+    const started = performance.now();
+    const worker = async (): Promise<void> => {
+      while (next < options.events && performance.now() < deadline) {
+        const index = next++;
+        const fixture = options.fixtures[index % options.fixtures.length];
+        const body = JSON.stringify({ ...fixture.envelope, timestamp: new Date((FIRST_MARKER_SECONDS + index) * 1000).toISOString() });
+        const status = await postWebhook(agent, url, body, signedHeaders(key, body, `msg_bare_${index}`), Math.max(1, deadline - performance.now()));
+        if (status === 200) answered += 1;
+        else notAccepted += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    if (answered < options.events) throw new Error(`bare node:http server answered ${answered}/${options.events} within ${options.deadlineMs} ms`);
+    return { eventsPerSecond: answered / seconds, notAccepted };
+  } finally {
+    agent.destroy();
+    child.kill('SIGKILL');
+  }
+}
+
 function waitForListening(child: ChildProcess, keep: (chunk: Buffer) => void, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';

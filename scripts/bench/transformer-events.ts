@@ -14,8 +14,9 @@ import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { loadFixtures, newWebhookId } from './fixtures';
 import { cpuMicrosPerEvent, fakeLambdaContext } from './lambda-context';
+import { signatureCheckTimer } from './signature-unit';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 /** Passes over every fixture per round. */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 10);
 /** Unmeasured rounds first: JIT and caches settle (the first secret read happens here). */
@@ -110,9 +111,11 @@ async function main(): Promise<void> {
 
   const prepared = Array.from({ length: ROUNDS }, makeBatches);
   const eventsPerRound = fixtures.length * REPEATS;
-  const usPerEvent = await cpuMicrosPerEvent(ROUNDS, eventsPerRound, (round) => runAll(prepared[round]));
+  const timeCheck = signatureCheckTimer(fixtures);
+  const { usPerEvent, checkUs } = await cpuMicrosPerEvent(ROUNDS, eventsPerRound, (round) => runAll(prepared[round]), timeCheck);
   process.send?.({
     usPerEvent,
+    checkUs,
     events: ROUNDS * eventsPerRound,
     posted: posted - warmPosted,
     sqsCalls: sqsCalls - warmSqs,

@@ -7,9 +7,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { verifyWebhook } from '../../lambda/receiver/signature';
-import { median, newSigningSecret, padBody, signedHeaders, type Fixture } from './fixtures';
-
-export const BODY_BYTES = 2048;
+import { BODY_BYTES, median, newSigningSecret, padBody, signedHeaders, type Fixture } from './fixtures';
 
 export interface VerifyResult {
   readonly opsPerSec: number;
