@@ -1,6 +1,6 @@
 /**
  * Receiver Lambda: API Gateway REST proxy event -> the core receiver (lambda/receiver/webhook-receiver.ts).
- * Thin wiring only: raw body bytes, headers, environment, Secrets Manager, SQS, Powertools (through middy).
+ * Thin wiring only: raw body, headers, environment, Secrets Manager, SQS, Powertools Logger, EMF metrics.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -26,6 +26,8 @@ import { Defaults } from '../shared/defaults';
  * errors, is given the Lambda context and the correlation id only when the request logs something.
  * Module state holds the one invocation in flight: a standard Lambda instance runs one at a time
  * (Lambda Managed Instances' concurrent invocations, which the construct does not use, would need more).
+ * Without Powertools' middleware, POWERTOOLS_LOGGER_SAMPLE_RATE and POWERTOOLS_LOGGER_LOG_EVENT are
+ * not applied here (the construct sets neither); POWERTOOLS_LOG_LEVEL is, read once at start.
  * The construct's metricXxx() methods filter on this `service` dimension: one constant for both.
  */
 const logger = new Logger({ serviceName: ServiceName.Receiver });
@@ -37,13 +39,15 @@ let coldStartCounted = false;
 /** The invocation running now; `logging` once the logger has been given its context. */
 let current: { readonly context: Context; webhookId?: string; logging: boolean } | undefined;
 
+function giveLoggerContext(invocation: NonNullable<typeof current>): void {
+  invocation.logging = true;
+  logger.addContext(invocation.context);
+  if (invocation.webhookId) logger.setCorrelationId(invocation.webhookId);
+}
+
 function withLoggerContext(log: (message: string, extra?: Record<string, unknown>) => void) {
   return (message: string, extra?: Record<string, unknown>): void => {
-    if (current !== undefined && !current.logging) {
-      current.logging = true;
-      logger.addContext(current.context);
-      if (current.webhookId) logger.setCorrelationId(current.webhookId);
-    }
+    if (current !== undefined && !current.logging) giveLoggerContext(current);
     if (extra) log(message, extra);
     else log(message);
   };
@@ -104,10 +108,17 @@ export function requestHeaders(event: Pick<APIGatewayProxyEvent, 'headers' | 'mu
   return normaliseHeaders(event.multiValueHeaders, event.headers);
 }
 
-/** The body exactly as Dodo sent it: base64 decoded to its bytes, plain text as it is (see ReceiverRequest.body). */
+/**
+ * The body exactly as Dodo sent it: base64 decoded to its bytes, plain text as it is (see
+ * ReceiverRequest.body). A lone surrogate, which no UTF-8 byte sequence decodes to, becomes U+FFFD,
+ * as encoding the text to bytes does (what was signed); SQS would refuse it in a message body.
+ */
 export function requestBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer | string {
   if (event.body === null || event.body === undefined) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
+  if (event.isBase64Encoded) return Buffer.from(event.body, 'base64');
+  // ES2024 String methods (Node 20+), not in the ES2022 lib this project compiles against.
+  const text = event.body as string & { isWellFormed(): boolean; toWellFormed(): string };
+  return text.isWellFormed() ? text : text.toWellFormed();
 }
 
 export type ReceiverHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -132,15 +143,18 @@ export function createReceiverHandler(config: ReceiverConfig): ReceiverHandler {
   });
 
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
-    if (!coldStartCounted) {
-      coldStartCounted = true;
-      coldStart.captureColdStartMetric(context.functionName);
-    }
     const request: ReceiverRequest = { headers: requestHeaders(event), body: requestBody(event) };
     // The correlation id comes from the lower-cased headers rather than injectLambdaContext's
     // correlationIdPath: that JMESPath lookup would need the jmespath package in the bundle and
     // matches header names case-sensitively, while senders and proxies spell them in any case.
     current = { context, webhookId: request.headers['webhook-id'], logging: false };
+    if (!coldStartCounted) {
+      coldStartCounted = true;
+      coldStart.captureColdStartMetric(context.functionName);
+      // Powertools marks the first addContext() of an instance `cold_start: true`: that must be
+      // the cold invocation, not the first one that happens to log.
+      giveLoggerContext(current);
+    }
     try {
       const response = await receive(request);
       return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: response.body };

@@ -10,14 +10,15 @@ export type HeaderSource = Readonly<Record<string, string | readonly string[] | 
 
 /** Header names seen so far, lower-cased (the same few dozen names arrive on every request). */
 const LOWER_CASED = new Map<string, string>();
-/** Bounded: a sender inventing names cannot grow it past this. */
+/** Bounded: a sender inventing names cannot grow it past this (it starts over when full). */
 const MAX_CACHED_NAMES = 512;
 
 function lowerCased(name: string): string {
   let lower = LOWER_CASED.get(name);
   if (lower === undefined) {
     lower = name.toLowerCase();
-    if (LOWER_CASED.size < MAX_CACHED_NAMES) LOWER_CASED.set(name, lower);
+    if (LOWER_CASED.size >= MAX_CACHED_NAMES) LOWER_CASED.clear();
+    LOWER_CASED.set(name, lower);
   }
   return lower;
 }
@@ -37,7 +38,7 @@ function lowerCased(name: string): string {
  */
 export function normaliseHeaders(...sources: readonly HeaderSource[]): Record<string, string> {
   // Written for the hot path (one call per webhook): plain loops over null-prototype objects, no
-  // Maps or spreads (the Map-based version cost more than a signature check per request). Objects
+  // Map per source and no spreads (that version cost more than a signature check per request). Objects
   // without a prototype while collecting, and an own property for a header named `__proto__` in the
   // answer, so no header name can reach a prototype.
   const values: Record<string, string[]> = Object.create(null) as Record<string, string[]>;

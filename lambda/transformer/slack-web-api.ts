@@ -78,9 +78,9 @@ export function createSlackWebApi(options: SlackWebApiOptions): SlackWebApi {
   const baseUrl = normaliseSlackApiUrl(options.baseUrl ?? DEFAULT_SLACK_API_URL);
   return {
     async call(token, method, args) {
-      const { signal, clear } = requestTimeout(options.timeoutMs);
       const asJson = JSON_METHODS.has(method);
       const body = asJson ? JSON.stringify(args) : formEncode(args);
+      const { signal, clear } = requestTimeout(options.timeoutMs);
       try {
         const response = await fetchImpl(`${baseUrl}${method}`, {
           method: 'POST',

@@ -50,6 +50,9 @@ function event(webhookId: string, signingKey: Buffer): APIGatewayProxyEvent {
   };
 }
 
+/** String.prototype.isWellFormed (ES2024, Node 20+; the project compiles against ES2022's lib). */
+const wellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
+
 const linesOf = (chunks: string[]) => chunks.join('').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
 
 test('an accepted webhook is one line: its metrics document, carrying id, type and outcome', async () => {
@@ -73,4 +76,27 @@ test('an accepted webhook is one line: its metrics document, carrying id, type a
   const refused = linesOf(written.slice(refusedMark));
   expect(refused.map((line) => (line._aws ? 'metrics' : `${String(line.level)} ${String(line.message)}`)).sort()).toEqual(['WARN Webhook answered', 'metrics']);
   expect(refused.find((line) => line._aws)).toMatchObject({ webhookId: 'msg_forged', outcome: 'unauthorized', reason: 'no-matching-signature' });
+  // The first invocation was the cold one, whether or not it logged.
+  expect(refused.find((line) => !line._aws)).toMatchObject({ cold_start: false, correlation_id: 'msg_forged', function_name: 'dodo-slack-receiver' });
+});
+
+test('a text body with a lone surrogate is queued with U+FFFD, the bytes its signature covers (SQS refuses lone surrogates)', async () => {
+  const handle = createReceiverHandler(receiverConfigFromEnv({ [ReceiverEnv.SigningSecretArn]: SECRET_ARN, [ReceiverEnv.QueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' }));
+  // Written into the text raw (JSON.stringify would escape it as \ud800).
+  const withSurrogate = body.replace('{', '{"note":"a\ud800b",');
+  expect(wellFormed(withSurrogate)).toBe(false);
+  const request = event('msg_surrogate', key);
+  const timestamp = Math.floor(Date.now() / 1000);
+  request.body = withSurrogate;
+  request.headers['webhook-signature'] = signWebhook(key, 'msg_surrogate', timestamp, withSurrogate);
+  request.multiValueHeaders['webhook-signature'] = [request.headers['webhook-signature']];
+  request.headers['webhook-timestamp'] = String(timestamp);
+  request.multiValueHeaders['webhook-timestamp'] = [String(timestamp)];
+  sqs.resetHistory();
+
+  expect((await handle(request, fakeLambdaContext('dodo-slack-receiver'))).statusCode).toBe(200);
+  const queued = sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.MessageBody!;
+  expect(queued).toBe(Buffer.from(withSurrogate, 'utf8').toString('utf8'));
+  expect(wellFormed(queued)).toBe(true);
+  expect(JSON.parse(queued)).toMatchObject({ note: 'a\ufffdb' });
 });

@@ -7,8 +7,9 @@
  * the receiver's signature checks, because every addMetric/addMetadata call and the serialisation
  * read `process.env` again (Lambda Managed Instances detection); this document costs 2.6 µs
  * (`npm run bench`, receiverCpuInSignatureChecks, and a micro-benchmark, in docs/performance.md).
- * The document is the one Powertools writes (same namespace, the `service` dimension, metadata at
- * the root), so the construct's metric() methods, alarms and dashboard read it unchanged; the
+ * The document has Powertools' shape (same namespace, the `service` dimension, metadata at the
+ * root; a count recorded twice is summed where Powertools lists both values, the same Sum, which is
+ * the statistic the construct reads), so its metric() methods, alarms and dashboard read it unchanged; the
  * ColdStart metric still comes from Powertools (once per instance).
  * EMF specification: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
