@@ -84,7 +84,7 @@ interface Budget {
   readonly status: BudgetStatus;
 }
 
-/** Extra detail for the table and the notes (not part of the JSON contract). */
+/** Extra detail for the table (not part of the JSON contract). */
 interface Details {
   buildMs?: number;
   receiverInit?: InitComparison;
@@ -101,7 +101,6 @@ interface Details {
   burst?: ServeRunResult;
   burst10k?: ServeRunResult;
   problems: string[];
-  notes: string[];
 }
 
 const json = process.argv.includes('--json');
@@ -136,7 +135,7 @@ async function main(): Promise<number> {
     memoryGb: round(totalmem() / 2 ** 30, 1),
     loadAverage1mAtStart: round(loadavg()[0], 2),
   };
-  const details: Details = { problems: [], notes: [] };
+  const details: Details = { problems: [] };
   const figures: BenchFigures = {
     receiverBundleBytes: null,
     transformerBundleBytes: null,
@@ -392,11 +391,11 @@ function table(f: BenchFigures, budgets: Record<string, Budget>, machine: Record
     [
       'serve vs bare node:http',
       ratio(f.serveVsNodeHttp),
-      `${show(f.serveEventsPerSec, ' events/s')} vs ${show(f.bareNodeHttpEventsPerSec, ' events/s')}, ${SERVE_CONCURRENCY} in flight, --rate ${SERVE_MAX_RATE}; per pair ${perRound(d.serveRatios, 3)}${d.serve ? `; webhook answer p99 ${d.serve.answerP99Ms.toFixed(1)} ms` : ''}`,
+      `${show(f.serveEventsPerSec, ' events/s')} vs ${show(f.bareNodeHttpEventsPerSec, ' events/s')}, ${SERVE_CONCURRENCY} in flight, --rate ${SERVE_MAX_RATE}; per pair ${perRound(d.serveRatios, 3)}${d.serve ? `; webhook answer p99 ${d.serve.answerP99Ms.toFixed(1)} ms (first run)` : ''}`,
     ],
     ['receiver bundle', kb(f.receiverBundleBytes), d.comparison ? `${NODEJS_FUNCTION_DEFAULTS_NAME}: ${kb(d.comparison.receiverBytes)}` : ''],
     ['transformer bundle', kb(f.transformerBundleBytes), d.comparison ? `${NODEJS_FUNCTION_DEFAULTS_NAME}: ${kb(d.comparison.transformerBytes)}` : ''],
-    ['serve p99 webhook -> Slack', show(f.serveP99Ms, ' ms'), d.serve ? `p50 ${d.serve.p50Ms.toFixed(1)} ms (first run)` : ''],
+    ['serve p99 webhook -> Slack', show(f.serveP99Ms, ' ms'), d.serve ? `median of the ${SERVE_PAIRS} runs; p50 ${d.serve.p50Ms.toFixed(1)} ms (first run)` : ''],
     ['serve peak RSS', show(f.peakRssMb, ' MB'), 'VmHWM of the serve process'],
     ['burst drain', show(f.burstDrainSeconds, ' s'), d.burst ? `ideal ${f.burstIdealSeconds} s; --burst ${d.burst.burstOptionUsed ? 'passed' : 'not available in the CLI (pacing starts at 1)'}` : ''],
     ['burst 429s', show(f.burst429s), ''],
@@ -420,7 +419,6 @@ function table(f: BenchFigures, budgets: Record<string, Budget>, machine: Record
     '',
     'budgets:',
     ...budgetLines,
-    ...(d.notes.length > 0 ? ['', 'notes:', ...d.notes.map((n) => `- ${n}`)] : []),
     ...(d.problems.length > 0 ? ['', 'problems:', ...d.problems.map((p) => `- ${p}`)] : []),
     '',
   ].join('\n');

@@ -52,13 +52,21 @@ export interface InitComparison {
   readonly ratios: number[];
 }
 
-/** `pairs` fresh processes of each bundle, alternated (ours, theirs, ours, …), so both see the same machine. */
+/**
+ * `pairs` fresh processes of each bundle, alternated so both see the same machine; which one goes
+ * first alternates too, so an order effect (file cache, CPU frequency) favours neither.
+ */
 export async function compareInit(probe: string, ours: string, theirs: string, kind: 'receiver' | 'transformer', pairs: number): Promise<InitComparison> {
   const oursSamples: InitSample[] = [];
   const theirsSamples: InitSample[] = [];
   for (let pair = 0; pair < pairs; pair += 1) {
-    oursSamples.push(await initSample(probe, ours, kind));
-    theirsSamples.push(await initSample(probe, theirs, kind));
+    if (pair % 2 === 0) {
+      oursSamples.push(await initSample(probe, ours, kind));
+      theirsSamples.push(await initSample(probe, theirs, kind));
+    } else {
+      theirsSamples.push(await initSample(probe, theirs, kind));
+      oursSamples.push(await initSample(probe, ours, kind));
+    }
   }
   const ratios = oursSamples.map((sample, index) => sample.initMs / theirsSamples[index].initMs);
   return { ours: summarise(oursSamples), theirs: summarise(theirsSamples), ratio: median(ratios), ratios };
