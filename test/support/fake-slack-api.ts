@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer, readBody } from './loopback-server';
 
 /** A message as the stand-in keeps it in a channel. */
 export interface StoredMessage {
@@ -44,30 +43,17 @@ export const normal: ApiScript = { kind: 'normal' };
  * channels it keeps in memory. Bearer tokens are checked (`invalid_auth`), channels must exist
  * (`channel_not_found`), and `respond` scripts answers (errors, `ratelimited`, slow answers).
  */
-export class FakeSlackApi {
+export class FakeSlackApi extends LoopbackServer {
   readonly calls: ApiCall[] = [];
   readonly messages: StoredMessage[] = [];
   tokens = new Set<string>(['xoxb-test-0000-token']);
   channels = new Set<string>(['C0TESTCHAN']);
   respond: (call: ApiCall, index: number) => ApiScript = () => normal;
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
   private counter = 0;
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
 
   /** `http://127.0.0.1:PORT/api/` */
   get url(): string {
-    const { port } = this.server!.address() as AddressInfo;
-    return `http://127.0.0.1:${port}/api/`;
+    return `${this.origin}/api/`;
   }
 
   reset(): void {
@@ -97,15 +83,8 @@ export class FakeSlackApi {
     return this.calls.filter((c) => c.method === method).length;
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
     const contentType = req.headers['content-type'];
     let args: Record<string, unknown> = {};
     if (contentType?.startsWith('application/json')) {

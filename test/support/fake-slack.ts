@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer, readBody } from './loopback-server';
 
 /** What the fake Slack does with one request. */
 export type SlackScript =
@@ -20,26 +20,13 @@ export interface ReceivedRequest {
  * A real HTTP server on 127.0.0.1 standing in for Slack's incoming webhooks. Each request is
  * answered by `respond(request)` (default: 200 ok); every request is recorded.
  */
-export class FakeSlack {
+export class FakeSlack extends LoopbackServer {
   readonly requests: ReceivedRequest[] = [];
   respond: (request: ReceivedRequest, index: number) => SlackScript = () => ok;
-  private server: Server | undefined;
-  private readonly sockets = new Set<import('node:net').Socket>();
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
 
   /** Base URL, e.g. http://127.0.0.1:34567 ; use `url('/services/T/B/X')` for a webhook URL. */
   url(path = '/services/T000/B000/secret-token'): string {
-    const { port } = this.server!.address() as AddressInfo;
-    return `http://127.0.0.1:${port}${path}`;
+    return `${this.origin}${path}`;
   }
 
   /** Successful deliveries per path. */
@@ -47,15 +34,8 @@ export class FakeSlack {
     return this.requests.filter((r) => (path === undefined || r.path === path) && (r as ReceivedRequest & { answered?: number }).answered === 200);
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
     let json: ReceivedRequest['json'] = {};
     try {
       json = JSON.parse(body);
