@@ -8,8 +8,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ReceiverEnv } from '../shared/function-env';
 import { METRICS_NAMESPACE, ServiceName } from '../shared/metrics';
-import type { CoreLogger } from '../shared/ports';
 import { EmfRequestMetrics } from '../shared/aws/request-metrics';
+import { coreLoggerOf } from '../shared/aws/logger-port';
 import { createWebhookReceiver, signingKeyParser, type ReceiverRequest } from './webhook-receiver';
 import { CachedSecret } from '../shared/secret-cache';
 import { globProblems } from '../shared/event-glob';
@@ -45,20 +45,12 @@ function giveLoggerContext(invocation: NonNullable<typeof current>): void {
   if (invocation.webhookId) logger.setCorrelationId(invocation.webhookId);
 }
 
-function withLoggerContext(log: (message: string, extra?: Record<string, unknown>) => void) {
-  return (message: string, extra?: Record<string, unknown>): void => {
+const coreLogger = coreLoggerOf(logger, {
+  beforeLine: () => {
     if (current !== undefined && !current.logging) giveLoggerContext(current);
-    if (extra) log(message, extra);
-    else log(message);
-  };
-}
-
-const coreLogger: CoreLogger = {
-  debug: debugLogged ? withLoggerContext((message, extra) => logger.debug(message, extra ?? {})) : () => {},
-  info: withLoggerContext((message, extra) => logger.info(message, extra ?? {})),
-  warn: withLoggerContext((message, extra) => logger.warn(message, extra ?? {})),
-  error: withLoggerContext((message, extra) => logger.error(message, extra ?? {})),
-};
+  },
+  debugLines: debugLogged,
+});
 let sqs: SQSClient | undefined;
 
 export interface ReceiverConfig {

@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, type ServiceName } from '../metrics';
 import { type CoreLogger, type CoreMetrics } from '../ports';
+import { coreLoggerOf } from './logger-port';
 
 /** One of the `ServiceName` values: the `service` dimension the construct's metrics filter on. */
 export type TelemetryServiceName = (typeof ServiceName)[keyof typeof ServiceName];
@@ -25,12 +26,7 @@ export interface Telemetry {
 export function createTelemetry(serviceName: TelemetryServiceName): Telemetry {
   const logger = new Logger({ serviceName });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
-  const coreLogger: CoreLogger = {
-    debug: (message, extra) => (extra ? logger.debug(message, extra) : logger.debug(message)),
-    info: (message, extra) => (extra ? logger.info(message, extra) : logger.info(message)),
-    warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),
-    error: (message, extra) => (extra ? logger.error(message, extra) : logger.error(message)),
-  };
+  const coreLogger = coreLoggerOf(logger);
   const coreMetrics: CoreMetrics = {
     count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
     milliseconds: (name, value) => metrics.addMetric(name, MetricUnit.Milliseconds, value),
