@@ -257,22 +257,17 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
     const deadline = performance.now() + options.deadlineMs;
     const post = async (index: number): Promise<void> => {
       const fixture = options.pick ? options.pick(index) : options.fixtures[index % options.fixtures.length];
-      const body = JSON.stringify({ ...fixture.envelope, timestamp: new Date((FIRST_MARKER_SECONDS + index) * 1000).toISOString() });
+      const body = eventBody(fixture, index);
       started[index] = performance.now();
       const status = await postWebhook(agent, url, body, signedHeaders(key, body, `${webhookIdPrefix}${index}`), Math.max(1, deadline - performance.now()));
       answered[index] = performance.now();
       if (status !== 200) notAccepted += 1;
     };
 
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < options.events && performance.now() < deadline) {
-        const index = next++;
-        await post(index);
-        if (options.load === 'closed') await slack.delivered(index, Math.max(0, deadline - performance.now()));
-      }
-    };
-    await Promise.all(Array.from({ length: options.concurrency }, worker));
+    await postInTurn(0, options.events, options.concurrency, deadline, async (index) => {
+      await post(index);
+      if (options.load === 'closed') await slack.delivered(index, Math.max(0, deadline - performance.now()));
+    });
     while (slack.deliveredCount < options.events && performance.now() < deadline) await sleep(20);
     const timedOut = slack.deliveredCount < options.events;
     // Late duplicates would arrive now.
@@ -343,23 +338,16 @@ export async function runBareHttp(options: {
     const deadline = performance.now() + options.deadlineMs;
     let notAccepted = 0;
     let answered = 0;
-    let next = 0;
-    let total = options.warmupEvents;
-    const worker = async (): Promise<void> => {
-      while (next < total && performance.now() < deadline) {
-        const index = next++;
-        const fixture = options.fixtures[index % options.fixtures.length];
-        const body = JSON.stringify({ ...fixture.envelope, timestamp: new Date((FIRST_MARKER_SECONDS + index) * 1000).toISOString() });
-        const status = await postWebhook(agent, url, body, signedHeaders(key, body, `msg_bare_${index}`), Math.max(1, deadline - performance.now()));
-        if (status === 200) answered += 1;
-        else notAccepted += 1;
-      }
+    const post = async (index: number): Promise<void> => {
+      const body = eventBody(options.fixtures[index % options.fixtures.length], index);
+      const status = await postWebhook(agent, url, body, signedHeaders(key, body, `msg_bare_${index}`), Math.max(1, deadline - performance.now()));
+      if (status === 200) answered += 1;
+      else notAccepted += 1;
     };
-    await Promise.all(Array.from({ length: options.concurrency }, worker));
+    await postInTurn(0, options.warmupEvents, options.concurrency, deadline, post);
     answered = 0;
-    total += options.events;
     const started = performance.now();
-    await Promise.all(Array.from({ length: options.concurrency }, worker));
+    await postInTurn(options.warmupEvents, options.warmupEvents + options.events, options.concurrency, deadline, post);
     const seconds = (performance.now() - started) / 1000;
     if (answered < options.events) throw new Error(`bare node:http server answered ${answered}/${options.events} within ${options.deadlineMs} ms`);
     return { eventsPerSecond: answered / seconds, notAccepted };
@@ -367,6 +355,20 @@ export async function runBareHttp(options: {
     agent.destroy();
     child.kill('SIGKILL');
   }
+}
+
+/** Event `index` as every run posts it: its fixture with its own envelope timestamp (the stand-in's marker). */
+function eventBody(fixture: Fixture, index: number): string {
+  return JSON.stringify({ ...fixture.envelope, timestamp: new Date((FIRST_MARKER_SECONDS + index) * 1000).toISOString() });
+}
+
+/** Events `from` to `to` (exclusive), each handed to `each` by one of `concurrency` workers in turn, until done or the deadline. */
+async function postInTurn(from: number, to: number, concurrency: number, deadline: number, each: (index: number) => Promise<void>): Promise<void> {
+  let next = from;
+  const worker = async (): Promise<void> => {
+    while (next < to && performance.now() < deadline) await each(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 function waitForListening(child: ChildProcess, keep: (chunk: Buffer) => void, timeoutMs: number): Promise<string> {
