@@ -1,21 +1,16 @@
 import type { Context } from 'aws-lambda';
+import { fakeLambdaContext } from '../../scripts/bench/lambda-context';
 
-/** A Lambda context as the runtime passes it to the transformer, with a minute left from now. */
+/**
+ * The benchmark's Lambda context (scripts/bench/lambda-context.ts) as the transformer suites want
+ * it: a fixed request id unless given, and a minute left from now, counting down.
+ */
 export function lambdaContext(options: { readonly functionName?: string; readonly awsRequestId?: string } = {}): Context {
-  const functionName = options.functionName ?? 'transformer';
   const deadline = Date.now() + 60_000;
   return {
+    ...fakeLambdaContext(options.functionName ?? 'transformer'),
     callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '256',
     awsRequestId: options.awsRequestId ?? `req-${Date.now()}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'stream',
     getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }
