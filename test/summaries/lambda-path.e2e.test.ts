@@ -5,8 +5,6 @@
  * SQS redelivers), the summary handler runs as EventBridge Scheduler would invoke it, and the
  * transformer delivers the summary from the same queue, once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
@@ -22,6 +20,7 @@ import { toLambdaEvent } from '../support/delivery';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 import { DAY_MIX, PREVIOUS_DAY } from '../support/summary-events';
 import { captureOutput } from '../support/capture-output';
+import { startFauxqs, type Fauxqs } from '../support/fauxqs';
 
 jest.setTimeout(60_000);
 
@@ -30,7 +29,7 @@ const TABLE = 'notifier-summaries';
 
 const slack = new FakeSlack();
 const secretsManager = mockClient(SecretsManagerClient);
-let emulator: ChildProcess;
+let fauxqs: Fauxqs;
 let sqs: SQSClient;
 let db: Dynalite;
 let output: string[];
@@ -40,17 +39,12 @@ beforeAll(async () => {
   await slack.start();
   db = await startDynalite();
   await db.createSummaryTable(TABLE);
-  emulator = spawn(process.execPath, [join(__dirname, '..', 'transformer', 'fauxqs-server.mjs')], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    emulator.stdout!.once('data', (data) => resolve(String(data)));
-    emulator.once('exit', (code) => reject(new Error(`fauxqs exited with ${code}`)));
-  });
-  sqs = new SQSClient({ endpoint: (JSON.parse(line) as { address: string }).address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  fauxqs = await startFauxqs();
+  sqs = fauxqs.sqs;
   secretsManager.on(GetSecretValueCommand).resolves({ SecretString: slack.url() });
 });
 afterAll(async () => {
-  emulator.kill('SIGTERM');
-  sqs.destroy();
+  fauxqs.stop();
   await db.stop();
   await slack.stop();
   secretsManager.restore();

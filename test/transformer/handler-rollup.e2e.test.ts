@@ -8,7 +8,6 @@
  * Coverage is read from what Slack got: a roll-up (`<N> events` in its text) covers the webhook-ids
  * its metadata lists; any other message covers the one event whose envelope timestamp it shows.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -24,6 +23,7 @@ import { toLambdaEvent } from '../support/delivery';
 import { lambdaContext } from '../support/lambda-context';
 import { rollupMixType } from '../support/rollup-mix';
 import { captureOutput } from '../support/capture-output';
+import { startFauxqs, type Fauxqs } from '../support/fauxqs';
 
 jest.setTimeout(150_000);
 
@@ -43,7 +43,7 @@ function event(tag: string, index: number): QueuedWebhook {
 describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
   const slack = new FakeSlack();
   const secretsManager = mockClient(SecretsManagerClient);
-  let emulator: ChildProcess;
+  let fauxqs: Fauxqs;
   let sqs: SQSClient;
   let restoreOutput: () => void;
   let logged: string[];
@@ -56,17 +56,11 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
     // The SDK's default DynamoDB client (the one the handler builds) talks to dynalite.
     Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
     delete process.env.AWS_PROFILE;
-    emulator = spawn(process.execPath, [join(__dirname, 'fauxqs-server.mjs')], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      emulator.stdout!.once('data', (data) => resolve(String(data)));
-      emulator.once('exit', (code) => reject(new Error(`fauxqs exited with ${code}`)));
-    });
-    const { address } = JSON.parse(line) as { address: string };
-    sqs = new SQSClient({ endpoint: address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    fauxqs = await startFauxqs();
+    sqs = fauxqs.sqs;
   });
   afterAll(async () => {
-    emulator.kill('SIGTERM');
-    sqs.destroy();
+    fauxqs.stop();
     await slack.stop();
     await db.stop();
     process.env = savedEnv;

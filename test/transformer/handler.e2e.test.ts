@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -24,6 +22,7 @@ import { answer, FakeSlack, ok } from '../support/fake-slack';
 import { toLambdaEvent, webhook } from '../support/delivery';
 import { lambdaContext } from '../support/lambda-context';
 import { captureOutput } from '../support/capture-output';
+import { startFauxqs, type Fauxqs } from '../support/fauxqs';
 
 /**
  * The SQS side of the transformer against fauxqs (an SQS emulator speaking the SDK v3 protocol,
@@ -41,7 +40,7 @@ const SLACK_PATH = '/services/T123/B456/very-secret-token';
 describe('transformer handler over SQS (fauxqs)', () => {
   const slack = new FakeSlack();
   const secretsManager = mockClient(SecretsManagerClient);
-  let emulator: ChildProcess;
+  let fauxqs: Fauxqs;
   let sqs: SQSClient;
   let deadLetterQueueUrl: string;
   let stdout: string[];
@@ -61,18 +60,12 @@ describe('transformer handler over SQS (fauxqs)', () => {
       AWS_SECRET_ACCESS_KEY: 'test',
     });
     delete process.env.AWS_PROFILE;
-    emulator = spawn(process.execPath, [join(__dirname, 'fauxqs-server.mjs')], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      emulator.stdout!.once('data', (data) => resolve(String(data)));
-      emulator.once('exit', (code) => reject(new Error(`fauxqs exited with ${code}`)));
-    });
-    const { address } = JSON.parse(line) as { address: string };
-    sqs = new SQSClient({ endpoint: address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    fauxqs = await startFauxqs();
+    sqs = fauxqs.sqs;
     deadLetterQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'notifier-dlq' }))).QueueUrl!;
   });
   afterAll(async () => {
-    emulator.kill('SIGTERM');
-    sqs.destroy();
+    fauxqs.stop();
     await slack.stop();
     await db.stop();
     process.env = savedEnv;

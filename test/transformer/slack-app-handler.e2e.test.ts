@@ -5,8 +5,6 @@
  * client as on AWS). Only Secrets Manager is mocked (aws-sdk-client-mock); deduplication uses the
  * in-memory persistence layer (its DynamoDB side is tested elsewhere).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -22,6 +20,7 @@ import { startThreadDynalite, type ThreadDynalite } from '../support/dynalite-th
 import { PAYMENT_STORY, shownText } from '../support/slack-app-story';
 import { lambdaContext } from '../support/lambda-context';
 import { captureOutput } from '../support/capture-output';
+import { startFauxqs, type Fauxqs } from '../support/fauxqs';
 
 jest.setTimeout(30_000);
 
@@ -32,7 +31,7 @@ const CHANNEL = 'C0TESTCHAN';
 describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API stand-in)', () => {
   const api = new FakeSlackApi();
   const secretsManager = mockClient(SecretsManagerClient);
-  let emulator: ChildProcess;
+  let fauxqs: Fauxqs;
   let sqs: SQSClient;
   let db: ThreadDynalite;
   let output: string[];
@@ -44,16 +43,11 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
     await api.start();
     db = await startThreadDynalite();
     Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
-    emulator = spawn(process.execPath, [join(__dirname, 'fauxqs-server.mjs')], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      emulator.stdout!.once('data', (data) => resolve(String(data)));
-      emulator.once('exit', (code) => reject(new Error(`fauxqs exited with ${code}`)));
-    });
-    sqs = new SQSClient({ endpoint: (JSON.parse(line) as { address: string }).address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    fauxqs = await startFauxqs();
+    sqs = fauxqs.sqs;
   });
   afterAll(async () => {
-    emulator.kill('SIGTERM');
-    sqs.destroy();
+    fauxqs.stop();
     await db.stop();
     await api.stop();
     process.env = savedEnv;
