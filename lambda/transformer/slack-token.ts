@@ -1,5 +1,6 @@
 import { SECRET_PLACEHOLDER } from '../shared/function-env';
 import { SecretConfigurationError } from '../shared/errors';
+import { secretJsonField } from './secret-json';
 
 /** Bot tokens (`xoxb-…`), also in their rotating form (`xoxe.xoxb-…`). */
 const BOT_TOKEN_SHAPE = /^(?:xoxe\.)?xoxb-[A-Za-z0-9-]+$/;
@@ -24,15 +25,7 @@ export function parseSlackBotToken(raw: string): string {
   }
   let token = value;
   if (value.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      throw new SecretConfigurationError('the Slack bot token secret looks like JSON but does not parse (expected {"token": "xoxb-…"})');
-    }
-    const field = (parsed as { token?: unknown } | null)?.token;
-    if (typeof field !== 'string') throw new SecretConfigurationError('the Slack bot token secret JSON has no "token" string (expected {"token": "xoxb-…"})');
-    token = field.trim();
+    token = secretJsonField(value, 'token', 'the Slack bot token secret', '{"token": "xoxb-…"}');
     if (token === SECRET_PLACEHOLDER) throw new SecretConfigurationError('the Slack bot token secret still holds the placeholder; set it to the xoxb-… token', true);
   }
   if (!BOT_TOKEN_SHAPE.test(token)) {

@@ -1,5 +1,6 @@
 import { SECRET_PLACEHOLDER } from '../shared/function-env';
 import { SecretConfigurationError } from '../shared/errors';
+import { noField, secretJsonField } from './secret-json';
 
 export interface SlackUrlOptions {
   /**
@@ -40,16 +41,11 @@ export function parseSlackWebhookUrl(raw: string, options: SlackUrlOptions = {})
   throw new SecretConfigurationError(`the Slack webhook URL must use https (got ${url.protocol.replace(':', '')})`);
 }
 
+const URL_SECRET = 'the Slack webhook secret';
+const URL_JSON = '{"url": "https://…"}';
+
 function urlFromJson(value: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new SecretConfigurationError('the Slack webhook secret looks like JSON but does not parse (expected {"url": "https://…"})');
-  }
-  const url = (parsed as { url?: unknown } | null)?.url;
-  if (typeof url !== 'string' || url.trim() === '') {
-    throw new SecretConfigurationError('the Slack webhook secret JSON has no "url" string (expected {"url": "https://…"})');
-  }
-  return url.trim();
+  const url = secretJsonField(value, 'url', URL_SECRET, URL_JSON);
+  if (url === '') throw new SecretConfigurationError(noField('url', URL_SECRET, URL_JSON));
+  return url;
 }
