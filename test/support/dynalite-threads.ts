@@ -5,16 +5,13 @@
  * conditional writes and item encoding. dynalite does not run TTL deletion; the store checks
  * `expiration` itself on every read and create.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
+import { listenDynalite } from './dynalite';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
 
 export interface ThreadDynalite {
   readonly endpoint: string;
@@ -37,22 +34,16 @@ export function threadTableDefinition(): Omit<CreateTableCommandInput, 'TableNam
 let tableCounter = 0;
 
 export async function startThreadDynalite(): Promise<ThreadDynalite> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const { endpoint, client, stop } = await listenDynalite();
   const definition = threadTableDefinition();
   return {
     endpoint,
     client,
+    stop,
     async createThreadTable() {
       const TableName = `threads-${process.pid}-${++tableCounter}`;
       await client.send(new CreateTableCommand({ ...definition, TableName }));
       return TableName;
-    },
-    async stop() {
-      client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -41,15 +41,29 @@ export function deduplicationTableDefinition(): { readonly input: Omit<CreateTab
 
 let tableCounter = 0;
 
-export async function startDynalite(): Promise<Dynalite> {
+/** dynalite listening on 127.0.0.1 (tables appear at once), an SDK client for it, and the stop of both. */
+export async function listenDynalite(clientOptions: { readonly maxAttempts?: number } = {}): Promise<{ readonly endpoint: string; readonly client: DynamoDBClient; stop(): Promise<void> }> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, ...clientOptions });
+  return {
+    endpoint,
+    client,
+    async stop() {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export async function startDynalite(): Promise<Dynalite> {
+  const { endpoint, client, stop } = await listenDynalite({ maxAttempts: 1 });
   const { input } = deduplicationTableDefinition();
   return {
     endpoint,
     client,
+    stop,
     async createDeduplicationTable() {
       const TableName = `dedupe-${process.pid}-${++tableCounter}`;
       await client.send(new CreateTableCommand({ ...input, TableName }));
@@ -70,10 +84,6 @@ export async function startDynalite(): Promise<Dynalite> {
           ],
         }),
       );
-    },
-    async stop() {
-      client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
