@@ -10,6 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { globProblems } from '../lambda/shared/event-glob';
 import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
+import { Limits, withinLimit, type Limit } from '../lambda/shared/limits';
 import { summariesProblems, type DodoSlackSummaries } from './summaries';
 import type { Transformation } from './transformation';
 import { slackAppProblems } from './slack-app';
@@ -138,7 +139,7 @@ export interface DodoSlackNotifierProps {
   readonly deduplicationWindow?: Duration;
   /**
    * Messages per second posted to one Slack incoming webhook, across all transformer instances
-   * (Slack allows about one per second per webhook); more than 0, at most 100.
+   * (Slack allows about one per second per webhook); more than 0, at most 1000.
    * @default 1
    */
   readonly deliveryRatePerSecond?: number;
@@ -152,7 +153,7 @@ export interface DodoSlackNotifierProps {
    * `deliveryRatePerSecond`, the transformer drains the queue and posts one roll-up message for many
    * events (counts, per-currency totals, the events that matter listed) until the backlog is gone.
    * Disputes, payout failures and `rollupNeverFold` keep their own messages; routes with user code
-   * never fold. `Duration.seconds(0)` turns roll-ups off (0..1 h, whole seconds).
+   * never fold. `Duration.seconds(0)` turns roll-ups off (0..24 h).
    * @default Duration.seconds(30)
    */
   readonly rollupAfter?: Duration;
@@ -266,14 +267,18 @@ export function validateProps(props: DodoSlackNotifierProps): void {
       problems.push(...globProblems(glob).map((problem) => `${where}: ${problem}`));
     }
   };
-  const checkDuration = (name: string, value: Duration | undefined, min: Duration, max: Duration, unit: 'seconds' | 'milliseconds') => {
+  /** A Duration within `limit` (lambda/shared/limits.ts), in the limit's unit: whole seconds where the limit says whole. */
+  const checkDuration = (name: string, value: Duration | undefined, limit: Limit, unit: 'seconds' | 'milliseconds' = 'seconds') => {
     if (value === undefined || value.isUnresolved()) return;
     const ms = value.toMilliseconds();
-    if (unit === 'seconds' && ms % 1000 !== 0) {
-      problems.push(`${name} must be whole seconds, got ${value.toHumanString()}`);
+    const amount = unit === 'seconds' ? ms / 1000 : ms;
+    if (limit.integer === true && !Number.isInteger(amount)) {
+      problems.push(`${name} must be whole ${unit}, got ${value.toHumanString()}`);
+      return;
     }
-    if (ms < min.toMilliseconds() || ms > max.toMilliseconds()) {
-      problems.push(`${name} must be between ${min.toHumanString()} and ${max.toHumanString()}, got ${value.toHumanString()}`);
+    if (!withinLimit({ ...limit, integer: false }, amount)) {
+      const bound = (n: number) => (unit === 'seconds' ? Duration.seconds(n) : Duration.millis(n)).toHumanString();
+      problems.push(`${name} must be between ${bound(limit.min)} and ${bound(limit.max)}, got ${value.toHumanString()}`);
     }
   };
 
@@ -304,22 +309,20 @@ export function validateProps(props: DodoSlackNotifierProps): void {
   }
 
   const maxReceiveCount = props.maxReceiveCount;
-  if (maxReceiveCount !== undefined && !Token.isUnresolved(maxReceiveCount)) {
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      problems.push(`maxReceiveCount must be a whole number 1..1000, got ${maxReceiveCount}`);
-    }
+  if (maxReceiveCount !== undefined && !Token.isUnresolved(maxReceiveCount) && !withinLimit(Limits.maxReceiveCount, maxReceiveCount)) {
+    problems.push(`maxReceiveCount must be a whole number ${Limits.maxReceiveCount.min}..${Limits.maxReceiveCount.max}, got ${maxReceiveCount}`);
   }
-  checkDuration('timestampTolerance', props.timestampTolerance, Duration.seconds(1), Duration.hours(1), 'seconds');
+  checkDuration('timestampTolerance', props.timestampTolerance, Limits.timestampToleranceSeconds);
   // The transformer needs a positive TTL: 0 would mean a Secrets Manager call per message.
-  checkDuration('secretCacheTtl', props.secretCacheTtl, Duration.seconds(1), Duration.hours(1), 'seconds');
-  checkDuration('deduplicationWindow', props.deduplicationWindow, Duration.hours(1), Duration.days(365), 'seconds');
-  checkDuration('slackTimeout', props.slackTimeout, Duration.seconds(1), Duration.seconds(10), 'milliseconds');
-  checkDuration('rollupAfter', props.rollupAfter, Duration.seconds(0), Duration.hours(1), 'seconds');
+  checkDuration('secretCacheTtl', props.secretCacheTtl, Limits.secretCacheTtlSeconds);
+  checkDuration('deduplicationWindow', props.deduplicationWindow, Limits.deduplicationWindowSeconds);
+  checkDuration('slackTimeout', props.slackTimeout, Limits.slackTimeoutMs, 'milliseconds');
+  checkDuration('rollupAfter', props.rollupAfter, Limits.rollupAfterSeconds);
   if (props.rollupNeverFold?.length) checkGlobs('rollupNeverFold', props.rollupNeverFold);
 
   const rate = props.deliveryRatePerSecond;
-  if (rate !== undefined && !Token.isUnresolved(rate) && !(Number.isFinite(rate) && rate > 0 && rate <= 100)) {
-    problems.push(`deliveryRatePerSecond must be more than 0 and at most 100, got ${rate}`);
+  if (rate !== undefined && !Token.isUnresolved(rate) && !withinLimit(Limits.deliveryRatePerSecond, rate)) {
+    problems.push(`deliveryRatePerSecond must be more than ${Limits.deliveryRatePerSecond.min} and at most ${Limits.deliveryRatePerSecond.max}, got ${rate}`);
   }
   const { throttlingRateLimit, throttlingBurstLimit } = props;
   if (

@@ -10,6 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { Defaults } from '../lambda/shared/defaults';
+import { Limits } from '../lambda/shared/limits';
 import { globProblems } from '../lambda/shared/event-glob';
 import { TransformerEnv } from '../lambda/shared/function-env';
 import { CHANNEL_ID_SHAPE } from '../lambda/transformer/slack-token';
@@ -61,7 +62,8 @@ export function slackAppProblems(props: DodoSlackNotifierProps): string[] {
   const ttl = props.threadTtl;
   if (ttl !== undefined && !ttl.isUnresolved()) {
     const days = ttl.toMilliseconds() / Duration.days(1).toMilliseconds();
-    if (!Number.isInteger(days) || days < 1 || days > 3650) problems.push(`threadTtl must be whole days from 1 to 3650, got ${ttl.toHumanString()}`);
+    const [minDays, maxDays] = [Limits.threadTtlSeconds.min / 86_400, Limits.threadTtlSeconds.max / 86_400];
+    if (!Number.isInteger(days) || days < minDays || days > maxDays) problems.push(`threadTtl must be whole days from ${minDays} to ${maxDays}, got ${ttl.toHumanString()}`);
   }
   if (ttl !== undefined && !usesSlackApp(props)) problems.push('threadTtl applies only when a route posts with slackBotTokenSecret');
   return problems;

@@ -18,6 +18,7 @@ import { sqsWebhookQueue } from './sqs-webhook-queue';
 import { normaliseHeaders } from './headers';
 import { EnvConfigReader } from '../shared/env-config';
 import { Defaults } from '../shared/defaults';
+import { Limits } from '../shared/limits';
 
 /**
  * The receiver's telemetry, leaner than the other functions' Powertools middlewares (telemetry.ts)
@@ -65,8 +66,6 @@ export interface ReceiverConfig {
 export function receiverConfigFromEnv(env: NodeJS.ProcessEnv): ReceiverConfig {
   const config = new EnvConfigReader(env);
   const { problems } = config;
-  const seconds = (name: string, fallback: number): number =>
-    config.number(name, fallback, (value) => Number.isInteger(value) && value >= 0, 'a whole number of seconds');
   let eventGlobs: string[] = ['*'];
   const filter = config.optional(ReceiverEnv.EventFilter);
   if (filter !== undefined) {
@@ -83,8 +82,8 @@ export function receiverConfigFromEnv(env: NodeJS.ProcessEnv): ReceiverConfig {
     signingSecretId: config.required(ReceiverEnv.SigningSecretArn),
     queueUrl: config.required(ReceiverEnv.QueueUrl),
     eventGlobs,
-    toleranceSeconds: seconds(ReceiverEnv.TimestampToleranceSeconds, Defaults.timestampToleranceSeconds),
-    secretCacheTtlSeconds: seconds(ReceiverEnv.SecretCacheTtlSeconds, Defaults.secretCacheTtlSeconds),
+    toleranceSeconds: config.limited(ReceiverEnv.TimestampToleranceSeconds, Defaults.timestampToleranceSeconds, Limits.timestampToleranceSeconds),
+    secretCacheTtlSeconds: config.limited(ReceiverEnv.SecretCacheTtlSeconds, Defaults.secretCacheTtlSeconds, Limits.secretCacheTtlSeconds),
   };
   config.throwIfProblems('Receiver configuration is invalid');
   return receiverConfig;

@@ -1,3 +1,5 @@
+import { describeLimit, withinLimit, type Limit } from './limits';
+
 /**
  * Reads a function's configuration from the environment the construct sets, collecting every
  * problem, so a misconfigured function fails once with an error that names all of them.
@@ -27,6 +29,11 @@ export class EnvConfigReader {
     const value = Number(raw);
     if (!isValid(value)) this.problems.push(`${name} must be ${expected}, got "${raw}"`);
     return value;
+  }
+
+  /** A number within `limit` (lambda/shared/limits.ts), `fallback` when the variable is not set. */
+  limited(name: string, fallback: number, limit: Limit): number {
+    return this.number(name, fallback, (value) => withinLimit(limit, value), describeLimit(limit));
   }
 
   /** Throws `${what}: problem; problem` when anything was wrong. */

@@ -24,7 +24,8 @@ test('every configuration problem is named in one error', async () => {
   const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
   await expect(handler({ Records: [] }, context)).rejects.toThrow(
     'transformer configuration: ROUTES must be a non-empty JSON array of routes; QUEUE_URL is not set; DEAD_LETTER_QUEUE_URL is not set; ' +
-      'IDEMPOTENCY_TABLE_NAME is not set; SLACK_TIMEOUT_MS must be a positive number, got "0"; DELIVERY_RATE_PER_SECOND must be a positive number, got "fast"',
+      'IDEMPOTENCY_TABLE_NAME is not set; SLACK_TIMEOUT_MS must be a whole number from 1000 to 10000 milliseconds, got "0"; ' +
+      'DELIVERY_RATE_PER_SECOND must be more than 0 and at most 1000 messages per second, got "fast"',
   );
 });
 

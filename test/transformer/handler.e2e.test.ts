@@ -13,7 +13,7 @@ import {
 import type { SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from '../support/memory-persistence';
 import { MessageAttribute } from '../../lambda/shared/queue-message';
 import { SECRET_PLACEHOLDER, TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
@@ -107,7 +107,7 @@ describe('transformer handler over SQS (fauxqs)', () => {
         [TransformerEnv.QueueUrl]: queueUrl,
         [TransformerEnv.DeadLetterQueueUrl]: deadLetterQueueUrl,
         [TransformerEnv.MaxReceiveCount]: String(maxReceiveCount),
-        [TransformerEnv.SlackTimeoutMs]: '500',
+        [TransformerEnv.SlackTimeoutMs]: '1000',
         [TransformerEnv.DeliveryRatePerSecond]: '100',
         [TransformerEnv.DeliveryBurst]: '10',
         [TransformerEnv.SecretCacheTtlSeconds]: '300',
@@ -315,7 +315,7 @@ describe('transformer handler over SQS (fauxqs)', () => {
           [TransformerEnv.QueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
           [TransformerEnv.DeadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
           [TransformerEnv.MaxReceiveCount]: '3',
-          [TransformerEnv.SlackTimeoutMs]: '500',
+          [TransformerEnv.SlackTimeoutMs]: '1000',
           [TransformerEnv.DeliveryRatePerSecond]: '100',
         },
         sqs: failingSqs,

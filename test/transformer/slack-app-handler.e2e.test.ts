@@ -9,7 +9,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from '../support/memory-persistence';
 import { MessageAttribute } from '../../lambda/shared/queue-message';
 import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
@@ -139,12 +139,12 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
   });
 
   test('a post Slack records but answers after the timeout ends in the channel once, not dead-lettered', async () => {
-    const { deliver, deadLetters } = await setup({ slackTimeoutMs: 500 });
+    const { deliver, deadLetters } = await setup({ slackTimeoutMs: 1000 });
     let slowed = false;
     api.respond = (call) => {
       if (call.method === 'chat.postMessage' && !slowed) {
         slowed = true;
-        return { kind: 'record-then-slow', delayMs: 1500 };
+        return { kind: 'record-then-slow', delayMs: 2500 };
       }
       return { kind: 'normal' };
     };
