@@ -22,8 +22,12 @@ import { parseSigningKeys, signWebhook } from '../lambda/receiver/signature';
 import { renderSlackMessageForTerminal } from '../lambda/local/terminal-render';
 import { UserCodeLoadError } from '../lambda/sandbox/harness';
 import { Defaults } from '../lambda/shared/defaults';
+import { Limits, withinLimit } from '../lambda/shared/limits';
 import { exportDeadLetters, listDeadLetters, redriveDeadLetters, showDeadLetter } from '../lambda/local/dead-letters';
-import { loadLocalTransform, ServeDefaults, startLocalServer, TransformFileError, type LocalServerOptions } from '../lambda/local/server';
+import { ServeDefaults, startLocalServer, type LocalServerOptions } from '../lambda/local/server';
+import { loadTransformationFile, TransformFileError } from '../lambda/local/transformation-file';
+import { createTransform } from '../lambda/transformer/transform';
+import type { CoreLogger } from '../lambda/shared/ports';
 import { openStore, STORE_FILE, StoreError } from '../lambda/local/store';
 import { summaryOnDemand } from '../lambda/local/summaries';
 import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
@@ -46,7 +50,7 @@ Commands:
       --secret <whsec_…>      signing key (default: $DODO_WEBHOOK_SECRET, first usable key)
       --webhook-id <id>       reuse a webhook-id, as Dodo does when it retries (default: a fresh one)
 
-  serve                                 Receiver → in-process queue → transformer → Slack, on this machine
+  serve                                 Receiver → durable store → transformer → Slack, on this machine
       --port <n>              default ${ServeDefaults.port} (0 picks a free port)
       --host <address>        default ${ServeDefaults.host}
       --transform <file>      as for preview
@@ -268,12 +272,15 @@ async function preview(args: readonly string[], io: CliIo): Promise<number> {
   const envelope = parseEnvelope(raw, source);
 
   // The transformation's console output is shown on stderr, so stdout stays exactly the Slack body.
-  const transform = await loadLocalTransform(values.transform, {
+  const logger: CoreLogger = {
     debug: () => {},
     info: (message, extra) => consoleLine(io, message, extra),
     warn: (message, extra) => consoleLine(io, message, extra),
     error: (message, extra) => consoleLine(io, message, extra),
-  });
+  };
+  // The same transformation the pipeline builds for a route of serve's or the construct's.
+  const { spec, userCode } = loadTransformationFile(values.transform);
+  const transform = createTransform(spec, userCode, { logger, failOnLoadError: true });
   const nowSeconds = Math.floor(Date.now() / 1000);
   const webhookId = 'msg_preview';
   const input: TransformInput = {
@@ -425,9 +432,13 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
   if (eventGlobs.length === 0) globErrors.push('--events needs at least one glob');
   if (globErrors.length > 0) throw new UsageError(globErrors.join('; '));
   const rate = Number(values.rate);
-  if (!Number.isFinite(rate) || rate <= 0 || rate > 1000) throw new UsageError(`--rate must be a number of messages per second in (0, 1000], got "${values.rate}"`);
+  if (!withinLimit(Limits.deliveryRatePerSecond, rate)) {
+    throw new UsageError(`--rate must be a number of messages per second in (${Limits.deliveryRatePerSecond.min}, ${Limits.deliveryRatePerSecond.max}], got "${values.rate}"`);
+  }
   const rollupAfterSeconds = parseRollupAfter(values['rollup-after']);
-  if (rollupAfterSeconds === undefined) throw new UsageError(`--rollup-after must be a number of seconds from 0 to 86400, or "off", got "${values['rollup-after']}"`);
+  if (rollupAfterSeconds === undefined) {
+    throw new UsageError(`--rollup-after must be a number of seconds from ${Limits.rollupAfterSeconds.min} to ${Limits.rollupAfterSeconds.max}, or "off", got "${values['rollup-after']}"`);
+  }
   const neverFold = values['never-fold'].split(',').map((glob) => glob.trim()).filter((glob) => glob !== '');
   const neverFoldErrors = neverFold.flatMap(globProblems);
   if (neverFoldErrors.length > 0) throw new UsageError(`--never-fold: ${neverFoldErrors.join('; ')}`);
@@ -448,10 +459,10 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     host: values.host,
     transformFile: values.transform,
     eventGlobs,
-    maxAttempts: integerOption('max-attempts', values['max-attempts'], 1, 100) as number,
+    maxAttempts: integerOption('max-attempts', values['max-attempts'], Limits.maxReceiveCount.min, Limits.maxReceiveCount.max) as number,
     retryDelayMs: integerOption('retry-delay-ms', values['retry-delay-ms'], 0, 3_600_000) as number,
     ratePerSecond: rate,
-    burst: integerOption('burst', values.burst, 1, 1000) as number,
+    burst: integerOption('burst', values.burst, Limits.deliveryBurst.min, Limits.deliveryBurst.max) as number,
     rollupAfterSeconds,
     ...(neverFold.length > 0 ? { neverFold } : {}),
     dataDir: path.resolve(values['data-dir']),
@@ -584,7 +595,7 @@ async function summary(args: readonly string[], io: CliIo): Promise<number> {
     throw error;
   }
   try {
-    const message = await summaryOnDemand(store, { kind, date, timeZone, routeId: DEFAULT_ROUTE_ID });
+    const message = await summaryOnDemand(store.summaries, { kind, date, timeZone, routeId: DEFAULT_ROUTE_ID });
     io.stdout(format === 'json' ? `${JSON.stringify(message, null, 2)}\n` : renderSlackMessageForTerminal(message, { color: useColor(io) }));
     return 0;
   } finally {

@@ -4,8 +4,10 @@ import type { Duration } from 'aws-cdk-lib';
 import type { UnwrapWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, SlackMessage, TransformationSpec } from '../lambda/shared/transformation';
 import { Defaults } from '../lambda/shared/defaults';
+import { Limits, withinLimit } from '../lambda/shared/limits';
 import { checkUserCodeLoads } from '../lambda/sandbox/load-check';
 import { compileTypedModule } from '../lambda/sandbox/typed-module';
+import { embeddableSource } from '../lambda/sandbox/registry';
 
 /**
  * What a transformation contributes to the transformer function: the serialisable spec (goes into
@@ -46,8 +48,6 @@ export interface UserCodeTransformationOptions {
   readonly timeout?: Duration;
 }
 
-/** Longest allowed per-event time limit: a batch of events must fit in the transformer's own timeout. */
-const MAX_TIMEOUT_MS = 10_000;
 
 /**
  * How events become Slack messages.
@@ -112,8 +112,8 @@ class BuiltinTransformation extends Transformation {
 function timeoutMillis(timeout: Duration | undefined): number {
   if (timeout === undefined) return Defaults.userCodeTimeoutMs;
   const ms = timeout.toMilliseconds();
-  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMEOUT_MS) {
-    throw new Error(`Transformation timeout must be 1 ms..${MAX_TIMEOUT_MS} ms, got ${ms} ms`);
+  if (!withinLimit(Limits.userCodeTimeoutMs, ms)) {
+    throw new Error(`Transformation timeout must be ${Limits.userCodeTimeoutMs.min} ms..${Limits.userCodeTimeoutMs.max} ms, got ${ms} ms`);
   }
   return ms;
 }
@@ -131,8 +131,7 @@ class UserCodeTransformation extends Transformation {
     this.timeoutMs = timeoutMillis(options.timeout);
     // Loads the code once now, in this thread, so a broken transformation fails `cdk synth`, not the first event.
     checkUserCodeLoads(source, displayPath, this.timeoutMs);
-    const sourceUrl = runtimeName.replace(/[^\w.@-]/g, '_');
-    this.embeddedSource = `${source}\n//# sourceURL=${sourceUrl}\n`;
+    this.embeddedSource = embeddableSource(source, runtimeName);
   }
 
   _bind(codeId: string): BoundTransformation {

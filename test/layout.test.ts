@@ -22,7 +22,6 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
 
 /** The only modules that talk to AWS (SDK, Powertools, Lambda types, middy): handlers and adapters. */
 const AWS_ADAPTERS = [
-  'local/memory-persistence.ts',
   'receiver/handler.ts',
   'receiver/sqs-webhook-queue.ts',
   'shared/aws/logger-port.ts',

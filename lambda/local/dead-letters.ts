@@ -28,7 +28,7 @@ export function deadLetterRecord(event: StoredEvent): Record<string, unknown> {
 export function listDeadLetters(dataDir: string): string {
   const store = openStore(dataDir, { readOnly: true });
   try {
-    const deadLetters = store.deadLetters();
+    const deadLetters = store.events.deadLetters();
     if (deadLetters.length === 0) return `no dead letters in ${dataDir}\n`;
     const lines = deadLetters.map((event) =>
       [
@@ -51,7 +51,7 @@ export function listDeadLetters(dataDir: string): string {
 export function showDeadLetter(dataDir: string, id: number): string | undefined {
   const store = openStore(dataDir, { readOnly: true });
   try {
-    const event = store.get(id);
+    const event = store.events.get(id);
     return event?.state === 'dead-lettered' ? `${JSON.stringify(deadLetterRecord(event), null, 2)}\n` : undefined;
   } finally {
     store.close();
@@ -62,7 +62,7 @@ export function showDeadLetter(dataDir: string, id: number): string | undefined 
 export function redriveDeadLetters(dataDir: string, which: number | 'all'): number {
   const store = openStore(dataDir);
   try {
-    return which === 'all' ? store.redriveAll() : store.redrive(which) ? 1 : 0;
+    return which === 'all' ? store.events.redriveAll() : store.events.redrive(which) ? 1 : 0;
   } finally {
     store.close();
   }
@@ -77,7 +77,7 @@ export function exportDeadLetters(dataDir: string, output?: string): { readonly 
   let text: string;
   let count: number;
   try {
-    const deadLetters = store.deadLetters();
+    const deadLetters = store.events.deadLetters();
     count = deadLetters.length;
     text = deadLetters.map((event) => `${JSON.stringify(deadLetterRecord(event))}\n`).join('');
   } finally {

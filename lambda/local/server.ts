@@ -1,45 +1,35 @@
 /**
- * `dodo-slack serve`: the whole pipeline on one machine, with the same core as the Lambdas.
+ * `dodo-slack serve`: the pipeline on one machine, the engine beside the transformer Lambda.
  *
- *   HTTP POST /webhooks/dodo ─▶ createWebhookReceiver (same answer table as API Gateway + Lambda)
- *                             ─▶ local queue (receive counts, retry delays, dead-letter sink)
- *                             ─▶ createDeliveryProcessor (transform, dedup, Slack policy)
- *                             ─▶ SLACK_WEBHOOK_URL, or the terminal when there is none
+ *   HTTP POST /webhooks/dodo ─▶ the receiver (http.ts; the same answer table as API Gateway + Lambda)
+ *                             ─▶ the store: accepted events, committed before the 200 (store/)
+ *                             ─▶ the delivery loop (delivery-loop.ts, rollup-loop.ts)
+ *                             ─▶ the pipeline (lambda/transformer/pipeline.ts): the same routes,
+ *                                transformation, deduplication, pacing, roll-ups and counting
+ *                             ─▶ SLACK_WEBHOOK_URL, SLACK_BOT_TOKEN + SLACK_CHANNEL, or the terminal
  *
- * Only the adapters differ from AWS: signing keys and the Slack URL come from the environment
- * instead of Secrets Manager, deduplication records live in memory instead of DynamoDB, and dead
- * letters are appended to a JSON-lines file instead of an SQS dead-letter queue.
+ * Only the ports differ from AWS: signing keys and Slack credentials come from the environment
+ * instead of Secrets Manager; the queue, its dead letters, the deduplication records, the summary
+ * counters, the threads and the roll-ups live in the SQLite store instead of SQS and DynamoDB.
+ * This file starts and stops the parts in order; each part is in its own module.
  */
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
-import { MAX_BODY_BYTES, WEBHOOK_PATH } from '../shared/webhook';
-import { type CoreLogger, type CoreMetrics } from '../shared/ports';
-import { type MetricName } from '../shared/metrics';
 import { Defaults } from '../shared/defaults';
-import { DEFAULT_ROUTE_ID, type RouteConfig } from '../shared/function-env';
-import { type SlackMessage, type Transform, type TransformationSpec } from '../shared/transformation';
-import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
-import { normaliseHeaders } from '../receiver/headers';
-import { createWebhookReceiver, signingKeyParser, type ReceiverOutcome } from '../receiver/webhook-receiver';
+import type { MetricName } from '../shared/metrics';
+import { DEFAULT_ROUTE_ID } from '../shared/function-env';
 import { CachedSecret } from '../shared/secret-cache';
-import type { PostToSlack } from '../transformer/slack-client';
-import { parseSlackWebhookUrl } from '../transformer/slack-url';
-import { renderSlackMessageForTerminal, stripControlCharacters } from './terminal-render';
-import { createTransform, createTransformFromSource } from '../transformer/transform';
-import { compileTypedModule } from '../sandbox/typed-module';
-import { createStoreEngine } from './engine';
-import { openStore, type StoredEvent } from './store';
-import { storeRunOnce } from './store-run-once';
-import { storeThreads } from './store-threads';
-import { CHANNEL_ID_SHAPE, parseSlackBotToken } from '../transformer/slack-token';
-import { normaliseSlackApiUrl } from '../transformer/slack-web-api';
-import { SecretConfigurationError } from '../shared/errors';
-import { startSummaryScheduler, type SummaryScheduler } from './summaries';
+import { createWebhookReceiver, signingKeyParser } from '../receiver/webhook-receiver';
 import type { SummarySchedule } from '../summaries/schedule';
 import { localDateTime } from '../summaries/period';
-import { createStoreRollups } from './rollup-engine';
+import { openStore, type StoredEvent } from './store';
+import { startDeliveryLoop } from './delivery-loop';
+import { createStoreRollups } from './rollup-loop';
+import { startWebhookHttpServer, type WebhookHttpServer } from './http';
+import { clock, counters, printable, terminalLogger, withProgressLines, type AttemptTimes } from './progress';
+import { serveRoutes } from './serve-routes';
+import { loadTransformationFile } from './transformation-file';
+import { startSummaryScheduler, type SummaryScheduler } from './summaries';
+import { stripControlCharacters } from './terminal-render';
+import type { Pipeline } from '../transformer/pipeline';
 
 /**
  * Defaults of `dodo-slack serve` itself. The pipeline's own defaults (tolerance, deduplication
@@ -61,22 +51,11 @@ export const ServeDefaults = {
   shutdownTimeoutMs: 10_000,
 } as const;
 
-/**
- * Slow clients are cut off instead of held for Node's defaults: headers within 10 s, the whole
- * request (headers and a body of at most 200 KiB) within 20 s, an idle keep-alive connection
- * closed after 5 s. Dodo itself answers within its 15 s timeout or retries.
- */
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 20_000;
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-/** Stands for "the terminal" where the delivery core wants a Slack URL; never contacted. */
-const TERMINAL_PLACEHOLDER_URL = 'http://127.0.0.1/dodo-slack-terminal';
-
 export interface LocalServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly host: string;
-  /** A transformation file (see {@link loadLocalTransform}); undefined = built-in templates. */
+  /** A transformation file (see lambda/local/transformation-file.ts); undefined = built-in templates. */
   readonly transformFile?: string;
   readonly eventGlobs: readonly string[];
   /** Delivery attempts before a failing message is dead-lettered (the queue's maxReceiveCount). */
@@ -148,236 +127,12 @@ export interface LocalServer {
   idle(): Promise<void>;
 }
 
-/**
- * The transformation for `preview` and `serve`: the built-in templates, or a dashboard-style file
- * (`function handler(webhook) { …; return webhook; }`) run in the same sandbox as on Lambda.
- * Throws UserCodeLoadError (file:line) when the file does not load.
- */
-export async function loadLocalTransform(file: string | undefined, logger?: CoreLogger): Promise<Transform> {
-  if (file === undefined) return createTransform({ kind: 'builtin', options: {} });
-  const options = { timeoutMs: Defaults.userCodeTimeoutMs, ...(logger ? { logger } : {}) };
-  if (TYPED_MODULE_EXTENSIONS.has(path.extname(file))) {
-    return createTransformFromSource(bundleTypedModule(file), `${path.basename(file)}.js`, options);
-  }
-  return createTransformFromSource(readTransformFile(file), path.basename(file), options);
-}
-
-/**
- * Modules (`export const transform = …`) are bundled the way `Transformation.fromModule` bundles
- * them at synth time; `.js`/`.cjs` files are dashboard-style `function handler(webhook)` code.
- */
-const TYPED_MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts', '.mjs']);
-
-function bundleTypedModule(file: string): string {
-  readTransformFile(file); // the same "cannot read" message as for other files
-  try {
-    return compileTypedModule(path.resolve(file));
-  } catch (error) {
-    throw new TransformFileError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-function readTransformFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new TransformFileError(`cannot read transformation ${file}${typeof code === 'string' ? ` (${code})` : ''}`);
-  }
-}
-
-/** The --transform file cannot be read. */
-export class TransformFileError extends Error {
-  override name = 'TransformFileError';
-}
-
-/** A timestamp for progress lines: local wall-clock time, to the second. */
-function clock(): string {
-  return new Date().toTimeString().slice(0, 8);
-}
-
-/** Log lines the progress lines below already say in a person's words; printed again only with --verbose. */
-const REPORTED_AS_PROGRESS = new Set([
-  'Webhook answered',
-  'Delivery will be retried',
-  'Delivery stopped: message goes to the dead-letter queue',
-  'Transformation failed',
-  'Message delivered to Slack',
-  'Message skipped by the transformation',
-  'Duplicate suppressed: already handled',
-]);
-
-function terminalLogger(options: LocalServerOptions): CoreLogger {
-  const write = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, extra?: Record<string, unknown>) => {
-    const isConsoleOutput = message === 'transformation console output';
-    if (!options.verbose) {
-      if (isConsoleOutput) {
-        options.print(`${clock()}   transformation says: ${String(extra?.output ?? '')}\n`);
-        return;
-      }
-      if (level === 'debug' || level === 'info' || REPORTED_AS_PROGRESS.has(message)) return;
-    }
-    const fields = extra && Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : '';
-    options.printError(`${clock()} ${level}: ${message}${fields}\n`);
-  };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
-}
-
-/** Counts per metric name, for the summary printed at shutdown. */
-function counters(): CoreMetrics & { readonly totals: Map<MetricName, number> } {
-  const totals = new Map<MetricName, number>();
-  return {
-    totals,
-    count(name, value = 1) {
-      totals.set(name, (totals.get(name) ?? 0) + value);
-    },
-    milliseconds() {},
-  };
-}
-
-/** Stands in for Slack when no URL is configured: prints the message, answers 200 `ok`. */
-function terminalSlack(print: (text: string) => void): PostToSlack {
-  return async (_url, message: SlackMessage) => {
-    const lines = renderSlackMessageForTerminal(message).trimEnd().split('\n');
-    print(`${lines.map((line) => (line === '' ? '' : `    ${line}`)).join('\n')}\n`);
-    return { kind: 'response', status: 200, body: 'ok' };
-  };
-}
-
-/** An id or event type from a request, fit for one progress line: no control characters, bounded length. */
-function printable(value: string): string {
-  const clean = stripControlCharacters(value).replace(/\s+/g, ' ');
-  return clean.length > 100 ? `${clean.slice(0, 99)}…` : clean;
-}
-
-/** A progress line's outcome text; undefined when the queue will dead-letter the record (that line comes from onDeadLetter). */
-function describeOutcome(outcome: RecordOutcome | undefined, isLastAttempt: boolean): string | undefined {
-  if (outcome === undefined) return 'no outcome';
-  switch (outcome.kind) {
-    case 'done': {
-      const results = outcome.routes.map((route) => route.result);
-      if (results.length === 0) return 'no route takes this event type';
-      return results.includes('duplicate') ? 'duplicate, already delivered (not posted again)' : results.join(', ');
-    }
-    case 'retry':
-      // On the last attempt the local queue moves a record that asks for a retry to the dead letters.
-      return isLastAttempt ? undefined : `will retry: ${outcome.reason}`;
-    case 'requeue':
-      return `requeued: ${outcome.reason}`;
-    case 'dead-letter':
-      return undefined;
-  }
-}
-
-/** Milliseconds of each message's latest delivery attempt, for the dead-letter progress line. */
-type AttemptTimes = Map<string, number>;
-
-/**
- * Prints one line per delivery attempt. The local queue hands over one record per batch, so the
- * time measured here is that event's. Dead letters are announced by the dead-letter sink instead,
- * once the line is in the file (the queue applies outcomes after processBatch returns).
- */
-function withProgressLines(processor: DeliveryProcessor, maxAttempts: number, attemptTimes: AttemptTimes, print: (text: string) => void): DeliveryProcessor {
-  return {
-    async processBatch(records, options) {
-      const started = Date.now();
-      const outcomes = await processor.processBatch(records, options);
-      const ms = Date.now() - started;
-      for (const record of records) {
-        const outcome = outcomes.get(record.id);
-        const described = describeOutcome(outcome, record.receiveCount >= maxAttempts);
-        if (described === undefined) {
-          attemptTimes.set(record.id, ms);
-          continue;
-        }
-        attemptTimes.delete(record.id);
-        const webhookId = printable(record.webhook.webhookId);
-        const eventType = printable(record.webhook.eventType);
-        print(`${clock()} ${webhookId} ${eventType} → ${stripControlCharacters(described)} (attempt ${record.receiveCount}, ${ms} ms)\n`);
-      }
-      return outcomes;
-    },
-  };
-}
-
-const RECEIVER_OUTCOME_TEXT: Readonly<Record<ReceiverOutcome, string>> = {
-  queued: 'accepted',
-  ignored: 'ignored (event type not in --events)',
-  unauthorized: 'refused',
-  'invalid-payload': 'refused',
-  'payload-too-large': 'refused',
-  'signing-key-not-configured': 'unavailable',
-  'signing-key-unavailable': 'unavailable',
-  'queue-unavailable': 'unavailable',
-};
-
-/** Reads the body, keeping at most MAX_BODY_BYTES + 1 bytes: enough for the receiver to answer 413. */
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    request.on('data', (chunk: Buffer) => {
-      if (kept > MAX_BODY_BYTES) return;
-      const room = MAX_BODY_BYTES + 1 - kept;
-      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      chunks.push(piece);
-      kept += piece.length;
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
-function sendJson(response: ServerResponse, statusCode: number, body: string, extraHeaders: Record<string, string> = {}): void {
-  response.writeHead(statusCode, { 'content-type': 'application/json', ...extraHeaders });
-  response.end(body);
-}
-
-/**
- * App mode's settings, checked at start-up (the messages never quote the token): a bot token and a
- * channel together, and not with an incoming-webhook URL.
- */
-function slackAppOf(options: LocalServerOptions): { readonly token: string; readonly channel: string; readonly apiUrl: string } | undefined {
-  const { slackBotToken, slackChannel } = options;
-  if (slackBotToken === undefined && slackChannel === undefined) {
-    if (options.replyBroadcast !== undefined) throw new SecretConfigurationError('--reply-broadcast applies only in app mode (SLACK_BOT_TOKEN and SLACK_CHANNEL): incoming webhooks have no threads');
-    return undefined;
-  }
-  if (options.slackWebhookUrl !== undefined) {
-    throw new SecretConfigurationError('set either SLACK_WEBHOOK_URL (incoming webhook) or SLACK_BOT_TOKEN with SLACK_CHANNEL (app mode: threads and cards), not both');
-  }
-  if (slackBotToken === undefined) throw new SecretConfigurationError('SLACK_CHANNEL is set but SLACK_BOT_TOKEN is not; app mode needs both (or neither)');
-  if (slackChannel === undefined) throw new SecretConfigurationError('SLACK_BOT_TOKEN is set but SLACK_CHANNEL is not; set it to the channel ID (C…, in the channel details)');
-  if (!CHANNEL_ID_SHAPE.test(slackChannel)) {
-    throw new SecretConfigurationError(`SLACK_CHANNEL must be a channel ID such as C0123456789 (channel details → bottom), not a name; got "${printable(slackChannel)}"`);
-  }
-  let apiUrl: string;
-  try {
-    apiUrl = normaliseSlackApiUrl(options.slackApiUrl ?? 'https://slack.com/api/');
-  } catch (error) {
-    throw new SecretConfigurationError(`--slack-api-url: ${(error as Error).message}`);
-  }
-  return { token: parseSlackBotToken(slackBotToken), channel: slackChannel, apiUrl };
-}
-
 /** Starts the local pipeline; resolves once the HTTP server listens. */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
-  const settings: LocalPipelineSettings = {
-    timestampToleranceSeconds: Defaults.timestampToleranceSeconds,
-    deduplicationWindowSeconds: Defaults.deduplicationWindowSeconds,
-    slackTimeoutMs: Defaults.slackTimeoutMs,
-    ratePerSecond: options.ratePerSecond,
-    burst: options.burst,
-    rollupAfterSeconds: options.rollupAfterSeconds ?? Defaults.rollupAfterSeconds,
-  };
   const logger = terminalLogger(options);
   const metrics = counters();
-
-  // Fail at start-up, not on the first event, when the Slack URL is unusable (the message never quotes it).
-  const slackTarget = options.slackWebhookUrl === undefined ? undefined : parseSlackWebhookUrl(options.slackWebhookUrl, { allowInsecureLocalhost: true });
-  const app = slackAppOf(options);
-  const spec: TransformationSpec = { kind: 'builtin', options: {} };
-  const transform = await loadLocalTransform(options.transformFile, logger);
+  const transformation = loadTransformationFile(options.transformFile);
+  const destination = serveRoutes({ ...options, transformation: transformation.spec });
 
   const signingSecret = options.signingSecret;
   const signingKeys = new CachedSecret<Buffer[]>({
@@ -390,45 +145,62 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Surface unusable keys at start-up (the parser logs each problem without the key).
   await signingKeys.get();
 
-  const store = openStore(options.dataDir, { owner: true });
-  // No delivery runs before this process starts one: an in-progress record is one a crash cut short.
-  store.dedupClearInProgress();
-  const resumed = store.count('pending');
-  options.print(`store: ${store.file} (${resumed === 0 ? 'nothing pending' : `resuming ${resumed} pending event(s)`})\n`);
-
-  const route: RouteConfig = app
-    ? { id: DEFAULT_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_BOT_TOKEN', slackChannelId: app.channel, replyBroadcast: options.replyBroadcast ?? [...Defaults.replyBroadcast], transformation: spec }
-    : { id: DEFAULT_ROUTE_ID, events: options.eventGlobs, slackSecretId: 'SLACK_WEBHOOK_URL', transformation: spec };
-
-  // Loaded here, not at the top: Powertools idempotency costs ~50 ms of start-up that preview and send do not need.
+  // Loaded here, not at the top: Powertools' and the pipeline's modules cost start-up time that preview and send do not need.
   // (require, not import(): a dynamic import() left untranspiled would need file extensions.)
-  const { createLocalDelivery } = require('./delivery') as typeof import('./delivery');
-  const { processor, rollups } = createLocalDelivery({
-    routes: [
-      {
-        config: route,
-        transform,
-        // Without SLACK_WEBHOOK_URL the terminal stand-in below answers instead; this loopback URL is never contacted.
-        loadSlackUrl: () => slackTarget ?? TERMINAL_PLACEHOLDER_URL,
-        ...(app ? { loadSlackBotToken: () => app.token } : {}),
-      },
-    ],
-    maxAttempts: options.maxAttempts,
-    ...(slackTarget === undefined && !app ? { postToSlack: terminalSlack(options.print) } : {}),
-    ...(app ? { slackApp: { threads: storeThreads(store, { ttlSeconds: Defaults.threadTtlSeconds }), apiUrl: app.apiUrl } } : {}),
-    slackTimeoutMs: settings.slackTimeoutMs,
-    ratePerSecond: settings.ratePerSecond,
-    // --retry-delay-ms is the first backoff step, doubled per attempt as on AWS; a 429's Retry-After stays as Slack said.
-    baseBackoffSeconds: options.retryDelayMs / 1000,
-    burst: settings.burst,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createPipeline, longestDeliveryMs } = require('../transformer/pipeline') as typeof import('../transformer/pipeline');
+
+  const store = openStore(options.dataDir, { owner: true });
+  const settings: LocalPipelineSettings = {
+    timestampToleranceSeconds: Defaults.timestampToleranceSeconds,
+    deduplicationWindowSeconds: Defaults.deduplicationWindowSeconds,
+    slackTimeoutMs: Defaults.slackTimeoutMs,
+    ratePerSecond: options.ratePerSecond,
+    burst: options.burst,
+    rollupAfterSeconds: options.rollupAfterSeconds ?? Defaults.rollupAfterSeconds,
+  };
+  const dedup = store.runOnce({
     deduplicationWindowSeconds: settings.deduplicationWindowSeconds,
-    runOnce: storeRunOnce({ store, deduplicationWindowSeconds: settings.deduplicationWindowSeconds, inProgressTimeoutMs: settings.slackTimeoutMs * 3 + 1000 }),
-    // SLACK_WEBHOOK_URL is read once at start: a re-read after 403/404/410 can only confirm there is no new URL.
-    slackUrlMinRefreshIntervalMs: 0,
-    logger,
-    metrics,
-    rollup: { rollupAfterSeconds: settings.rollupAfterSeconds, ...(options.neverFold ? { neverFold: options.neverFold } : {}) },
+    // Nothing else delivers from this data dir: a claim older than the longest delivery was abandoned.
+    inProgressTimeoutMs: longestDeliveryMs(destination.routes, settings.slackTimeoutMs),
   });
+  let pipeline: Pipeline;
+  try {
+    pipeline = createPipeline(
+      destination.routes,
+      {
+        runOnce: dedup.runOnce,
+        secrets: destination.secrets,
+        threads: store.threads({ ttlSeconds: Defaults.threadTtlSeconds }),
+        countForSummaries: (webhook) => store.summaries.count(webhook),
+        userCode: transformation.userCode,
+        ...(destination.postToSlack ? { postToSlack: destination.postToSlack } : {}),
+        logger,
+        metrics,
+      },
+      {
+        maxReceiveCount: options.maxAttempts,
+        slackTimeoutMs: settings.slackTimeoutMs,
+        deliveryRatePerSecond: settings.ratePerSecond,
+        deliveryBurst: settings.burst,
+        rollupAfterSeconds: settings.rollupAfterSeconds,
+        ...(options.neverFold ? { rollupNeverFold: options.neverFold } : {}),
+        ...(destination.slackApiUrl === undefined ? {} : { slackApiUrl: destination.slackApiUrl }),
+        allowInsecureLocalhostSlack: true,
+        // --retry-delay-ms is the first backoff step, doubled per attempt as on AWS; a 429's Retry-After stays as Slack said.
+        baseBackoffSeconds: options.retryDelayMs / 1000,
+        // Said at start, with the file and line, instead of on every event.
+        userCodeLoadFailure: 'throw',
+      },
+    );
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  // No delivery runs before this process starts one: an in-progress record is one a crash cut short.
+  dedup.clearInProgress();
+  const resumed = store.events.count('pending');
+  options.print(`store: ${store.file} (${resumed === 0 ? 'nothing pending' : `resuming ${resumed} pending event(s)`})\n`);
 
   let deadLettered = 0;
   const attemptTimes: AttemptTimes = new Map();
@@ -446,14 +218,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
   let rolledUp = 0;
   let rollupMessages = 0;
-  const engine = createStoreEngine({
-    store,
-    processor: withProgressLines(processor, options.maxAttempts, attemptTimes, options.print),
+  const loop = startDeliveryLoop({
+    events: store.events,
+    processor: withProgressLines(pipeline.processor, options.maxAttempts, attemptTimes, options.print),
     maxAttempts: options.maxAttempts,
     onDeadLetter,
     rollups: createStoreRollups({
-      store,
-      processor: rollups,
+      rollups: store.rollups,
+      processor: pipeline.rollups,
       ratePerSecond: settings.ratePerSecond,
       maxAttempts: options.maxAttempts,
       retryDelayMs: options.retryDelayMs,
@@ -479,14 +251,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   if (options.summaries && options.summaries.schedules.length > 0) {
     const { timeZone } = options.summaries;
     scheduler = startSummaryScheduler({
-      store,
+      store: store.summaries,
       schedules: options.summaries.schedules,
       timeZone,
       routeId: DEFAULT_ROUTE_ID,
       ...(options.summaries.clock ? { now: options.summaries.clock } : {}),
       onQueued: (schedule, firstDay) => {
         options.print(`${clock()} ${schedule.kind === 'day' ? 'daily' : 'weekly'} summary of ${firstDay} (${timeZone}) queued\n`);
-        engine.wake();
+        loop.wake();
       },
       onError: (schedule, error) => {
         options.printError(`${clock()} error: the ${schedule.kind === 'day' ? 'daily' : 'weekly'} summary could not be composed: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -499,8 +271,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     signingKeys,
     enqueue: async (webhook) => {
       // Committed before the receiver answers 200; a failure to write is a 503, and Dodo retries.
-      store.accept(DEFAULT_ROUTE_ID, webhook);
-      engine.wake();
+      store.events.accept(DEFAULT_ROUTE_ID, webhook);
+      loop.wake();
     },
     eventGlobs: options.eventGlobs,
     toleranceSeconds: settings.timestampToleranceSeconds,
@@ -508,84 +280,32 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     metrics,
   });
 
-  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const started = Date.now();
-    const pathname = (request.url ?? '/').split('?')[0];
-    if (pathname !== WEBHOOK_PATH) {
-      sendJson(response, 404, JSON.stringify({ error: `not found; Dodo posts to ${WEBHOOK_PATH}` }));
-      return;
-    }
-    if (request.method !== 'POST') {
-      sendJson(response, 405, JSON.stringify({ error: 'method not allowed; use POST' }), { allow: 'POST' });
-      return;
-    }
-    const body = await readBody(request);
-    // The same normalisation as the Lambda adapter: a header sent twice reads as one space-separated list.
-    const headers = normaliseHeaders(request.headersDistinct);
-    const answer = await receive({ headers, body });
-    sendJson(response, answer.statusCode, answer.body);
-
-    const webhookId = printable(headers['webhook-id'] || '-');
-    let eventType = '-';
-    try {
-      const parsed = JSON.parse(body.toString('utf8')) as { type?: unknown };
-      if (typeof parsed.type === 'string') eventType = printable(parsed.type);
-    } catch {
-      // Not JSON: the receiver has said so in its answer.
-    }
-    const detail = answer.statusCode >= 400 ? `: ${(JSON.parse(answer.body) as { error?: string }).error ?? ''}` : '';
-    options.print(
-      `${clock()} ${webhookId} ${eventType} ← ${answer.statusCode} ${RECEIVER_OUTCOME_TEXT[answer.outcome]}${detail} (${Date.now() - started} ms)\n`,
-    );
-  };
-
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      options.printError(`${clock()} error: ${error instanceof Error ? error.message : String(error)}\n`);
-      if (!response.headersSent) sendJson(response, 500, JSON.stringify({ error: 'internal error' }));
-      else response.end();
-    });
-  });
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  let http: WebhookHttpServer;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    http = await startWebhookHttpServer({ port: options.port, host: options.host, receive, print: options.print, printError: options.printError });
   } catch (error) {
     scheduler?.stop();
-    await engine.stop(0);
+    await loop.stop(0);
     store.close();
     throw error;
   }
-  const port = (server.address() as AddressInfo).port;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? ServeDefaults.shutdownTimeoutMs;
 
   let closing: Promise<number> | undefined;
   return {
-    url: `http://${host}:${port}${WEBHOOK_PATH}`,
-    port,
+    url: http.url,
+    port: http.port,
     settings,
-    idle: () => engine.idle(),
+    idle: () => loop.idle(),
     close() {
       closing ??= (async () => {
         const deadline = Date.now() + shutdownTimeoutMs;
         // Stop accepting; requests already being read may finish until the deadline, then every connection is cut.
-        const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        const httpClosed = http.close(deadline);
         scheduler?.stop();
-        const finished = await engine.stop(shutdownTimeoutMs);
-        let cutTimer: NodeJS.Timeout | undefined;
-        await Promise.race([httpClosed, new Promise<void>((resolve) => (cutTimer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
-        clearTimeout(cutTimer);
-        server.closeAllConnections();
-        const pending = store.count('pending');
+        const finished = await loop.stop(shutdownTimeoutMs);
+        await httpClosed;
+        const pending = store.events.count('pending');
         store.close();
         const total = (name: MetricName) => metrics.totals.get(name) ?? 0;
         options.print(
@@ -595,9 +315,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
             '\n',
         );
         if (!finished) options.print('the delivery in flight did not finish within the shutdown timeout; it stays pending\n');
-        options.print(
-          pending === 0 ? 'nothing pending\n' : `${pending} event(s) pending in ${options.dataDir}: delivered when serve starts again on it\n`,
-        );
+        options.print(pending === 0 ? 'nothing pending\n' : `${pending} event(s) pending in ${options.dataDir}: delivered when serve starts again on it\n`);
         return pending;
       })();
       return closing;

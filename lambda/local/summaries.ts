@@ -1,41 +1,34 @@
 /**
- * Summaries in `dodo-slack serve` and `dodo-slack summary`, over the SQLite store: the store as a
- * {@link SummarySource}, one summary on demand, and the scheduler that posts them. A scheduled
+ * Summaries in `dodo-slack serve` and `dodo-slack summary`, over the store's summaries
+ * (store/summaries.ts): one summary on demand, and the scheduler that posts them. A scheduled
  * summary is recorded and queued as a precomposed event in one transaction, then delivered by the
- * same engine as every webhook (pacing, retries, dead letters, deduplication).
+ * same delivery loop as every webhook (pacing, retries, dead letters, deduplication).
  */
 import type { SlackMessage } from '../shared/transformation';
-import { composeSummary, postedSummaryKey, SUMMARY_EVENT_TYPE, summaryWebhookId, type SummarySource, type SummarySpec } from '../summaries/compose';
+import { composeSummary, postedSummaryKey, SUMMARY_EVENT_TYPE, summaryWebhookId, type SummarySpec } from '../summaries/compose';
 import { periodOf, parseCalendarDate, previousPeriod, type PeriodKind } from '../summaries/period';
 import { formatSummarySchedule, nextRunAt, periodForRun, type SummarySchedule } from '../summaries/schedule';
-import type { LocalStore } from './store';
-
-export function storeSummarySource(store: LocalStore): SummarySource {
-  return {
-    totals: async (startMs, endMs) => store.summaryTotals(startMs, endMs),
-    posted: async (spec, periodFirstDay) => store.summaryPosted(postedSummaryKey(spec, periodFirstDay)),
-  };
-}
+import type { SummaryStore } from './store/summaries';
 
 /** The summary of the day (or the Monday-first week) containing `date` in `timeZone`, as it stands at `nowMs`. */
 export async function summaryOnDemand(
-  store: LocalStore,
+  store: SummaryStore,
   options: { readonly kind: PeriodKind; readonly date: string; readonly timeZone: string; readonly routeId: string; readonly nowMs?: number },
 ): Promise<SlackMessage> {
   const period = periodOf(options.kind, parseCalendarDate(options.date), options.timeZone);
   const spec: SummarySpec = { kind: options.kind, timeZone: options.timeZone, routeId: options.routeId };
-  return (await composeSummary(storeSummarySource(store), spec, period, options.nowMs ?? Date.now())).message;
+  return (await composeSummary(store.source, spec, period, options.nowMs ?? Date.now())).message;
 }
 
 /**
  * Composes the summary a run at `runAtMs` reports on and queues it, unless that period was
  * already posted. Resolves with the period's first day when queued, undefined when it was posted before.
  */
-export async function postScheduledSummary(store: LocalStore, spec: SummarySpec, schedule: SummarySchedule, runAtMs: number, nowMs = Date.now()): Promise<string | undefined> {
+export async function postScheduledSummary(store: SummaryStore, spec: SummarySpec, schedule: SummarySchedule, runAtMs: number, nowMs = Date.now()): Promise<string | undefined> {
   const period = periodForRun(schedule, runAtMs, spec.timeZone);
   const key = postedSummaryKey(spec, period.firstDay);
-  if (store.summaryPosted(key)) return undefined;
-  const composed = await composeSummary(storeSummarySource(store), spec, period, nowMs);
+  if (store.posted(key)) return undefined;
+  const composed = await composeSummary(store.source, spec, period, nowMs);
   const queued = store.postSummary(
     key,
     { periodFirstDay: period.firstDay, postedAtMs: nowMs, reported: composed.totals, message: composed.message },
@@ -54,7 +47,7 @@ export async function postScheduledSummary(store: LocalStore, spec: SummarySpec,
 }
 
 export interface SummarySchedulerOptions {
-  readonly store: LocalStore;
+  readonly store: SummaryStore;
   readonly schedules: readonly SummarySchedule[];
   readonly timeZone: string;
   readonly routeId: string;
@@ -121,8 +114,8 @@ export function startSummaryScheduler(options: SummarySchedulerOptions): Summary
     if (latest === undefined) return undefined;
     const period = periodForRun(schedule, latest, options.timeZone);
     const before = previousPeriod(period);
-    const ranHere = options.store.summaryPosted(postedSummaryKey(spec(schedule), before.firstDay)) !== undefined;
-    return ranHere && !options.store.summaryPosted(postedSummaryKey(spec(schedule), period.firstDay)) ? latest : undefined;
+    const ranHere = options.store.posted(postedSummaryKey(spec(schedule), before.firstDay)) !== undefined;
+    return ranHere && !options.store.posted(postedSummaryKey(spec(schedule), period.firstDay)) ? latest : undefined;
   }
 
   return {

@@ -2,7 +2,7 @@
  * The receiver's decision for one HTTP request, transport-neutral: the Lambda adapter
  * (lambda/receiver/handler.ts) and the local server call the same function with their own ports.
  *
- * Answer table (design.md, "Receiver (HTTP)"):
+ * Answer table (the README's "What the receiver answers"):
  *   200 {"received":true}                  valid signature, event type forwarded (queued)
  *   200 {"received":true,"ignored":true}   valid signature, event type filtered out (not queued)
  *   401 {"error":…}                        missing headers, bad signature, timestamp outside tolerance

@@ -24,6 +24,14 @@ export interface UserCodeRegistry {
   get(codeId: string): string | undefined;
 }
 
+/**
+ * User code as it is embedded: the source with a `//# sourceURL=` naming it, so stack traces and
+ * reasons say `payment_notifs.js:12`, never a path of the machine that built it.
+ */
+export function embeddableSource(source: string, runtimeName: string): string {
+  return `${source}\n//# sourceURL=${runtimeName.replace(/[^\w.@-]/g, '_')}\n`;
+}
+
 /** A registry over an explicit `{ codeId: source }` record (tests, local workbench). */
 export function userCodeRegistryFrom(sources: Readonly<Record<string, string>>): UserCodeRegistry {
   return {

@@ -31,7 +31,7 @@ export const Defaults = {
   /** Time zone of summary periods and posting times (`summaries.timeZone`, `--tz`). */
   summaryTimeZone: 'UTC',
   /**
-   * Roll-ups (issue 15): when a route's backlog would keep an event waiting longer than this
+   * Roll-ups: when a route's backlog would keep an event waiting longer than this
    * (foldable backlog ÷ delivery rate), the route posts one roll-up message for many events.
    * 0 turns roll-ups off.
    */

@@ -35,7 +35,7 @@ export const MetricName = {
   SlackRateLimited: 'SlackRateLimited',
   MessageDeadLettered: 'MessageDeadLettered',
   TransformationError: 'TransformationError',
-  /** Roll-up messages posted (one per roll-up, issue 15). */
+  /** Roll-up messages posted (one per roll-up). */
   RollupPosted: 'RollupPosted',
   /** Events covered by roll-ups (each also counted once, never as MessageDelivered). */
   EventsRolledUp: 'EventsRolledUp',

@@ -1,6 +1,7 @@
 /**
- * The logging and metrics ports of the pure modules: Powertools Logger and Metrics fit them on
- * Lambda, the terminal and counters in `dodo-slack serve`, recorders in tests.
+ * The logging, metrics and credential ports of the pure modules: Powertools Logger and Metrics
+ * and Secrets Manager fit them on Lambda; the terminal, counters and the environment in
+ * `dodo-slack serve`; recorders in tests.
  */
 import type { MetricName } from './metrics';
 
@@ -22,6 +23,18 @@ export interface CoreMetrics {
    * Optional: counters that only count ignore them.
    */
   annotate?(fields: Readonly<Record<string, string | number | undefined>>): void;
+}
+
+/** Where credentials (Slack URLs, bot tokens, signing keys) are read from: Secrets Manager on AWS, the environment in serve. */
+export interface SecretSource {
+  /** The raw value of the credential named `secretId` (an ARN, or an environment variable's name). Never logged. */
+  load(secretId: string): Promise<string>;
+  /**
+   * Shortest time between two reads forced by an answer that says the credential no longer works
+   * (Slack 403/404/410, `invalid_auth`). A source that cannot change while the process runs (an
+   * environment variable) says 0: a re-read then shows at once that there is nothing new.
+   */
+  readonly minRefreshIntervalMs: number;
 }
 
 /** Does nothing: for callers that do not care about logs or metrics. */

@@ -27,9 +27,9 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { SummaryTableKey } from '../shared/function-env';
-import type { DodoWebhookEnvelope, QueuedWebhook } from '../shared/webhook';
+import type { QueuedWebhook } from '../shared/webhook';
 import { postedSummaryKey, type PostedSummary, type SummarySource, type SummarySpec } from './compose';
-import { eventTimeMs, summaryFactsOf, type Counters } from './facts';
+import { summaryFactsOfWebhook, type Counters } from './facts';
 
 export const SLOT_MS = 15 * 60_000;
 const SHARDS = 8;
@@ -53,23 +53,13 @@ export function markerName(webhookId: string): string {
   return `${MARKER_PREFIX}${webhookHash(webhookId).subarray(0, 16).toString('base64url')}`;
 }
 
-function parseEnvelope(body: string): Partial<DodoWebhookEnvelope> {
-  try {
-    const parsed = JSON.parse(body) as unknown;
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Partial<DodoWebhookEnvelope>) : {};
-  } catch {
-    return {};
-  }
-}
-
 /**
  * The transformer's `countForSummaries` port on DynamoDB. Resolves when the event is counted
  * (now or before); rejects when DynamoDB fails (the record is retried).
  */
 export function dynamoSummaryCounter(client: DynamoDBClient, tableName: string, now: () => number = Date.now): (webhook: QueuedWebhook) => Promise<void> {
   return async (webhook) => {
-    const envelope = parseEnvelope(webhook.body);
-    const counters = summaryFactsOf(envelope);
+    const { occurredAtMs, counters } = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, now());
     const names: Record<string, string> = { '#w': markerName(webhook.webhookId) };
     const values: Record<string, AttributeValue> = { ':one': { N: '1' } };
     const adds = Object.entries(counters).map(([name, value], index) => {
@@ -83,7 +73,7 @@ export function dynamoSummaryCounter(client: DynamoDBClient, tableName: string, 
           TableName: tableName,
           Key: {
             [SummaryTableKey.partition]: { S: AGGREGATE_PK },
-            [SummaryTableKey.sort]: { S: slotKey(eventTimeMs(envelope, webhook.webhookTimestamp, now()), webhook.webhookId) },
+            [SummaryTableKey.sort]: { S: slotKey(occurredAtMs, webhook.webhookId) },
           },
           UpdateExpression: `SET #w = :one ADD ${adds.join(', ')}`,
           ConditionExpression: 'attribute_not_exists(#w)',

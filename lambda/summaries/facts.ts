@@ -72,6 +72,22 @@ export function eventTimeMs(envelope: Partial<DodoWebhookEnvelope>, webhookTimes
   return fallbackMs;
 }
 
+/**
+ * What one webhook, as queued (its raw body and `webhook-timestamp`), adds to the summaries and
+ * when it happened: every store counts with this, so they agree. A body that is not a JSON object
+ * still counts as one event (the receiver only queues JSON; an older local store may hold anything).
+ */
+export function summaryFactsOfWebhook(body: string, webhookTimestamp: string | undefined, fallbackMs: number): { readonly occurredAtMs: number; readonly counters: Counters } {
+  let envelope: Partial<DodoWebhookEnvelope> = {};
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) envelope = parsed as Partial<DodoWebhookEnvelope>;
+  } catch {
+    // Counted as one event of no known kind.
+  }
+  return { occurredAtMs: eventTimeMs(envelope, webhookTimestamp, fallbackMs), counters: summaryFactsOf(envelope) };
+}
+
 /** The counters one event adds. Every event counts in `events`; types a summary does not show add nothing else. */
 export function summaryFactsOf(envelope: Partial<DodoWebhookEnvelope>): Counters {
   const facts: Record<string, number> = { events: 1 };

@@ -1,6 +1,7 @@
 /**
- * The delivery policy of the transformer (design.md, "Transformer (SQS consumer)"), as pure logic:
- * one implementation driven by the SQS adapter on AWS and by the in-process queue locally.
+ * The delivery policy of the pipeline (the README's "What the transformer does with each event"),
+ * as pure logic: built by createPipeline (pipeline.ts) and driven by the SQS handler on AWS and by
+ * serve's delivery loop locally.
  *
  * For each record, every route whose globs match the event type gets the event; each route is
  * transformed, deduplicated (`${routeId}:${webhookId}`) and posted on its own. A record is only
@@ -155,7 +156,7 @@ class RouteFailure extends Error {
   }
 }
 
-/** Slack's answers that mean "this webhook URL no longer works" (design.md): refetch the secret once. */
+/** Slack's answers that mean "this webhook URL no longer works": refetch the secret once. */
 const URL_GONE_STATUSES = new Set([403, 404, 410]);
 /** SQS ChangeMessageVisibility maximum. */
 const MAX_VISIBILITY_SECONDS = 43_200;
@@ -473,7 +474,7 @@ function withoutThreadKey(message: SlackMessage): SlackMessage {
   return rest;
 }
 
-/** Within SQS's visibility range. Fractions are kept for the local queue; the SQS adapter rounds up. */
+/** Within SQS's visibility range. Fractions are kept for serve's delivery loop; the SQS adapter rounds up. */
 function clampVisibility(seconds: number): number {
   return Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, seconds));
 }

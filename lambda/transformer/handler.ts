@@ -1,7 +1,9 @@
 /**
- * Transformer Lambda: a thin SQS adapter over the delivery core (lambda/transformer/delivery.ts).
- * Reads its configuration from the environment the construct sets (TransformerEnv), reports
- * partial batch failures, and turns each record's outcome into SQS calls:
+ * Transformer Lambda: the SQS engine of the pipeline (pipeline.ts), which decides everything about
+ * the routes. This file brings the AWS ports (Powertools idempotency on DynamoDB, Secrets Manager,
+ * the DynamoDB thread table and summary counters), reads the configuration the construct sets in
+ * the environment (TransformerEnv), reports partial batch failures, and turns each record's outcome
+ * into SQS calls:
  *   done -> acknowledged; retry -> visibility set to the delay, reported failed;
  *   requeue -> fresh copy on the queue, acknowledged; dead-letter -> copy with reason on the DLQ, acknowledged.
  * Powertools' context, log-key reset and metrics flush come from middy (withTelemetry).
@@ -9,31 +11,24 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ServiceName } from '../shared/metrics';
 import { TransformerEnv, type RouteConfig } from '../shared/function-env';
 import { type CoreLogger } from '../shared/ports';
-import { createDeliveryProcessor, type DeliveryProcessor, type DeliveryRecord, type DeliveryRoute, type RecordOutcome } from './delivery';
-import { createSlackWebApi } from './slack-web-api';
-import { parseSlackBotToken } from './slack-token';
-import { createDynamoDbThreadStore } from './dynamodb-thread-store';
-import { compileEventGlobs } from '../shared/event-glob';
-import { createRateLimiter } from './rate-limiter';
-import { CachedSecret } from '../shared/secret-cache';
-import { createSlackClient } from './slack-client';
-import { parseSlackWebhookUrl } from './slack-url';
-import { createTransform } from './transform';
-import { userCodeWorstCaseMs } from '../sandbox/runner';
-import { createIdempotentRunOnce, type IdempotentRunOnce } from './idempotency';
-import { secretsManagerLoader } from '../shared/aws/secrets-manager';
-import { createSqsDelivery, type SqsDelivery } from './sqs-delivery';
+import { Defaults } from '../shared/defaults';
+import { Limits, type Limit } from '../shared/limits';
 import { EnvConfigReader } from '../shared/env-config';
 import { fromSqsRecord } from '../shared/aws/sqs-message';
+import { secretsManagerSource } from '../shared/aws/secrets-manager';
 import { createTelemetry, withTelemetry, type LambdaHandler, type Telemetry } from '../shared/aws/telemetry';
-import { Defaults } from '../shared/defaults';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoSummaryCounter } from '../summaries/dynamodb-aggregates';
-import { createRollupProcessor, rollupPolicy } from './rollup';
+import type { DeliveryProcessor, DeliveryRecord, RecordOutcome } from './delivery';
+import { createPipeline } from './pipeline';
+import type { UserCodeRegistry } from '../sandbox/registry';
+import { createDynamoDbThreadStore } from './dynamodb-thread-store';
+import { createIdempotentRunOnce, type IdempotentRunOnce } from './idempotency';
+import { createSqsDelivery, type SqsDelivery } from './sqs-delivery';
 import { createSqsRollups, type SqsRollups } from './sqs-rollup';
 
 /** Time kept back beyond one Slack request for the SQS calls that settle the batch. */
@@ -44,6 +39,10 @@ const SETTLE_MARGIN_MS = 2_000;
  * finishes, short enough that a deferred record is not noticeably late.
  */
 const DEFER_DELAY_SECONDS = 5;
+/** First retry delay after a 5xx, network error or timeout, doubling per receive up to 15 minutes. */
+const BASE_BACKOFF_SECONDS = 30;
+/** Shortest time between two Slack secret reads forced by 403/404/410 answers (a flood of them is one Secrets Manager call). */
+const SECRET_MIN_REFRESH_INTERVAL_MS = 10_000;
 
 /** The transformer's configuration as the construct sets it in the environment (TransformerEnv). */
 export interface TransformerConfig {
@@ -66,7 +65,7 @@ export interface TransformerConfig {
   readonly slackTier3CallsPerMinute: number;
   /** The summaries' aggregate table; undefined when the construct has no `summaries`. */
   readonly summaryTableName: string | undefined;
-  /** Roll-ups (issue 15): predicted wait beyond which a route folds its backlog; 0 = off. */
+  /** Roll-ups: predicted wait beyond which a route folds its backlog; 0 = off. */
   readonly rollupAfterSeconds: number;
   /** Event-type globs never folded, besides Defaults.rollupNeverFold. */
   readonly rollupNeverFold: readonly string[];
@@ -79,23 +78,23 @@ export interface TransformerConfig {
  */
 export function transformerConfigFromEnv(env: NodeJS.ProcessEnv, { idempotencyTableRequired = true }: { idempotencyTableRequired?: boolean } = {}): TransformerConfig {
   const config = new EnvConfigReader(env);
-  const positive = (name: string, fallback: number) => config.number(name, fallback, (value) => value > 0, 'a positive number');
+  const within = (name: string, fallback: number, limit: Limit) => config.limited(name, fallback, limit);
   const transformerConfig: TransformerConfig = {
     routes: parseRoutes(config.required(TransformerEnv.Routes), config.problems),
     queueUrl: config.required(TransformerEnv.QueueUrl),
     deadLetterQueueUrl: config.required(TransformerEnv.DeadLetterQueueUrl),
     idempotencyTableName: idempotencyTableRequired ? config.required(TransformerEnv.IdempotencyTableName) : config.optional(TransformerEnv.IdempotencyTableName),
-    deduplicationWindowSeconds: positive(TransformerEnv.DeduplicationWindowSeconds, Defaults.deduplicationWindowSeconds),
-    secretCacheTtlSeconds: positive(TransformerEnv.SecretCacheTtlSeconds, Defaults.secretCacheTtlSeconds),
-    maxReceiveCount: positive(TransformerEnv.MaxReceiveCount, Defaults.maxReceiveCount),
-    slackTimeoutMs: positive(TransformerEnv.SlackTimeoutMs, Defaults.slackTimeoutMs),
-    deliveryRatePerSecond: positive(TransformerEnv.DeliveryRatePerSecond, Defaults.deliveryRatePerSecond),
-    deliveryBurst: positive(TransformerEnv.DeliveryBurst, Defaults.deliveryBurst),
+    deduplicationWindowSeconds: within(TransformerEnv.DeduplicationWindowSeconds, Defaults.deduplicationWindowSeconds, Limits.deduplicationWindowSeconds),
+    secretCacheTtlSeconds: within(TransformerEnv.SecretCacheTtlSeconds, Defaults.secretCacheTtlSeconds, Limits.secretCacheTtlSeconds),
+    maxReceiveCount: within(TransformerEnv.MaxReceiveCount, Defaults.maxReceiveCount, Limits.maxReceiveCount),
+    slackTimeoutMs: within(TransformerEnv.SlackTimeoutMs, Defaults.slackTimeoutMs, Limits.slackTimeoutMs),
+    deliveryRatePerSecond: within(TransformerEnv.DeliveryRatePerSecond, Defaults.deliveryRatePerSecond, Limits.deliveryRatePerSecond),
+    deliveryBurst: within(TransformerEnv.DeliveryBurst, Defaults.deliveryBurst, Limits.deliveryBurst),
     threadTableName: config.optional(TransformerEnv.ThreadTableName),
-    threadTtlSeconds: positive(TransformerEnv.ThreadTtlSeconds, Defaults.threadTtlSeconds),
-    slackTier3CallsPerMinute: positive(TransformerEnv.SlackTier3CallsPerMinute, Defaults.slackTier3CallsPerMinute),
+    threadTtlSeconds: within(TransformerEnv.ThreadTtlSeconds, Defaults.threadTtlSeconds, Limits.threadTtlSeconds),
+    slackTier3CallsPerMinute: within(TransformerEnv.SlackTier3CallsPerMinute, Defaults.slackTier3CallsPerMinute, Limits.slackTier3CallsPerMinute),
     summaryTableName: config.optional(TransformerEnv.SummaryTableName),
-    rollupAfterSeconds: config.number(TransformerEnv.RollupAfterSeconds, Defaults.rollupAfterSeconds, (value) => value >= 0, 'a number of seconds >= 0 (0 turns roll-ups off)'),
+    rollupAfterSeconds: within(TransformerEnv.RollupAfterSeconds, Defaults.rollupAfterSeconds, Limits.rollupAfterSeconds),
     rollupNeverFold: (config.optional(TransformerEnv.RollupNeverFold) ?? '').split(',').map((glob) => glob.trim()).filter((glob) => glob !== ''),
   };
   if (transformerConfig.routes.some((route) => route.slackChannelId !== undefined) && transformerConfig.threadTableName === undefined) {
@@ -115,10 +114,17 @@ export interface TransformerHandlerOptions {
   readonly allowInsecureLocalhostSlack?: boolean;
   /** Minimum time between two Slack secret refetches forced by 403/404/410 answers. @default 10_000 */
   readonly secretMinRefreshIntervalMs?: number;
+  /** First retry delay of a failed delivery, doubling per receive (tests that drive retries on an emulator). Deliberately not an env var. @default 30 */
+  readonly baseBackoffSeconds?: number;
   /** Slack Web API base URL for app-mode routes (tests: a stand-in on 127.0.0.1). Deliberately not an env var. @default https://slack.com/api/ */
   readonly slackApiUrl?: string;
   /** Client of the summaries' table (tests point it at dynalite). @default a new DynamoDBClient */
   readonly dynamodb?: DynamoDBClient;
+  /**
+   * Where `code` routes find their source (tests that run the handler from the sources, where
+   * nothing is embedded). Deliberately not an env var. @default the code embedded in the bundle
+   */
+  readonly userCode?: UserCodeRegistry;
 }
 
 interface Wiring {
@@ -213,9 +219,6 @@ export function createTransformerHandler(options: TransformerHandlerOptions = {}
 
 function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring {
   const config = transformerConfigFromEnv(options.env ?? process.env, { idempotencyTableRequired: options.persistenceStore === undefined });
-  const { routes, slackTimeoutMs } = config;
-  const secretTtlMs = config.secretCacheTtlSeconds * 1000;
-
   const coreLogger = correlatedLogger(telemetry);
   const dedup = createIdempotentRunOnce({
     // The table name was read as required whenever no store is passed in.
@@ -223,78 +226,46 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
     expiresAfterSeconds: config.deduplicationWindowSeconds,
     logger: coreLogger,
   });
-  const refreshInterval = options.secretMinRefreshIntervalMs === undefined ? {} : { minRefreshIntervalMs: options.secretMinRefreshIntervalMs };
-  const deliveryRoutes = routes.map((route): DeliveryRoute => {
-    const transform = createTransform(route.transformation, undefined, { logger: coreLogger });
-    if (route.slackChannelId !== undefined) {
-      return {
-        config: route,
-        transform,
-        slackApp: {
-          token: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: parseSlackBotToken, ttlMs: secretTtlMs, ...refreshInterval }),
-          channel: route.slackChannelId,
-          broadcast: compileEventGlobs(route.replyBroadcast ?? Defaults.replyBroadcast),
-          ...(route.transformation.kind === 'builtin' ? { cardOptions: route.transformation.options } : {}),
-        },
-      };
-    }
-    return {
-      config: route,
-      transform,
-      slackUrl: new CachedSecret({ load: secretsManagerLoader(route.slackSecretId), parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: options.allowInsecureLocalhostSlack === true }), ttlMs: secretTtlMs, ...refreshInterval }),
-    };
-  });
-  const postToSlack = createSlackClient({ timeoutMs: slackTimeoutMs });
-  // One limiter for single messages and roll-ups: they share Slack's pace.
-  const rateLimiter = createRateLimiter({ ratePerSecond: config.deliveryRatePerSecond, burst: config.deliveryBurst });
-  // One conditional UpdateItem per event, once per webhook-id (lambda/summaries/dynamodb-aggregates.ts),
-  // whether the event goes out on its own or in a roll-up.
-  const countForSummaries = config.summaryTableName === undefined ? undefined : dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName);
-  const processor = createDeliveryProcessor({
-    routes: deliveryRoutes,
-    ...(config.threadTableName === undefined
-      ? {}
-      : {
-          slackApp: {
-            api: createSlackWebApi({ timeoutMs: slackTimeoutMs, ...(options.slackApiUrl === undefined ? {} : { baseUrl: options.slackApiUrl }) }),
-            threads: createDynamoDbThreadStore({ tableName: config.threadTableName, ttlSeconds: config.threadTtlSeconds }),
-            tier3Limiter: createRateLimiter({ ratePerSecond: config.slackTier3CallsPerMinute / 60, burst: 5 }),
-            lookupWindowSeconds: Defaults.slackLookupWindowSeconds,
-          },
-        }),
-    runOnce: dedup.runOnce,
-    postToSlack,
-    rateLimiter,
-    maxReceiveCount: config.maxReceiveCount,
-    logger: coreLogger,
-    metrics: telemetry.coreMetrics,
-    // Before starting a record: time for its user code (worst case), one Slack request and settling.
-    reserveTimeMs: userCodeReserveMs(routes) + slackTimeoutMs + SETTLE_MARGIN_MS,
-    deferDelaySeconds: DEFER_DELAY_SECONDS,
-    ...(countForSummaries === undefined ? {} : { countForSummaries }),
-  });
-  const sqs = options.sqs ?? new SQSClient({});
-  const sqsDelivery = createSqsDelivery({ sqs, queueUrl: config.queueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
-  const rollups = createSqsRollups({
-    sqs,
-    queueUrl: config.queueUrl,
-    processor: createRollupProcessor({
-      // Roll-ups fold for incoming-webhook routes only: an app-mode route posts each event in its thread.
-      routes: deliveryRoutes.filter((route): route is DeliveryRoute & { readonly slackUrl: CachedSecret<string> } => route.slackUrl !== undefined),
-      policy: rollupPolicy({ rollupAfterSeconds: config.rollupAfterSeconds, neverFold: config.rollupNeverFold }),
+  const { processor, rollups } = createPipeline(
+    config.routes,
+    {
       runOnce: dedup.runOnce,
-      postToSlack,
-      rateLimiter,
+      secrets: secretsManagerSource({ minRefreshIntervalMs: options.secretMinRefreshIntervalMs ?? SECRET_MIN_REFRESH_INTERVAL_MS }),
+      ...(config.threadTableName === undefined ? {} : { threads: createDynamoDbThreadStore({ tableName: config.threadTableName, ttlSeconds: config.threadTtlSeconds }) }),
+      // One conditional UpdateItem per event, once per webhook-id (lambda/summaries/dynamodb-aggregates.ts),
+      // whether the event goes out on its own or in a roll-up.
+      ...(config.summaryTableName === undefined ? {} : { countForSummaries: dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName) }),
+      ...(options.userCode === undefined ? {} : { userCode: options.userCode }),
       logger: coreLogger,
       metrics: telemetry.coreMetrics,
-      reserveTimeMs: slackTimeoutMs + SETTLE_MARGIN_MS,
-      ...(countForSummaries === undefined ? {} : { countForSummaries }),
-    }),
+    },
+    {
+      maxReceiveCount: config.maxReceiveCount,
+      slackTimeoutMs: config.slackTimeoutMs,
+      deliveryRatePerSecond: config.deliveryRatePerSecond,
+      deliveryBurst: config.deliveryBurst,
+      rollupAfterSeconds: config.rollupAfterSeconds,
+      rollupNeverFold: config.rollupNeverFold,
+      slackTier3CallsPerMinute: config.slackTier3CallsPerMinute,
+      secretCacheTtlSeconds: config.secretCacheTtlSeconds,
+      allowInsecureLocalhostSlack: options.allowInsecureLocalhostSlack === true,
+      ...(options.slackApiUrl === undefined ? {} : { slackApiUrl: options.slackApiUrl }),
+      baseBackoffSeconds: options.baseBackoffSeconds ?? BASE_BACKOFF_SECONDS,
+      deferDelaySeconds: DEFER_DELAY_SECONDS,
+      settleMarginMs: SETTLE_MARGIN_MS,
+    },
+  );
+  const sqs = options.sqs ?? new SQSClient({});
+  const sqsDelivery = createSqsDelivery({ sqs, queueUrl: config.queueUrl, deadLetterQueueUrl: config.deadLetterQueueUrl });
+  const sqsRollups = createSqsRollups({
+    sqs,
+    queueUrl: config.queueUrl,
+    processor: rollups,
     ratePerSecond: config.deliveryRatePerSecond,
     maxReceiveCount: config.maxReceiveCount,
     logger: coreLogger,
   });
-  return { processor, dedup, sqsDelivery, rollups };
+  return { processor, dedup, sqsDelivery, rollups: sqsRollups };
 }
 
 /**
@@ -313,11 +284,6 @@ function correlatedLogger(telemetry: Telemetry): CoreLogger {
       coreLogger[level](message, extra);
     };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
-/** The largest worst-case user-code time of any route (0 when every route uses the built-in templates). */
-function userCodeReserveMs(routes: readonly RouteConfig[]): number {
-  return Math.max(0, ...routes.map((route) => (route.transformation.kind === 'code' ? userCodeWorstCaseMs(route.transformation.timeoutMs) : 0)));
 }
 
 function parseRoutes(raw: string, problems: string[]): RouteConfig[] {

@@ -5,12 +5,12 @@ import type { CoreLogger } from '../shared/ports';
 import { DeliveryInProgressError, type RouteDone, type RunOnce } from './delivery';
 
 export interface RunOnceOptions {
-  /** DynamoDBPersistenceLayer on AWS, MemoryPersistenceLayer locally. */
+  /** DynamoDBPersistenceLayer on AWS (the handler suites use an in-memory layer that passes the same contract). */
   readonly persistenceStore: BasePersistenceLayer;
   /** How long a completed delivery suppresses duplicates (the construct's `deduplicationWindow`). */
   readonly expiresAfterSeconds: number;
   /**
-   * Outside Lambda (local server, tests): how long an INPROGRESS record blocks its key before a
+   * Outside a Lambda invocation (tests): how long an INPROGRESS record blocks its key before a
    * crashed delivery counts as abandoned. On Lambda, registerContext() replaces it per invocation.
    * @default - no in-progress expiry until registerContext() is called
    */

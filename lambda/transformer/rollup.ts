@@ -1,5 +1,5 @@
 /**
- * Roll-ups (issue 15), as pure logic beside the delivery core: when a route's backlog would keep
+ * Roll-ups, as pure logic beside the delivery core: when a route's backlog would keep
  * events waiting longer than `rollupAfter` at Slack's pace, many events go out as one message.
  *
  * Policy: a route folds when its foldable backlog ÷ its delivery rate exceeds `rollupAfterSeconds`.
@@ -22,6 +22,7 @@ import type { CoreLogger, CoreMetrics } from '../shared/ports';
 import type { DodoWebhookEnvelope, QueuedWebhook } from '../shared/webhook';
 import type { CachedSecret } from '../shared/secret-cache';
 import { Defaults } from '../shared/defaults';
+import { Limits, withinLimit } from '../shared/limits';
 import { MetricName } from '../shared/metrics';
 import { compileEventGlobs } from '../shared/event-glob';
 import { renderRollupMessage, type RollupItem } from '../messages/templates/rollup';
@@ -73,7 +74,7 @@ export function parseRollupAfter(raw: string): number | undefined {
   if (text === 'off') return 0;
   if (!/^\d+(\.\d+)?$/.test(text)) return undefined;
   const seconds = Number(text);
-  return Number.isFinite(seconds) && seconds <= 86_400 ? seconds : undefined;
+  return withinLimit(Limits.rollupAfterSeconds, seconds) ? seconds : undefined;
 }
 
 export interface RollupRoute {

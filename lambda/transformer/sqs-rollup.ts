@@ -1,5 +1,5 @@
 /**
- * Roll-ups on AWS (issue 15): the SQS side. Lambda's event source hands the transformer a batch of
+ * Roll-ups on AWS: the SQS side. Lambda's event source hands the transformer a batch of
  * at most a few records, so a backlog is invisible to it; when the batch says the queue is behind
  * (its oldest record waited longer than rollupAfter, or the batch alone would), the transformer
  * drains more messages itself (ReceiveMessage, with a visibility timeout that covers the rest of the

@@ -17,13 +17,18 @@ export interface CreateTransformOptions {
   readonly logger?: CoreLogger;
   /** After user code failed to load, how long to wait before trying again. @default 30_000 */
   readonly reloadIntervalMs?: number;
+  /**
+   * Throw the load error (UserCodeLoadError, with file and line) instead of retrying the load
+   * later: for the workbench, which says so at start. @default false
+   */
+  readonly failOnLoadError?: boolean;
   readonly now?: () => number;
 }
 
 /**
- * The transform of one route. Never throws: user code that cannot be loaded (missing from the
- * bundle, fails at cold start) makes every event of that route a TransformationError, so other
- * routes keep working.
+ * The transform of one route. Unless `failOnLoadError`, never throws: user code that cannot be
+ * loaded (missing from the bundle, fails at cold start) makes every event of that route a
+ * TransformationError, so other routes keep working.
  */
 export function createTransform(
   spec: TransformationSpec,
@@ -40,6 +45,7 @@ export function createTransform(
   try {
     return transformFromRunner(load());
   } catch (error) {
+    if (options.failOnLoadError === true) throw error;
     return reloadingTransform(spec.codeId, load, error, options);
   }
 }

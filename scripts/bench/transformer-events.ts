@@ -10,7 +10,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { MessageAttribute } from '../../lambda/shared/queue-message';
 import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from '../../test/support/memory-persistence';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { loadFixtures, newWebhookId } from './fixtures';
 import { cpuMicrosPerEvent, fakeLambdaContext } from './lambda-context';

@@ -115,8 +115,8 @@ test('every chat.postMessage recorded but answered after the timeout (6 s, as in
   const { openStore } = await import('../../lambda/local/store');
   const store = openStore(dir, { readOnly: true });
   try {
-    expect(store.deadLetters()).toEqual([]);
-    expect(store.count('delivered')).toBe(1);
+    expect(store.events.deadLetters()).toEqual([]);
+    expect(store.events.count('delivered')).toBe(1);
   } finally {
     store.close();
   }

@@ -9,17 +9,18 @@ let dir: string;
 beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'rollup-store-'))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-test('a database an earlier build wrote (no roll-up tables) opens, keeps its events, and gains the tables', () => {
+test('a schema-3 database of a build before roll-ups (no roll-up tables) opens, keeps its events, and gains the tables', () => {
   const first = openStore(dir);
-  const id = first.accept('default', webhook());
+  const id = first.events.accept('default', webhook());
   first.close();
   const raw = new Database(path.join(dir, STORE_FILE));
   raw.exec('DROP TABLE rollup_members; DROP TABLE rollups;');
+  raw.pragma('user_version = 3');
   raw.close();
 
   const again = openStore(dir);
   try {
-    expect(again.get(id)?.state).toBe('pending');
+    expect(again.events.get(id)?.state).toBe('pending');
     expect(again.rollups.candidates('default', Date.now()).map((c) => c.id)).toEqual([id]);
     expect(again.rollups.count('open')).toBe(0);
   } finally {
@@ -31,20 +32,20 @@ test('open → retryAt → posted: members wait with the roll-up, leave the cand
   const store = openStore(dir);
   try {
     const now = Date.now();
-    const ids = [1, 2, 3, 4].map(() => store.accept('default', webhook(), now - 10));
+    const ids = [1, 2, 3, 4].map(() => store.events.accept('default', webhook(), now - 10));
     const rollup = store.rollups.open('default', ids.slice(0, 3), now, 2)!;
     expect(store.rollups.candidates('default', now).map((c) => c.id)).toEqual([ids[3]]);
     expect(store.rollups.startAttempt(rollup.id)).toBe(1);
     store.rollups.retryAt(rollup.id, now + 5000, 'Slack answered 503', { duplicates: [ids[0]!], released: [] }, now);
-    expect(store.get(ids[0]!)?.state).toBe('skipped');
+    expect(store.events.get(ids[0]!)?.state).toBe('skipped');
     // Its events are not due before the roll-up's retry: nothing takes them singly meanwhile.
-    expect(store.nextDue(now)?.id).toBe(ids[3]);
+    expect(store.events.nextDue(now)?.id).toBe(ids[3]);
     expect(store.rollups.due(now)).toBeUndefined();
     expect(store.rollups.due(now + 5000)?.id).toBe(rollup.id);
     expect(store.rollups.members(rollup.id).map((m) => m.id)).toEqual([ids[1], ids[2]]);
     store.rollups.posted(rollup.id, { covered: [ids[1]!], duplicates: [], released: [ids[2]!] }, now + 5000);
-    expect(store.get(ids[1]!)).toMatchObject({ state: 'delivered', reason: expect.stringContaining(`roll-up #${rollup.id}`) });
-    expect(store.get(ids[2]!)?.state).toBe('pending');
+    expect(store.events.get(ids[1]!)).toMatchObject({ state: 'delivered', reason: expect.stringContaining(`roll-up #${rollup.id}`) });
+    expect(store.events.get(ids[2]!)?.state).toBe('pending');
     expect(store.rollups.candidates('default', now + 5000).map((c) => c.id)).toEqual([ids[3], ids[2]]);
     expect(store.rollups.count('posted')).toBe(1);
   } finally {
@@ -56,12 +57,12 @@ test('fell back: its events go out singly and are never folded again; too few ev
   const store = openStore(dir);
   try {
     const now = Date.now();
-    const ids = [1, 2, 3].map(() => store.accept('default', webhook(), now));
+    const ids = [1, 2, 3].map(() => store.events.accept('default', webhook(), now));
     const rollup = store.rollups.open('default', ids, now, 2)!;
     store.rollups.fallBack(rollup.id, 'Slack answered 400 invalid_payload', [], now);
     expect(store.rollups.candidates('default', now)).toEqual([]);
-    expect(store.nextDue(now)?.id).toBe(ids[0]);
-    store.finish(ids[0]!, 'delivered');
+    expect(store.events.nextDue(now)?.id).toBe(ids[0]);
+    store.events.finish(ids[0]!, 'delivered');
     expect(store.rollups.open('default', [ids[0]!], now, 2)).toBeUndefined();
     expect(store.rollups.count('open')).toBe(0);
   } finally {
@@ -72,8 +73,8 @@ test('fell back: its events go out singly and are never folded again; too few ev
 test('a precomposed event (a scheduled summary) is never a roll-up candidate', () => {
   const store = openStore(dir);
   try {
-    const event = store.accept('default', webhook());
-    store.accept('default', { ...webhook(), eventType: 'dodo_slack.summary', body: '{"route":"default","message":{"text":"summary"}}', precomposed: true });
+    const event = store.events.accept('default', webhook());
+    store.events.accept('default', { ...webhook(), eventType: 'dodo_slack.summary', body: '{"route":"default","message":{"text":"summary"}}', precomposed: true });
     expect(store.rollups.candidates('default', Date.now()).map((c) => c.id)).toEqual([event]);
   } finally {
     store.close();

@@ -152,8 +152,8 @@ describe('serve in Slack app mode', () => {
     expect(api.calls.slice(before).map((call) => call.method)).toEqual(['chat.update', 'chat.postMessage', 'conversations.replies']);
     const store = openStore(join(workDir, 'serve-data'), { readOnly: true });
     try {
-      expect(store.count('delivered')).toBe(2);
-      expect(store.deadLetters()).toHaveLength(0);
+      expect(store.events.count('delivered')).toBe(2);
+      expect(store.events.deadLetters()).toHaveLength(0);
     } finally {
       store.close();
     }
@@ -199,7 +199,7 @@ describe('serve in Slack app mode', () => {
     expect(api.count('chat.postMessage')).toBe(1);
     const store = openStore(join(workDir, 'serve-data'), { readOnly: true });
     try {
-      const [dead] = store.deadLetters();
+      const [dead] = store.events.deadLetters();
       expect(dead?.reason).toContain(error);
       expect(dead?.attempts).toBe(1);
       expect(dead?.lastSlackResponse).toBe(`chat.postMessage 200 ${error}`);

@@ -1,7 +1,8 @@
 /**
- * Summaries over serve's SQLite store: counted once per webhook-id by the event's own time, posted
- * once, late arrivals noted once by the next summary, an older store migrated and counted, and a
- * scheduled summary delivered through serve's own delivery path to a Slack stand-in.
+ * Summaries over serve's SQLite store: counted once per webhook-id by the event's own time (the
+ * counter port the pipeline calls), posted once, late arrivals noted once by the next summary, an
+ * older store migrated and counted, and a scheduled summary delivered through serve's own delivery
+ * path to a Slack stand-in.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,22 +28,23 @@ afterEach(() => {
   rmSync(path.dirname(dir), { recursive: true, force: true });
 });
 
+/** What the pipeline does with an event it is about to deliver: count it (once per webhook-id). */
 const accept = (id: string, envelope: DodoWebhookEnvelope, receivedAt = Date.parse(envelope.timestamp) + 1000) =>
-  store.accept('default', { webhookId: id, webhookTimestamp: String(Math.floor(receivedAt / 1000)), eventType: envelope.type, body: JSON.stringify(envelope) }, receivedAt);
+  store.summaries.count({ webhookId: id, webhookTimestamp: String(Math.floor(receivedAt / 1000)), eventType: envelope.type, body: JSON.stringify(envelope) }, receivedAt);
 const spec = { kind: 'day' as const, timeZone: 'UTC', routeId: 'default' };
 const daily = parseSummarySchedule('daily@09:00');
 const summaryText = async (date: string, timeZone = 'UTC', kind: 'day' | 'week' = 'day') =>
-  JSON.stringify(await summaryOnDemand(store, { kind, date, timeZone, routeId: 'default', nowMs: Date.parse('2026-12-02T09:00:00Z') }));
+  JSON.stringify(await summaryOnDemand(store.summaries, { kind, date, timeZone, routeId: 'default', nowMs: Date.parse('2026-12-02T09:00:00Z') }));
 
 test('re-sent ids count once, whatever order the events come in', async () => {
   // Out of order: the last event of the day first, the previous day's event last.
   const shuffled = [...DAY_MIX].reverse();
-  for (const { id, envelope } of shuffled) accept(id, envelope);
+  for (const { id, envelope } of shuffled) await accept(id, envelope);
   // Dodo retries, an SQS-style redelivery and a re-send with a changed body: none adds anything.
-  for (const { id, envelope } of DAY_MIX.slice(0, 4)) accept(id, envelope, Date.parse('2026-12-01T20:00:00Z'));
-  accept('msg_jpy1', dodoEvent('payment.succeeded', { timestamp: '2026-12-01T01:00:00.000Z', currency: 'JPY', amount: 999_999 }));
-  for (const { id, envelope } of PREVIOUS_DAY) accept(id, envelope);
-  expect(store.summaryTotals(Date.parse('2026-12-01T00:00:00Z'), Date.parse('2026-12-02T00:00:00Z'))).toMatchObject({
+  for (const { id, envelope } of DAY_MIX.slice(0, 4)) await accept(id, envelope, Date.parse('2026-12-01T20:00:00Z'));
+  await accept('msg_jpy1', dodoEvent('payment.succeeded', { timestamp: '2026-12-01T01:00:00.000Z', currency: 'JPY', amount: 999_999 }));
+  for (const { id, envelope } of PREVIOUS_DAY) await accept(id, envelope);
+  expect(store.summaries.totals(Date.parse('2026-12-01T00:00:00Z'), Date.parse('2026-12-02T00:00:00Z'))).toMatchObject({
     events: 12,
     'pay.n|JPY': 2,
     'pay.gross|JPY': 1500,
@@ -57,7 +59,7 @@ test('re-sent ids count once, whatever order the events come in', async () => {
 });
 
 test("each event lands in its own period in the chosen time zone (Berlin: 23:59:59Z is the next day)", async () => {
-  for (const { id, envelope } of DAY_MIX) accept(id, envelope);
+  for (const { id, envelope } of DAY_MIX) await accept(id, envelope);
   expect(await summaryText('2026-12-01', 'Europe/Berlin')).toContain('5 payments · net €1,234.56, ¥1,500, KWD 12.345"');
   expect(await summaryText('2026-12-02', 'Europe/Berlin')).toContain('1 payment · net $29.99');
   expect(await summaryText('2026-11-30', 'UTC', 'week')).toContain('Weekly summary · week of Mon 30 Nov 2026: 6 payments');
@@ -65,35 +67,35 @@ test("each event lands in its own period in the chosen time zone (Berlin: 23:59:
 });
 
 test('a summary is posted once; the next one notes late arrivals of the posted period, once', async () => {
-  for (const { id, envelope } of PREVIOUS_DAY) accept(id, envelope);
+  for (const { id, envelope } of PREVIOUS_DAY) await accept(id, envelope);
   const runNov30 = Date.parse('2026-12-01T09:00:00Z');
-  expect(await postScheduledSummary(store, spec, daily, runNov30, runNov30)).toBe('2026-11-30');
-  expect(await postScheduledSummary(store, spec, daily, runNov30, runNov30 + 60_000)).toBeUndefined();
+  expect(await postScheduledSummary(store.summaries, spec, daily, runNov30, runNov30)).toBe('2026-11-30');
+  expect(await postScheduledSummary(store.summaries, spec, daily, runNov30, runNov30 + 60_000)).toBeUndefined();
   const queued = () => {
     const ids: string[] = [];
-    for (let event = store.nextDue(Number.MAX_SAFE_INTEGER); event; event = store.nextDue(Number.MAX_SAFE_INTEGER)) {
+    for (let event = store.events.nextDue(Number.MAX_SAFE_INTEGER); event; event = store.events.nextDue(Number.MAX_SAFE_INTEGER)) {
       if (event.precomposed) ids.push(event.webhookId);
-      store.finish(event.id, 'delivered');
+      store.events.finish(event.id, 'delivered');
     }
     return ids;
   };
   expect(queued()).toEqual(['summary_day_default_UTC_2026-11-30']);
 
   // A late Nov 30 event (Dodo retried it for a day), then Dec 1's run.
-  accept('msg_late', dodoEvent('payment.succeeded', { timestamp: '2026-11-30T23:00:00.000Z', currency: 'EUR', amount: 2500 }), Date.parse('2026-12-01T15:00:00Z'));
-  accept('msg_dec1', dodoEvent('payment.succeeded', { timestamp: '2026-12-01T10:00:00.000Z', currency: 'EUR', amount: 100 }));
+  await accept('msg_late', dodoEvent('payment.succeeded', { timestamp: '2026-11-30T23:00:00.000Z', currency: 'EUR', amount: 2500 }), Date.parse('2026-12-01T15:00:00Z'));
+  await accept('msg_dec1', dodoEvent('payment.succeeded', { timestamp: '2026-12-01T10:00:00.000Z', currency: 'EUR', amount: 100 }));
   const runDec1 = Date.parse('2026-12-02T09:00:00Z');
-  expect(await postScheduledSummary(store, spec, daily, runDec1, runDec1)).toBe('2026-12-01');
-  const dec1 = store.summaryPosted('day|UTC|default|2026-12-01')!;
+  expect(await postScheduledSummary(store.summaries, spec, daily, runDec1, runDec1)).toBe('2026-12-01');
+  const dec1 = store.summaries.posted('day|UTC|default|2026-12-01')!;
   expect(JSON.stringify(dec1.message)).toContain('1 late event for Mon 30 Nov 2026 arrived after its summary was posted (net +€25.00)');
   // The late event is counted in its own day, and the ▲/▼ compares against the corrected day.
-  expect(store.summaryPosted('day|UTC|default|2026-11-30')!.reported).toMatchObject({ events: 2, 'pay.gross|EUR': 2500 });
+  expect(store.summaries.posted('day|UTC|default|2026-11-30')!.reported).toMatchObject({ events: 2, 'pay.gross|EUR': 2500 });
   queued();
 
   // Dec 2's summary does not note it again.
   const runDec2 = Date.parse('2026-12-03T09:00:00Z');
-  expect(await postScheduledSummary(store, spec, daily, runDec2, runDec2)).toBe('2026-12-02');
-  expect(JSON.stringify(store.summaryPosted('day|UTC|default|2026-12-02')!.message)).not.toContain('late event');
+  expect(await postScheduledSummary(store.summaries, spec, daily, runDec2, runDec2)).toBe('2026-12-02');
+  expect(JSON.stringify(store.summaries.posted('day|UTC|default|2026-12-02')!.message)).not.toContain('late event');
 });
 
 test('a store written before summaries existed (schema 1) is migrated and its events counted once', () => {
@@ -114,9 +116,9 @@ test('a store written before summaries existed (schema 1) is migrated and its ev
   old.close();
 
   store = openStore(dir);
-  const totals = store.summaryTotals(Date.parse('2026-12-01T00:00:00Z'), Date.parse('2026-12-02T00:00:00Z'));
+  const totals = store.summaries.totals(Date.parse('2026-12-01T00:00:00Z'), Date.parse('2026-12-02T00:00:00Z'));
   expect(totals).toMatchObject({ events: 12, 'pay.gross|JPY': 1500 });
-  expect(store.get(1)).toMatchObject({ webhookId: 'msg_jpy1', state: 'delivered', precomposed: false });
+  expect(store.events.get(1)).toMatchObject({ webhookId: 'msg_jpy1', state: 'delivered', precomposed: false });
 });
 
 test('serve posts a scheduled summary through its own delivery path, and not again after a restart', async () => {
@@ -172,15 +174,15 @@ test('serve posts a scheduled summary through its own delivery path, and not aga
 }, 20_000);
 
 test('the scheduler catches up a run missed while serve was down, only where it ran before', async () => {
-  for (const { id, envelope } of PREVIOUS_DAY) accept(id, envelope);
+  for (const { id, envelope } of PREVIOUS_DAY) await accept(id, envelope);
   const queued: string[] = [];
   const start = (nowMs: number) =>
-    startSummaryScheduler({ store, schedules: [daily], timeZone: 'UTC', routeId: 'default', onQueued: (_s, day) => void queued.push(day), onError: (_s, error) => { throw error; }, now: () => nowMs });
+    startSummaryScheduler({ store: store.summaries, schedules: [daily], timeZone: 'UTC', routeId: 'default', onQueued: (_s, day) => void queued.push(day), onError: (_s, error) => { throw error; }, now: () => nowMs });
   // First start ever, after a run time: nothing is back-filled.
   start(Date.parse('2026-12-01T10:00:00Z')).stop();
   await new Promise((resolve) => setTimeout(resolve, 50));
   expect(queued).toEqual([]);
-  await postScheduledSummary(store, spec, daily, Date.parse('2026-12-01T09:00:00Z'));
+  await postScheduledSummary(store.summaries, spec, daily, Date.parse('2026-12-01T09:00:00Z'));
   // Down over Dec 2's 09:00: started at 11:00, Dec 1's summary is posted at once.
   start(Date.parse('2026-12-02T11:00:00Z')).stop();
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -197,10 +199,10 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
 
 test("a DST change: Berlin's 23-hour 29 March takes exactly the events of its local day", async () => {
   const at = (id: string, timestamp: string) => accept(id, dodoEvent('payment.succeeded', { timestamp, currency: 'EUR', amount: 100 }));
-  at('msg_before', '2026-03-28T22:59:59.000Z'); // 23:59:59 CET on the 28th
-  at('msg_first', '2026-03-28T23:00:00.000Z'); // 00:00 CET on the 29th
-  at('msg_last', '2026-03-29T21:59:59.000Z'); // 23:59:59 CEST on the 29th
-  at('msg_after', '2026-03-29T22:00:00.000Z'); // 00:00 CEST on the 30th
+  await at('msg_before', '2026-03-28T22:59:59.000Z'); // 23:59:59 CET on the 28th
+  await at('msg_first', '2026-03-28T23:00:00.000Z'); // 00:00 CET on the 29th
+  await at('msg_last', '2026-03-29T21:59:59.000Z'); // 23:59:59 CEST on the 29th
+  await at('msg_after', '2026-03-29T22:00:00.000Z'); // 00:00 CEST on the 30th
   const text = await summaryText('2026-03-29', 'Europe/Berlin');
   expect(text).toContain('Daily summary · Sun 29 Mar 2026: 2 payments · net €2.00');
   expect(text).toContain('(UTC+01:00 → UTC+02:00, 23 h: the clocks changed)');

@@ -10,14 +10,10 @@ import { fromSqsRecord, toSqsMessage } from '../../lambda/shared/aws/sqs-message
 import type { QueuedWebhook } from '../../lambda/shared/webhook';
 import { dynamoSummaryCounter, dynamoSummaryStore, markerName, slotKey } from '../../lambda/summaries/dynamodb-aggregates';
 import { runScheduledSummary } from '../../lambda/summaries/scheduled';
-import { openStore } from '../../lambda/local/store';
 import { FakeSlack } from '../support/fake-slack';
 import { processorFor, route } from '../support/delivery';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 import { DAY_MIX, dodoEvent, PREVIOUS_DAY } from '../support/summary-events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { createTransform } from '../../lambda/transformer/transform';
 
 let db: Dynalite;
@@ -68,14 +64,6 @@ test('each webhook-id is counted once: Dodo retries, SQS redelivery, concurrent 
   expect(await store.totals(day('2026-11-30').start, day('2026-11-30').end)).toEqual({ events: 1, 'pay.n|USD': 1, 'pay.gross|USD': 1999, 'product|USD|pdt_R8AWMPiV8RyJElcCKvAID': 1999 });
   // The markers are in the items, never summed.
   expect(Object.keys(totals).some((name) => name.startsWith('w:'))).toBe(false);
-
-  // The same mix through serve's SQLite store gives the same totals (one rule, two stores).
-  const dir = mkdtempSync(path.join(tmpdir(), 'dodo-slack-parity-'));
-  const local = openStore(path.join(dir, 'data'));
-  for (const webhook of [...mix, ...mix]) local.accept('default', webhook, Date.parse('2026-12-02T00:00:00Z'));
-  expect(local.summaryTotals(start, end)).toEqual(totals);
-  local.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test('one UpdateItem per event, in the slot of its own timestamp and a shard of its id', async () => {

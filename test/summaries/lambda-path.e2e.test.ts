@@ -10,7 +10,7 @@ import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMe
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from '../support/memory-persistence';
 import { SummariesEnv, TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { createSummaryHandler } from '../../lambda/summaries/handler';

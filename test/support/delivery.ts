@@ -8,7 +8,7 @@ import type { QueuedWebhook } from '../../lambda/shared/webhook';
 import type { RouteConfig } from '../../lambda/shared/function-env';
 import type { Transform } from '../../lambda/shared/transformation';
 import { createIdempotentRunOnce } from '../../lambda/transformer/idempotency';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from './memory-persistence';
 import { createDeliveryProcessor, type DeliveryDeps, type DeliveryRoute } from '../../lambda/transformer/delivery';
 import { createRateLimiter } from '../../lambda/transformer/rate-limiter';
 import { CachedSecret } from '../../lambda/shared/secret-cache';

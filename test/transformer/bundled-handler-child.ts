@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import type { Context, SQSRecord } from 'aws-lambda';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from '../support/memory-persistence';
 
 type BundledHandlerModule = typeof import('../../lambda/transformer/handler');
 

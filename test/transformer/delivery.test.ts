@@ -4,7 +4,7 @@ import { TransformationError, TransformationUnavailableError } from '../../lambd
 import { answer, ok, useFakeSlack, type SlackScript } from '../support/fake-slack';
 import { processorFor, route, webhook } from '../support/delivery';
 
-/** The delivery table of design.md, one row at a time, against a real HTTP server on 127.0.0.1. */
+/** The README's delivery table ("What the transformer does with each event"), one row at a time, against a real HTTP server on 127.0.0.1. */
 describe('delivery table against a real Slack stand-in', () => {
   const slack = useFakeSlack();
 

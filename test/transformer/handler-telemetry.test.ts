@@ -10,7 +10,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from '../support/memory-persistence';
 import { MetricName, ServiceName } from '../../lambda/shared/metrics';
 import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { createTransformerHandler } from '../../lambda/transformer/handler';

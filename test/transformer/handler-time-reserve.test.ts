@@ -9,7 +9,7 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from '../support/memory-persistence';
 import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { type TransformationSpec } from '../../lambda/shared/transformation';
 import { userCodeWorstCaseMs } from '../../lambda/sandbox/runner';

@@ -1,5 +1,5 @@
 import { createIdempotentRunOnce } from '../../lambda/transformer/idempotency';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from '../support/memory-persistence';
 import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { MetricName } from '../../lambda/shared/metrics';
 import { DeliveryInProgressError } from '../../lambda/transformer/delivery';

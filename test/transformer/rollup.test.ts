@@ -1,12 +1,12 @@
 import { createIdempotentRunOnce } from '../../lambda/transformer/idempotency';
-import { MemoryPersistenceLayer } from '../../lambda/local/memory-persistence';
+import { MemoryPersistenceLayer } from '../support/memory-persistence';
 import { createRateLimiter } from '../../lambda/transformer/rate-limiter';
 import { createSlackClient } from '../../lambda/transformer/slack-client';
 import { createRollupProcessor, parseRollupAfter, planRollups, rollupPolicy, type RollupSettings } from '../../lambda/transformer/rollup';
 import { rollupCoverage } from '../../lambda/messages/templates/rollup';
 import type { DeliveryRecord, RouteDone, RunOnce } from '../../lambda/transformer/delivery';
 import { openStore } from '../../lambda/local/store';
-import { storeRunOnce } from '../../lambda/local/store-run-once';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,19 +137,27 @@ describe('roll-up delivery', () => {
     expect((await runOnce(`default:${two[1]!.webhook.webhookId}`, async () => 'delivered')).duplicate).toBe(false);
   });
 
-  test('the same claims on serve\'s SQLite store (storeRunOnce): posted completes, failed removes', async () => {
+  test('the same claims on serve\'s SQLite store: posted completes, failed removes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rollup-store-'));
     const store = openStore(dir);
     try {
-      const runOnce = storeRunOnce({ store, deduplicationWindowSeconds: 3600, inProgressTimeoutMs: 10_000 });
+      const { runOnce } = store.runOnce({ deduplicationWindowSeconds: 3600, inProgressTimeoutMs: 10_000 });
       const { processor } = setup({ runOnce });
+      const dedupStatus = (key: string): string | undefined => {
+        const db = new Database(store.file, { readonly: true });
+        try {
+          return (db.prepare('SELECT status FROM dedup WHERE key = ?').get(key) as { status: string } | undefined)?.status;
+        } finally {
+          db.close();
+        }
+      };
       const batch = records(4);
       slack.respond = () => answer(500, 'oops');
       await processor.deliver('default', batch);
-      expect(batch.map((r) => store.dedupGet(`default:${r.webhook.webhookId}`))).toEqual([undefined, undefined, undefined, undefined]);
+      expect(batch.map((r) => dedupStatus(`default:${r.webhook.webhookId}`))).toEqual([undefined, undefined, undefined, undefined]);
       slack.respond = () => ok;
       expect((await processor.deliver('default', batch)).kind).toBe('posted');
-      expect(batch.every((r) => store.dedupGet(`default:${r.webhook.webhookId}`)?.status === 'completed')).toBe(true);
+      expect(batch.every((r) => dedupStatus(`default:${r.webhook.webhookId}`) === 'completed')).toBe(true);
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });

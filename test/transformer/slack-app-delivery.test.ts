@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type LocalStore } from '../../lambda/local/store';
-import { storeThreads } from '../../lambda/local/store-threads';
 import { CachedSecret } from '../../lambda/shared/secret-cache';
 import type { RouteConfig } from '../../lambda/shared/function-env';
 import type { Transform } from '../../lambda/shared/transformation';
@@ -51,7 +50,7 @@ function appProcessor(route: DeliveryRoute, timeoutMs = 1000) {
   return processorFor([route], {
     slackApp: {
       api: createSlackWebApi({ baseUrl: api.url, timeoutMs }),
-      threads: storeThreads(store, { ttlSeconds: 3600 }),
+      threads: store.threads({ ttlSeconds: 3600 }),
       tier3Limiter: createRateLimiter({ ratePerSecond: 1000, burst: 100 }),
     },
   });
@@ -168,7 +167,7 @@ test('Slack-paced posts: a channel at 1 post per second makes a new thread (pare
   const route = appRoute();
   const { processor } = processorFor([route], {
     rateLimiter: createRateLimiter({ ratePerSecond: 1, burst: 1 }),
-    slackApp: { api: createSlackWebApi({ baseUrl: api.url, timeoutMs: 1000 }), threads: storeThreads(store, { ttlSeconds: 3600 }), tier3Limiter: createRateLimiter({ ratePerSecond: 1000, burst: 100 }) },
+    slackApp: { api: createSlackWebApi({ baseUrl: api.url, timeoutMs: 1000 }), threads: store.threads({ ttlSeconds: 3600 }), tier3Limiter: createRateLimiter({ ratePerSecond: 1000, burst: 100 }) },
   });
   const started = Date.now();
   await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);

@@ -1,5 +1,5 @@
 /**
- * The roll-up message (issue 15): one Slack message standing for many events of one route, posted
+ * The roll-up message: one Slack message standing for many events of one route, posted
  * when the route's backlog would keep events waiting longer than `rollupAfter` at Slack's pace.
  *
  *   - top-level `text`: "<N> events rolled up while Slack was behind: …" — the number of events the

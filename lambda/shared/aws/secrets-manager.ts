@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretConfigurationError } from '../errors';
+import type { SecretSource } from '../ports';
 
 let client: SecretsManagerClient | undefined;
 
@@ -15,5 +16,13 @@ export function secretsManagerLoader(secretId: string, secretsManager?: SecretsM
       throw new SecretConfigurationError(`secret ${secretId} has no string value (binary secrets are not supported)`);
     }
     return result.SecretString;
+  };
+}
+
+/** Secrets Manager as the pipeline's credential source: a route's `slackSecretId` is the secret's ARN. */
+export function secretsManagerSource(options: { readonly minRefreshIntervalMs: number; readonly client?: SecretsManagerClient }): SecretSource {
+  return {
+    load: (secretId) => secretsManagerLoader(secretId, options.client)(),
+    minRefreshIntervalMs: options.minRefreshIntervalMs,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The port app mode keeps its threads in: per route and thread key, where the thread's parent is
  * (channel, ts), what its card shows, and the newest event time. DynamoDB on AWS
- * (transformer/dynamodb-thread-store.ts), the SQLite store in `serve` (local/store.ts).
+ * (transformer/dynamodb-thread-store.ts), the SQLite store in `serve` (local/store/threads.ts).
  *
  * Writes are conditional, so two transformer instances working on one thread never both start
  * it, and never overwrite each other's card with an older one.

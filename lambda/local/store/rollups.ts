@@ -1,16 +1,11 @@
 /**
- * Roll-ups on serve's SQLite store (issue 15). A roll-up is a row in `rollups` and its events are
- * rows in `rollup_members`; the events themselves stay `pending` until the roll-up's outcome is
- * written, in one transaction. So a crash mid-roll-up leaves an open roll-up whose events are still
- * pending: the next serve resumes it as a whole (its in-progress deduplication records are cleared at
- * start, as for single deliveries).
- *
- * The two tables are created with IF NOT EXISTS whenever a store is opened for writing, beside the
- * versioned schema: a database an earlier build wrote opens unchanged (the tables are added), and an
- * earlier build opening this one ignores them (it would deliver pending events singly, and the
- * deduplication records keep anything a roll-up already covered from being posted again).
+ * Roll-ups on the store. A roll-up is a row in `rollups` and its events are rows in
+ * `rollup_members`; the events themselves stay `pending` until the roll-up's outcome is written, in
+ * one transaction. So a crash mid-roll-up leaves an open roll-up whose events are still pending: the
+ * next serve resumes it as a whole (its in-progress deduplication records are cleared at start, as
+ * for single deliveries). The tables are schema 4 (schema.ts).
  */
-import type Database from 'better-sqlite3';
+import type { StoreDatabase } from './database';
 
 export interface RollupCandidate {
   readonly id: number;
@@ -62,28 +57,6 @@ export interface RollupStore {
   count(state: 'open' | 'posted' | 'fell-back'): number;
 }
 
-export function ensureRollupTables(db: Database.Database): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS rollups (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      route TEXT NOT NULL,
-      state TEXT NOT NULL CHECK (state IN ('open', 'posted', 'fell-back')),
-      attempts INTEGER NOT NULL DEFAULT 0,
-      next_attempt_at INTEGER NOT NULL,
-      created_at INTEGER NOT NULL,
-      finished_at INTEGER,
-      covered INTEGER,
-      reason TEXT
-    );
-    CREATE INDEX IF NOT EXISTS rollups_due ON rollups (state, next_attempt_at, id);
-    CREATE TABLE IF NOT EXISTS rollup_members (
-      event_id INTEGER PRIMARY KEY,
-      rollup_id INTEGER NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS rollup_members_rollup ON rollup_members (rollup_id);
-  `);
-}
-
 interface RollupRow {
   id: number;
   route: string;
@@ -93,16 +66,8 @@ interface RollupRow {
 
 const toRollup = (row: RollupRow): OpenRollup => ({ id: row.id, route: row.route, attempts: row.attempts, nextAttemptAt: row.next_attempt_at });
 
-export function rollupStoreOver(db: Database.Database): RollupStore {
-  const statements = new Map<string, Database.Statement>();
-  const sql = (text: string): Database.Statement => {
-    let statement = statements.get(text);
-    if (!statement) {
-      statement = db.prepare(text);
-      statements.set(text, statement);
-    }
-    return statement;
-  };
+export function rollupStore(database: StoreDatabase): RollupStore {
+  const { db, sql } = database;
   const finish = (ids: readonly number[], state: 'delivered' | 'skipped', reason: string, now: number) => {
     for (const id of ids) sql(`UPDATE events SET state = ?, reason = ?, finished_at = ? WHERE id = ? AND state = 'pending'`).run(state, reason, now, id);
   };

@@ -2,10 +2,11 @@ import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError, Idempo
 import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 
 /**
- * Powertools idempotency records in process memory, for the local server and tests. It applies the
- * same write condition as DynamoDBPersistenceLayer: a new INPROGRESS record may replace an existing
- * one only when that one has expired, or is INPROGRESS past its in-progress expiry (its consumer
- * timed out).
+ * Test support: Powertools idempotency records in process memory, so the transformer handler's
+ * suites run without a DynamoDB stand-in. It applies the same write condition as
+ * DynamoDBPersistenceLayer (a new INPROGRESS record may replace an existing one only when that one
+ * has expired, or is INPROGRESS past its in-progress expiry), and passes the same RunOnce contract
+ * suite as the adapters that ship (test/contracts/run-once.contract.test.ts). It ships in neither engine.
  */
 export class MemoryPersistenceLayer extends BasePersistenceLayer {
   private readonly records = new Map<string, IdempotencyRecord>();

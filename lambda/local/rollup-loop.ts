@@ -1,5 +1,5 @@
 /**
- * Roll-ups in `serve`'s delivery loop (issue 15): before the store engine takes its next event, it
+ * Roll-ups in `serve`'s delivery loop: before the delivery loop takes its next event, it
  * asks here whether that event's route is behind. When the route's foldable backlog ÷ the rate
  * would keep events waiting longer than rollupAfter, the due foldable events are claimed into a
  * roll-up in one store transaction and posted as one message, through the same pacing and
@@ -10,11 +10,10 @@
  */
 import type { DeliveryRecord } from '../transformer/delivery';
 import { MIN_ROLLUP_EVENTS, type RollupOutcome, type RollupProcessor } from '../transformer/rollup';
-import type { LocalStore } from './store';
-import type { OpenRollup, RollupMember } from './rollup-store';
+import type { OpenRollup, RollupMember, RollupStore } from './store';
 
 export interface StoreRollupsOptions {
-  readonly store: LocalStore;
+  readonly rollups: RollupStore;
   readonly processor: RollupProcessor;
   /** Messages per second to Slack (the same pace the single deliveries keep). */
   readonly ratePerSecond: number;
@@ -41,9 +40,8 @@ export interface StoreRollups {
 }
 
 export function createStoreRollups(options: StoreRollupsOptions): StoreRollups {
-  const { store, processor } = options;
+  const { rollups, processor } = options;
   const { policy } = processor;
-  const rollups = store.rollups;
 
   async function run(rollup: OpenRollup): Promise<void> {
     const attempt = rollups.startAttempt(rollup.id);

@@ -1,16 +1,16 @@
 /**
  * The delivery loop of `dodo-slack serve`: takes the pending event due first from the store,
- * runs it through the same delivery processor the transformer Lambda drives, and writes the
- * outcome back before it takes the next. What SQS and the Lambda event source do on AWS (receive
- * counts, visibility delays, redrive to the dead letters), done on the store, so a restart resumes
- * exactly where a stop or a crash left off.
+ * runs it through the pipeline's processor (the same the transformer Lambda drives), and writes
+ * the outcome back before it takes the next. What SQS and the Lambda event source do on AWS
+ * (receive counts, visibility delays, redrive to the dead letters), done on the store, so a
+ * restart resumes exactly where a stop or a crash left off.
  */
 import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
-import type { LocalStore, StoredEvent } from './store';
-import type { StoreRollups } from './rollup-engine';
+import type { EventStore, StoredEvent } from './store';
+import type { StoreRollups } from './rollup-loop';
 
-export interface StoreEngineOptions {
-  readonly store: LocalStore;
+export interface DeliveryLoopOptions {
+  readonly events: EventStore;
   readonly processor: DeliveryProcessor;
   /** Attempts before an event that keeps failing is dead-lettered (SQS maxReceiveCount); must match the processor's. */
   readonly maxAttempts: number;
@@ -18,11 +18,11 @@ export interface StoreEngineOptions {
   readonly onDeadLetter?: (event: StoredEvent) => void;
   /** How often an idle engine looks at the store again (`dead-letters redrive` may run in another process). @default 1000 */
   readonly idlePollMs?: number;
-  /** Roll-ups when a route is behind (lambda/local/rollup-engine.ts). @default - every event on its own */
+  /** Roll-ups when a route is behind (rollup-loop.ts). @default - every event on its own */
   readonly rollups?: StoreRollups;
 }
 
-export interface StoreEngine {
+export interface DeliveryLoop {
   /** An event was just accepted: look now instead of at the next poll. */
   wake(): void;
   /** Resolves when no pending event is due (now or later); for tests and the benchmark. */
@@ -34,8 +34,8 @@ export interface StoreEngine {
   stop(timeoutMs: number): Promise<boolean>;
 }
 
-export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
-  const { store, processor, maxAttempts, rollups } = options;
+export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
+  const { events, processor, maxAttempts, rollups } = options;
   const idlePollMs = options.idlePollMs ?? 1000;
   let stopping = false;
   let wakeSleeper: (() => void) | undefined;
@@ -64,9 +64,9 @@ export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
       const now = Date.now();
       // A roll-up that is due (a retry, or one a crash cut short) goes first, as a whole.
       if (rollups && (await rollups.resumeDue(now))) continue;
-      const event = store.nextDue(now);
+      const event = events.nextDue(now);
       if (event === undefined) {
-        const due = store.nextDueAt();
+        const due = events.nextDueAt();
         if (due === undefined) {
           const waiters = idleWaiters;
           idleWaiters = [];
@@ -89,7 +89,7 @@ export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
   }
 
   async function attempt(event: StoredEvent): Promise<void> {
-    const attempts = store.startAttempt(event.id);
+    const attempts = events.startAttempt(event.id);
     const id = String(event.id);
     let outcome: RecordOutcome | undefined;
     try {
@@ -119,10 +119,10 @@ export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
     switch (outcome.kind) {
       case 'done': {
         const results = outcome.routes.map((route) => route.result);
-        if (results.includes('delivered')) store.finish(event.id, 'delivered');
-        else if (results.length === 0) store.finish(event.id, 'skipped', 'no route takes this event type');
-        else if (results.every((result) => result === 'duplicate')) store.finish(event.id, 'skipped', 'duplicate: this webhook-id was already delivered');
-        else store.finish(event.id, 'skipped', 'skipped by the transformation');
+        if (results.includes('delivered')) events.finish(event.id, 'delivered');
+        else if (results.length === 0) events.finish(event.id, 'skipped', 'no route takes this event type');
+        else if (results.every((result) => result === 'duplicate')) events.finish(event.id, 'skipped', 'duplicate: this webhook-id was already delivered');
+        else events.finish(event.id, 'skipped', 'skipped by the transformation');
         return;
       }
       case 'retry':
@@ -131,10 +131,10 @@ export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
           deadLetter(event, `exceeded ${maxAttempts} attempts: ${outcome.reason}`, attempts);
           return;
         }
-        store.retryAt(event.id, now + outcome.delaySeconds * 1000, outcome.reason);
+        events.retryAt(event.id, now + outcome.delaySeconds * 1000, outcome.reason);
         return;
       case 'requeue':
-        store.requeue(event.id, now + outcome.delaySeconds * 1000, outcome.reason);
+        events.requeue(event.id, now + outcome.delaySeconds * 1000, outcome.reason);
         return;
       case 'dead-letter':
         deadLetter(event, outcome.reason, outcome.attempts, outcome.lastSlackResponse);
@@ -143,8 +143,8 @@ export function createStoreEngine(options: StoreEngineOptions): StoreEngine {
   }
 
   function deadLetter(event: StoredEvent, reason: string, attempts: number, lastSlackResponse?: string): void {
-    store.deadLetter(event.id, reason, attempts, lastSlackResponse);
-    const stored = store.get(event.id);
+    events.deadLetter(event.id, reason, attempts, lastSlackResponse);
+    const stored = events.get(event.id);
     if (stored) options.onDeadLetter?.(stored);
   }
 

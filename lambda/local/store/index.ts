@@ -1,0 +1,58 @@
+/**
+ * The durable store of `dodo-slack serve`: one SQLite file in `--data-dir`, one connection, and a
+ * store per concern over it, each the local adapter of what AWS keeps elsewhere:
+ *
+ *   events      accepted events and their states, the dead letters    (SQS queue and dead-letter queue)
+ *   runOnce     deduplication of route:webhook-id                     (Powertools idempotency, DynamoDB)
+ *   summaries   summary counters and posted summaries                 (the summaries' DynamoDB table)
+ *   threads     app mode's threads and cards                          (the thread DynamoDB table)
+ *   rollups     roll-ups in progress                                  (messages drained from SQS)
+ *
+ * One `serve` owns a data dir at a time (lock.ts); the `dead-letters` and `summary` commands may open
+ * it beside a running serve (SQLite serialises the writes).
+ */
+import type { ThreadStore } from '../../transformer/threads/thread-store';
+import { openDatabase, type OpenOptions } from './database';
+import { eventStore, type EventStore } from './events';
+import { rollupStore, type RollupStore } from './rollups';
+import { storeRunOnce, type StoreRunOnce, type StoreRunOnceOptions } from './run-once';
+import { summaryStore, type SummaryStore } from './summaries';
+import { storeThreads } from './threads';
+
+export { STORE_FILE } from './database';
+export { StoreError } from './store-error';
+export type { EventState, EventStore, StoredEvent } from './events';
+export type { OpenRollup, RollupMember, RollupCandidate, RollupStore } from './rollups';
+export type { SummaryStore } from './summaries';
+export type { StoreRunOnce } from './run-once';
+
+export interface LocalStore {
+  /** The database file. */
+  readonly file: string;
+  readonly events: EventStore;
+  readonly summaries: SummaryStore;
+  readonly rollups: RollupStore;
+  /** Deduplication over the store's records. */
+  runOnce(options: StoreRunOnceOptions): StoreRunOnce;
+  /** App mode's threads, each forgotten `ttlSeconds` after its last write. */
+  threads(options: { readonly ttlSeconds: number; readonly now?: () => number }): ThreadStore;
+  close(): void;
+}
+
+/**
+ * Opens (creating when missing) the store in `dataDir`, migrated to this version's schema.
+ * `readOnly` is for the `dead-letters list|show|export` commands; `owner` for `serve`, which takes
+ * the data dir's lock.
+ */
+export function openStore(dataDir: string, options: OpenOptions = {}): LocalStore {
+  const { database, close } = openDatabase(dataDir, options);
+  return {
+    file: database.file,
+    events: eventStore(database),
+    summaries: summaryStore(database),
+    rollups: rollupStore(database),
+    runOnce: (runOnceOptions) => storeRunOnce(database, runOnceOptions),
+    threads: (threadOptions) => storeThreads(database, threadOptions),
+    close,
+  };
+}
