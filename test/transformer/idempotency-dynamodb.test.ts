@@ -1,13 +1,13 @@
 /**
  * Deduplication on DynamoDB itself: Powertools' DynamoDBPersistenceLayer (what the transformer
- * uses on AWS) against dynalite, on a table shaped like the construct's. What the in-memory layer
- * cannot show: the conditional put that lets one of two concurrent consumers in, the item the
- * table actually holds, expiry read back from the stored attribute, and a deleted record on failure.
+ * uses on AWS) against dynalite, on a table shaped like the construct's: the item the table
+ * actually holds and its id. What every deduplication adapter must do (once, failures, concurrent
+ * consumers, in-progress expiry, the window) is the contract suite's
+ * (test/contracts/run-once.contract.test.ts), which runs this adapter too.
  */
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { createHash } from 'node:crypto';
-import { DeliveryInProgressError } from '../../lambda/transformer/delivery';
 import { createIdempotentRunOnce } from '../../lambda/transformer/idempotency';
 import { deduplicationTableDefinition, startDynalite, type Dynalite } from '../support/dynalite';
 
@@ -61,46 +61,4 @@ test('the stored id is the one Powertools derives from the key (so a redeploy ke
   const byId = await db.client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: item.id.S! } } }));
   expect(byId.Item?.status).toEqual({ S: 'COMPLETED' });
   expect(storedId('Risk:msg_7')).toBe(item.id.S);
-});
-
-test('a failed delivery leaves no item, so its retry runs', async () => {
-  const { tableName, runOnce } = await dedupOnNewTable();
-  await expect(runOnce('default:msg_2', async () => Promise.reject(new Error('Slack 500')))).rejects.toThrow('Slack 500');
-  expect(await items(tableName)).toEqual([]);
-  expect(await runOnce('default:msg_2', async () => 'delivered' as const)).toEqual({ value: 'delivered', duplicate: false });
-});
-
-test('two consumers at once: the conditional put lets one deliver, the other is told it is in progress', async () => {
-  const { tableName, runOnce } = await dedupOnNewTable();
-  let release!: () => void;
-  const first = runOnce('default:msg_3', () => new Promise<'delivered'>((resolve) => (release = () => resolve('delivered'))));
-  // Let the first put reach the table.
-  for (let i = 0; i < 50 && (await items(tableName)).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect((await items(tableName))[0].status).toEqual({ S: 'INPROGRESS' });
-  await expect(runOnce('default:msg_3', async () => 'delivered' as const)).rejects.toBeInstanceOf(DeliveryInProgressError);
-  release();
-  expect(await first).toEqual({ value: 'delivered', duplicate: false });
-  expect(await runOnce('default:msg_3', async () => 'delivered' as const)).toEqual({ value: 'delivered', duplicate: true });
-});
-
-test('an INPROGRESS record left by a killed delivery stops blocking when its invocation would have ended', async () => {
-  const { runOnce } = await dedupOnNewTable(172_800, 5_000);
-  void runOnce('default:msg_4', () => new Promise(() => {}));
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  await expect(runOnce('default:msg_4', async () => 'delivered' as const)).rejects.toBeInstanceOf(DeliveryInProgressError);
-  const realNow = Date.now();
-  jest.spyOn(Date, 'now').mockReturnValue(realNow + 6_000);
-  expect(await runOnce('default:msg_4', async () => 'delivered' as const)).toEqual({ value: 'delivered', duplicate: false });
-});
-
-test('after the deduplication window the stored record no longer suppresses (expiry read from the item)', async () => {
-  const { runOnce } = await dedupOnNewTable(60);
-  const work = jest.fn(async () => 'delivered' as const);
-  await runOnce('default:msg_5', work);
-  const realNow = Date.now();
-  jest.spyOn(Date, 'now').mockReturnValue(realNow + 30_000);
-  expect(await runOnce('default:msg_5', work)).toEqual({ value: 'delivered', duplicate: true });
-  jest.spyOn(Date, 'now').mockReturnValue(realNow + 61_000);
-  expect(await runOnce('default:msg_5', work)).toEqual({ value: 'delivered', duplicate: false });
-  expect(work).toHaveBeenCalledTimes(2);
 });
