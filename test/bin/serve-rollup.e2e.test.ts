@@ -1,5 +1,5 @@
 /**
- * Roll-ups through `dodo-slack serve` (issue 15), end to end: signed webhooks in over HTTP, a Slack
+ * Roll-ups through `dodo-slack serve`, end to end: signed webhooks in over HTTP, a Slack
  * stand-in on 127.0.0.1 out. The stand-in counts coverage from what it answered 200: a message whose
  * top-level text says `<N> events` covers the webhook-ids its metadata lists (and N must match);
  * any other message covers the one event whose envelope timestamp it shows (`<!date^SECONDS^`).
@@ -143,14 +143,13 @@ const exactlyOnce = (covered: Covered, events: number) => {
   return { missing, twice, strangers, problems: covered.problems };
 };
 
-test('600 events sent within 10 s at --rate 1 are all covered within 90 s, exactly once; re-sent ids post nothing', async () => {
+test('600 events sent over 10 s at --rate 1 are all covered exactly once, in far fewer messages; re-sent ids post nothing', async () => {
   const EVENTS = 600;
   const slack = new FakeSlack();
   slacks.push(slack);
   const slackUrl = await slack.start();
   const server = await serve(path.join(scratch, 'burst'), slackUrl, '--rate', '1', '--rollup-after', '30');
 
-  const started = Date.now();
   // 60 events every second for 10 s.
   const statuses: number[] = [];
   for (let second = 0; second < 10; second++) {
@@ -158,12 +157,10 @@ test('600 events sent within 10 s at --rate 1 are all covered within 90 s, exact
     statuses.push(...(await Promise.all(Array.from({ length: EVENTS / 10 }, (_, i) => send(server.url, 'burst', second * (EVENTS / 10) + i)))));
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - tick))));
   }
-  expect(Date.now() - started).toBeLessThan(10_500);
   expect(statuses.filter((status) => status !== 200)).toEqual([]);
 
-  await waitUntil(() => coverage(slack, 'burst').times.size >= EVENTS, `${EVENTS} events covered`, 90_000 - (Date.now() - started));
-  const tookSeconds = (Date.now() - started) / 1000;
-  expect(tookSeconds).toBeLessThanOrEqual(90);
+  // How soon they are in the channel is the benchmark's to say (burst10kTimeToChannelSeconds); the deadline here only ends a broken run.
+  await waitUntil(() => coverage(slack, 'burst').times.size >= EVENTS, `${EVENTS} events covered`, 120_000);
   await new Promise((resolve) => setTimeout(resolve, 1500)); // a late duplicate would show here
   const covered = coverage(slack, 'burst');
   expect(exactlyOnce(covered, EVENTS)).toEqual({ missing: [], twice: [], strangers: [], problems: [] });
@@ -192,17 +189,25 @@ function alreadyDelivered(stdout: string): number {
   return [...stdout.matchAll(/nothing to post: (\d+) already delivered/g)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
 
-/** One event posted on its own first, so the next ones pile up behind the 1/s pace and fold. */
+/**
+ * One event posted on its own first, so the next ones pile up behind the pace and fold. The stand-in
+ * holds the first post's answer (its script starts with `held: true`) until every other event is
+ * accepted: serve decides between single messages and a roll-up with the whole backlog in its
+ * store, however long the POSTs take on a busy machine.
+ */
 async function backlogBehindOne(server: ServeHandle, slack: FakeSlack, tag: string, events: number): Promise<void> {
   expect(await send(server.url, tag, 0, 'payment.succeeded')).toBe(200);
   await slack.received(1);
   const statuses = await Promise.all(Array.from({ length: events - 1 }, (_, i) => send(server.url, tag, i + 1, i % 5 === 0 ? 'payment.failed' : 'payment.succeeded')));
   expect(statuses.filter((status) => status !== 200)).toEqual([]);
+  slack.release();
 }
+
+const HELD_OK = { status: 200, body: 'ok', held: true } as const;
 
 test('a failed roll-up is retried as a whole: the same events in the retry, none posted on its own', async () => {
   const EVENTS = 20;
-  const slack = new FakeSlack([{ status: 200, body: 'ok' }, { status: 503, body: 'service_unavailable' }]);
+  const slack = new FakeSlack([HELD_OK, { status: 503, body: 'service_unavailable' }]);
   slacks.push(slack);
   const slackUrl = await slack.start();
   const server = await serve(path.join(scratch, 'retried'), slackUrl, '--rate', '1', '--rollup-after', '2', '--retry-delay-ms', '200');
@@ -220,7 +225,7 @@ test('a failed roll-up is retried as a whole: the same events in the retry, none
 
 test('after the last attempt a failed roll-up falls back to single messages, never both', async () => {
   const EVENTS = 12;
-  const slack = new FakeSlack([{ status: 200, body: 'ok' }, { status: 503, body: 'down' }, { status: 503, body: 'down' }]);
+  const slack = new FakeSlack([HELD_OK, { status: 503, body: 'down' }, { status: 503, body: 'down' }]);
   slacks.push(slack);
   const slackUrl = await slack.start();
   const server = await serve(path.join(scratch, 'fallback'), slackUrl, '--rate', '4', '--rollup-after', '1', '--retry-delay-ms', '100', '--max-attempts', '2');
@@ -239,7 +244,7 @@ test('after the last attempt a failed roll-up falls back to single messages, nev
 test('a crash mid-roll-up: the next serve resumes the roll-up as a whole, and every event is covered once', async () => {
   const EVENTS = 25;
   // The roll-up's answer is held: serve is killed while Slack has not said ok.
-  const slack = new FakeSlack([{ status: 200, body: 'ok' }, { status: 200, body: 'ok', held: true }]);
+  const slack = new FakeSlack([HELD_OK, { status: 200, body: 'ok', held: true }]);
   slacks.push(slack);
   const slackUrl = await slack.start();
   const dataDir = path.join(scratch, 'crashed');
@@ -258,4 +263,31 @@ test('a crash mid-roll-up: the next serve resumes the roll-up as a whole, and ev
   const [cut, resumed] = rollupBodies(slack);
   expect(resumed!.ids).toEqual(cut!.ids);
   expect(second.process.stdout).toMatch(/roll-up #1 \(24 pending events\) → posted: 24 events in one message \(attempt 2/);
+});
+
+test("serve --transform with the Dodo dashboard's payment_notifs.js: a burst of 30 posts 30 messages from that code and no roll-up, where the built-in templates fold", async () => {
+  const EVENTS = 30;
+  const transform = path.join(__dirname, '..', 'fixtures', 'dashboard', 'payment_notifs.js');
+  const burst = async (tag: string, ...args: string[]): Promise<FakeSlack> => {
+    const slack = new FakeSlack([HELD_OK]);
+    slacks.push(slack);
+    const server = await serve(path.join(scratch, tag), await slack.start(), '--rate', '2', '--rollup-after', '1', ...args);
+    await backlogBehindOne(server, slack, tag, EVENTS);
+    return slack;
+  };
+
+  // The same burst with the built-in templates folds: the backlog would wait 15 s at 2 messages/s.
+  const builtin = await burst('builtin-burst');
+  await waitUntil(() => coverage(builtin, 'builtin-burst').times.size >= EVENTS, 'every event covered', 30_000);
+  expect(coverage(builtin, 'builtin-burst').rollups).toBeGreaterThan(0);
+
+  const code = await burst('code-burst', '--transform', transform);
+  await waitUntil(() => code.answered.filter((answer) => answer.status === 200).length >= EVENTS, `${EVENTS} posts`, 40_000);
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // a roll-up or a duplicate would show here
+  const texts = code.answered.filter((answer) => answer.status === 200).map((answer) => (JSON.parse(answer.body) as { text: string }).text);
+  expect(texts).toHaveLength(EVENTS);
+  expect(texts.filter((text) => /\d+ events/.test(text))).toEqual([]);
+  // Every message is the code's: its three kinds, with the event's own amount.
+  expect(texts.every((text) => /^(✅ Payment Successful|❌ Payment Failed)\nAmount: \$\d+\.\d\d\n/.test(text))).toBe(true);
+  expect(texts.filter((text) => text.startsWith('❌ Payment Failed'))).toHaveLength(6);
 });
