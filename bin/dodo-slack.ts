@@ -183,7 +183,7 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly
 function onePositional(positionals: readonly string[], what: string): string {
   if (positionals.length === 0) throw new UsageError(`missing ${what}`);
   if (positionals.length > 1) throw new UsageError(`expected one ${what}, got ${positionals.length}: ${positionals.join(' ')}`);
-  return positionals[0] as string;
+  return positionals[0];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,7 +421,7 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
   }
   // One summary per kind and period: a second daily@… would find its day posted already and post nothing.
   for (const kind of ['day', 'week'] as const) {
-    const repeated = (values.summary ?? []).filter((_text, index) => schedules[index]!.kind === kind);
+    const repeated = (values.summary ?? []).filter((_text, index) => schedules[index].kind === kind);
     if (repeated.length > 1) throw new UsageError(`--summary takes one ${kind === 'day' ? 'daily' : 'weekly'} schedule, got ${repeated.join(' and ')}`);
   }
   if (values.tz !== undefined && schedules.length === 0) throw new UsageError('--tz applies to --summary; add --summary daily@09:00 or weekly@mon-09:00');

@@ -2,7 +2,7 @@ import { Annotations, App } from 'aws-cdk-lib';
 import { globProblems } from '../lambda/shared/event-glob';
 import { parseSummarySchedule, WEEKDAYS } from '../lambda/summaries/schedule';
 import { DodoSlackNotifierStack } from './dodo-slack-notifier-stack';
-import type { DodoSlackSummaries, SummaryWeekday } from './summaries';
+import type { DodoSlackSummaries } from './summaries';
 
 /** Stack name when the `stackName` context is not set. */
 export const DEFAULT_STACK_NAME = 'DodoSlackNotifier';
@@ -111,7 +111,7 @@ export function parseSummariesContext(value: string | undefined, timeZone: strin
       throw new Error(`context summaries takes one daily and one weekly schedule at most, got ${JSON.stringify(value)}; e.g. -c summaries=${CONTEXT_EXAMPLES.summaries}`);
     }
     if (schedule.kind === 'day') summaries = { ...summaries, daily: time };
-    else summaries = { ...summaries, weekly: { ...time, weekday: WEEKDAYS[schedule.weekday! - 1] as SummaryWeekday } };
+    else summaries = { ...summaries, weekly: { ...time, weekday: WEEKDAYS[schedule.weekday! - 1] } };
   }
   return summaries;
 }

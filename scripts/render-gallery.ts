@@ -96,11 +96,11 @@ function renderDateToken(unix: string): string {
 function mrkdwnToHtml(text: string): string {
   let html = text.replace(/<([^<>]*)>/g, (_, token: string) => {
     const date = /^!date\^(\d+)\^[^|]*\|(.*)$/.exec(token);
-    if (date) return `<span class="date">${renderDateToken(date[1]!)}</span>`;
+    if (date) return `<span class="date">${renderDateToken(date[1])}</span>`;
     if (token === '!here' || token === '!channel' || token === '!everyone') return `<span class="mention">@${token.slice(1)}</span>`;
     if (token.startsWith('@')) return `<span class="mention">@${htmlEscape(token.slice(1))}</span>`;
     const link = /^(https?:[^|]*)\|?(.*)$/.exec(token);
-    if (link) return `<a>${htmlEscape(link[2] || link[1]!)}</a>`;
+    if (link) return `<a>${htmlEscape(link[2] || link[1])}</a>`;
     return htmlEscape(`<${token}>`);
   });
   html = html.replace(/`([^`]+)`/g, '<code>$1</code>');
@@ -142,7 +142,7 @@ function blockHtml(block: KnownBlock): string {
 /** One message's avatar, name line, body and attachments (no page around it). */
 function messageInnerHtml(message: SlackMessage, time = '9:27 AM'): string {
   const body = Array.isArray(message.blocks) && message.blocks.length > 0
-    ? (message.blocks as KnownBlock[]).map(blockHtml).join('')
+    ? (message.blocks).map(blockHtml).join('')
     : message.text ? `<div class="text">${mrkdwnToHtml(message.text)}</div>` : '';
   const attachments = (message.attachments ?? [])
     .map((attachment) => {
@@ -317,9 +317,9 @@ function renderThreads(chromium: string | undefined): void {
     const envelope = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${step.fixture}.json`), 'utf8')) as DodoWebhookEnvelope;
     return { ...step, envelope: { ...envelope, timestamp: step.timestamp, data: { ...envelope.data, ...step.data } } };
   });
-  const key = threadKeyOf(events[0]!.envelope)!;
+  const key = threadKeyOf(events[0].envelope)!;
   const broadcast = compileEventGlobs(Defaults.replyBroadcast);
-  const first = renderCard(cardOf(key, [events[0]!.envelope]), OPTIONS);
+  const first = renderCard(cardOf(key, [events[0].envelope]), OPTIONS);
   const final = renderCard(cardOf(key, events.map((event) => event.envelope)), OPTIONS);
   const replies = events.map((event) => ({ event, message: renderBuiltinMessage(event.envelope, OPTIONS) }));
   for (const message of [first, final, ...replies.map((reply) => reply.message)]) {

@@ -48,12 +48,12 @@ function sourceFiles(dir: string): string[] {
 /** Every module specifier a file names: static and dynamic imports, re-exports, require() and `typeof import()`. */
 function specifiers(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
-  const found = [...text.matchAll(/(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*)['"]([^'"]+)['"]/g)].map((match) => match[1] as string);
-  const sideEffectImports = [...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)].map((match) => match[1] as string);
+  const found = [...text.matchAll(/(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*)['"]([^'"]+)['"]/g)].map((match) => match[1]);
+  const sideEffectImports = [...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)].map((match) => match[1]);
   return [...found, ...sideEffectImports];
 }
 
-const folderOf = (file: string): string => path.relative(LAMBDA, file).split(path.sep)[0] as string;
+const folderOf = (file: string): string => path.relative(LAMBDA, file).split(path.sep)[0];
 const files = sourceFiles(LAMBDA);
 
 test('lambda/ has exactly the folders of the flow', () => {

@@ -212,7 +212,7 @@ export function validateSlackMessage(message: unknown): string[] {
         }
         const hasBlocks = Array.isArray(attachment.blocks) && attachment.blocks.length > 0;
         const hasText = ['text', 'fallback', 'pretext', 'title'].some(
-          (key) => typeof attachment[key] === 'string' && (attachment[key] as string).length > 0,
+          (key) => typeof attachment[key] === 'string' && (attachment[key]).length > 0,
         );
         const hasFields = Array.isArray(attachment.fields) && attachment.fields.length > 0;
         if (hasBlocks || hasText || hasFields) hasAttachmentContent = true;

@@ -81,7 +81,7 @@ export function summaryFactsOfWebhook(body: string, webhookTimestamp: string | u
   let envelope: Partial<DodoWebhookEnvelope> = {};
   try {
     const parsed = JSON.parse(body) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) envelope = parsed as Partial<DodoWebhookEnvelope>;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) envelope = parsed;
   } catch {
     // Counted as one event of no known kind.
   }
@@ -94,7 +94,7 @@ export function summaryFactsOf(envelope: Partial<DodoWebhookEnvelope>): Counters
   const add = (name: string, value: number) => {
     facts[name] = (facts[name] ?? 0) + value;
   };
-  const data = (typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : {}) as Record<string, unknown>;
+  const data = (typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : {});
   const money = (amountField: unknown, currencyField: unknown): { amount: number; currency: string } | undefined => {
     const amount = parseMinorUnits(amountField);
     const currency = currencyCode(currencyField);

@@ -60,7 +60,7 @@ export function currencyTotals(counters: Counters): CurrencyTotals[] {
     if (metric === 'product') {
       const list = products.get(currency) ?? new Map<string, number>();
       products.set(currency, list);
-      list.set(match[3]!, (list.get(match[3]!) ?? 0) + value);
+      list.set(match[3], (list.get(match[3]) ?? 0) + value);
     } else {
       figures[metric] = (figures[metric] ?? 0) + value;
     }

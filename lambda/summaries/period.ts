@@ -71,7 +71,7 @@ export function wallClock(ms: number, timeZone: string): CalendarDate & { readon
   for (const part of formatterFor(timeZone).formatToParts(new Date(ms))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
 }
 
 /** Offset of `timeZone` from UTC at `ms`, in minutes (Berlin in winter: 60). */

@@ -215,5 +215,5 @@ export function interpretResult(result: UserCodeResult, input: TransformInput, f
   if (problems.length > 0) {
     throw new TransformationError(`${name} returned an invalid Slack message for ${eventType}: ${problems.join('; ')}`);
   }
-  return { kind: 'message', message: payload as unknown as SlackMessage };
+  return { kind: 'message', message: payload as SlackMessage };
 }

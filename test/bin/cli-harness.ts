@@ -63,7 +63,7 @@ export async function inBatches<T>(tasks: readonly (() => Promise<T>)[], limit: 
   const worker = async () => {
     while (next < tasks.length) {
       const index = next++;
-      results[index] = await (tasks[index] as () => Promise<T>)();
+      results[index] = await (tasks[index])();
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
@@ -135,7 +135,7 @@ export async function startServe(entry: string, args: readonly string[], env: No
   const child = spawn(process.execPath, [entry, 'serve', '--port', '0', ...args], { env, cwd: REPO_ROOT });
   const running = new RunningProcess(child);
   const [, url] = await running.waitFor(/^listening on (http:\/\/127\.0\.0\.1:\d+\/webhooks\/dodo)$/m);
-  return { process: running, url: url as string };
+  return { process: running, url: url };
 }
 
 export interface SlackRequest {

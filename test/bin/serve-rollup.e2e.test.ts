@@ -217,8 +217,8 @@ test('a failed roll-up is retried as a whole: the same events in the retry, none
 
   expect(slack.answered.map((a) => a.status)).toEqual([200, 503, 200]);
   const [failed, retried] = rollupBodies(slack);
-  expect(failed!.ids).toHaveLength(EVENTS - 1);
-  expect(retried!.ids).toEqual(failed!.ids);
+  expect(failed.ids).toHaveLength(EVENTS - 1);
+  expect(retried.ids).toEqual(failed.ids);
   expect(exactlyOnce(coverage(slack, 'retried'), EVENTS)).toEqual({ missing: [], twice: [], strangers: [], problems: [] });
   expect(server.process.stdout).toMatch(/roll-up #1 \(19 pending events\) → will retry as a whole: Slack answered 503/);
 });
@@ -261,7 +261,7 @@ test('a crash mid-roll-up: the next serve resumes the roll-up as a whole, and ev
   await new Promise((resolve) => setTimeout(resolve, 1500));
   expect(exactlyOnce(coverage(slack, 'crashed'), EVENTS)).toEqual({ missing: [], twice: [], strangers: [], problems: [] });
   const [cut, resumed] = rollupBodies(slack);
-  expect(resumed!.ids).toEqual(cut!.ids);
+  expect(resumed.ids).toEqual(cut.ids);
   expect(second.process.stdout).toMatch(/roll-up #1 \(24 pending events\) → posted: 24 events in one message \(attempt 2/);
 });
 

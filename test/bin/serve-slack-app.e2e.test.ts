@@ -83,13 +83,13 @@ test('SLACK_BOT_TOKEN + SLACK_CHANNEL + --slack-api-url: one parent, replies in 
 
   const [parent, ...others] = api.parents(CHANNEL);
   expect(others).toEqual([]);
-  expect(parent!.thread_ts).toBeUndefined();
-  expect(api.replies(parent!.ts).map((reply) => [reply.thread_ts, reply.metadata?.event_payload.webhook_id])).toEqual(ids.map((id) => [parent!.ts, id]));
+  expect(parent.thread_ts).toBeUndefined();
+  expect(api.replies(parent.ts).map((reply) => [reply.thread_ts, reply.metadata?.event_payload.webhook_id])).toEqual(ids.map((id) => [parent.ts, id]));
 });
 
 test('the flags work as the variables do, and a channel name is refused at start with exit 1', async () => {
   handle = await startServe(cli.entry, ['--rate', '100', '--data-dir', path.join(scratch, 'flags'), '--slack-api-url', api.url, '--slack-channel', CHANNEL, '--slack-bot-token', TOKEN], cleanEnv({ DODO_WEBHOOK_SECRET: SECRET }));
-  const id = await post(handle.url, PAYMENT_STORY[0]!.body);
+  const id = await post(handle.url, PAYMENT_STORY[0].body);
   await until(() => api.withWebhookId(id).length === 2);
   expect(api.withWebhookId(id).map((m) => m.metadata?.event_payload.role)).toEqual(['parent', 'reply']);
 
@@ -107,7 +107,7 @@ test('every chat.postMessage recorded but answered after the timeout (6 s, as in
   const dir = path.join(scratch, 'slow');
   handle = await startServe(cli.entry, ['--rate', '100', '--data-dir', dir, '--slack-api-url', api.url], cleanEnv({ DODO_WEBHOOK_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN, SLACK_CHANNEL: CHANNEL }));
   api.respond = (call) => (call.method === 'chat.postMessage' ? { kind: 'record-then-slow', delayMs: 6000 } : { kind: 'normal' });
-  const id = await post(handle.url, PAYMENT_STORY[0]!.body);
+  const id = await post(handle.url, PAYMENT_STORY[0].body);
   await handle.process.waitFor(new RegExp(`${id} payment\\.succeeded → delivered`), 30_000);
   expect(api.withWebhookId(id).map((m) => m.metadata?.event_payload.role)).toEqual(['parent', 'reply']);
   expect(api.calls.map((call) => call.method)).toEqual(['chat.postMessage', 'conversations.history', 'chat.postMessage', 'conversations.replies']);

@@ -33,7 +33,7 @@ it('npm start serves with a generated demo key and prints a send line that works
 
     // Paste the line as printed (split on spaces: the key is base64, no shell quoting needed).
     const [command, ...args] = sendLine.split(' ');
-    const send = spawnInOwnGroup(command as string, args);
+    const send = spawnInOwnGroup(command, args);
     expect(await send.exited).toBe(0);
     expect(send.stdout).toBe('200 OK\n{"received":true}\n');
     await start.waitFor(/payment\.succeeded → delivered \(attempt 1/);

@@ -122,7 +122,7 @@ test('the README "Threads and live cards" example synthesizes a notifier whose d
   const section = readme.slice(readme.indexOf('## Threads and live cards'));
   const match = /```ts\n([\s\S]*?)```/.exec(section);
   expect(match).not.toBeNull();
-  const source = `const { DodoSlackNotifier } = require(${JSON.stringify(require('node:path').join(__dirname, '../../lib'))});\nconst secretsmanager = require('aws-cdk-lib/aws-secretsmanager');\n${match![1]!}`;
+  const source = `const { DodoSlackNotifier } = require(${JSON.stringify(require('node:path').join(__dirname, '../../lib'))});\nconst secretsmanager = require('aws-cdk-lib/aws-secretsmanager');\n${match![1]}`;
   const stack = new Stack(testApp(), 'UserStack');
   new Function('require', source).call(stack, require);
   const routes = JSON.parse(renderCfnString(functionEnv(Template.fromStack(stack), 'NotifierTransformerFunction')[TransformerEnv.Routes])) as RouteConfig[];

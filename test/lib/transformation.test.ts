@@ -105,7 +105,7 @@ describe('_bind', () => {
     const out = esbuild.buildSync({
       entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'silent',
       define: { __DODO_SLACK_USER_CODE__: JSON.stringify(JSON.stringify({ [bound.code!.codeId]: bound.code!.source })) },
-    }).outputFiles[0]!.text;
+    }).outputFiles[0].text;
     const module = { exports: {} as { source?: string } };
     // The registry requires node:fs and node:path (for the prebundled case below): hand it require.
     vm.runInThisContext(`(function (module, exports, require) {${out}\n})`)(module, module.exports, require);

@@ -36,16 +36,16 @@ test('open → retryAt → posted: members wait with the roll-up, leave the cand
     const rollup = store.rollups.open('default', ids.slice(0, 3), now, 2)!;
     expect(store.rollups.candidates('default', now).map((c) => c.id)).toEqual([ids[3]]);
     expect(store.rollups.startAttempt(rollup.id)).toBe(1);
-    store.rollups.retryAt(rollup.id, now + 5000, 'Slack answered 503', { duplicates: [ids[0]!], released: [] }, now);
-    expect(store.events.get(ids[0]!)?.state).toBe('skipped');
+    store.rollups.retryAt(rollup.id, now + 5000, 'Slack answered 503', { duplicates: [ids[0]], released: [] }, now);
+    expect(store.events.get(ids[0])?.state).toBe('skipped');
     // Its events are not due before the roll-up's retry: nothing takes them singly meanwhile.
     expect(store.events.nextDue(now)?.id).toBe(ids[3]);
     expect(store.rollups.due(now)).toBeUndefined();
     expect(store.rollups.due(now + 5000)?.id).toBe(rollup.id);
     expect(store.rollups.members(rollup.id).map((m) => m.id)).toEqual([ids[1], ids[2]]);
-    store.rollups.posted(rollup.id, { covered: [ids[1]!], duplicates: [], released: [ids[2]!] }, now + 5000);
-    expect(store.events.get(ids[1]!)).toMatchObject({ state: 'delivered', reason: expect.stringContaining(`roll-up #${rollup.id}`) });
-    expect(store.events.get(ids[2]!)?.state).toBe('pending');
+    store.rollups.posted(rollup.id, { covered: [ids[1]], duplicates: [], released: [ids[2]] }, now + 5000);
+    expect(store.events.get(ids[1])).toMatchObject({ state: 'delivered', reason: expect.stringContaining(`roll-up #${rollup.id}`) });
+    expect(store.events.get(ids[2])?.state).toBe('pending');
     expect(store.rollups.candidates('default', now + 5000).map((c) => c.id)).toEqual([ids[3], ids[2]]);
     expect(store.rollups.count('posted')).toBe(1);
   } finally {
@@ -62,8 +62,8 @@ test('fell back: its events go out singly and are never folded again; too few ev
     store.rollups.fallBack(rollup.id, 'Slack answered 400 invalid_payload', [], now);
     expect(store.rollups.candidates('default', now)).toEqual([]);
     expect(store.events.nextDue(now)?.id).toBe(ids[0]);
-    store.events.finish(ids[0]!, 'delivered');
-    expect(store.rollups.open('default', [ids[0]!], now, 2)).toBeUndefined();
+    store.events.finish(ids[0], 'delivered');
+    expect(store.rollups.open('default', [ids[0]], now, 2)).toBeUndefined();
     expect(store.rollups.count('open')).toBe(0);
   } finally {
     store.close();

@@ -78,7 +78,7 @@ describe('serve in Slack app mode', () => {
 
     const parents = api.parents(CHANNEL);
     expect(parents).toHaveLength(1);
-    const parent = parents[0]!;
+    const parent = parents[0];
     expect(parent.thread_ts).toBeUndefined();
     expect(parent.metadata?.event_payload).toMatchObject({ webhook_id: ids[0], role: 'parent', thread_key: `payment:${PAYMENT_ID}` });
 
@@ -110,11 +110,11 @@ describe('serve in Slack app mode', () => {
 
   test('a dispute that arrives before its payment still gives one thread, and the card fills in', async () => {
     await start();
-    const disputeId = await send(PAYMENT_STORY[2]!.body);
-    const paymentId = await send(PAYMENT_STORY[0]!.body);
+    const disputeId = await send(PAYMENT_STORY[2].body);
+    const paymentId = await send(PAYMENT_STORY[0].body);
     const parents = api.parents(CHANNEL);
     expect(parents).toHaveLength(1);
-    const parent = parents[0]!;
+    const parent = parents[0];
     expect(parent.metadata?.event_payload.webhook_id).toBe(disputeId);
     expect(api.replies(parent.ts).map((reply) => reply.metadata?.event_payload.webhook_id)).toEqual([disputeId, paymentId]);
     const card = shownText(parent);
@@ -124,11 +124,11 @@ describe('serve in Slack app mode', () => {
 
   test('the card never moves back: a late dispute.opened after dispute.won leaves it at won (it is still posted as a reply)', async () => {
     await start();
-    await send(PAYMENT_STORY[0]!.body);
-    await send(PAYMENT_STORY[3]!.body);
+    await send(PAYMENT_STORY[0].body);
+    await send(PAYMENT_STORY[3].body);
     const updatesBefore = api.count('chat.update');
-    await send(PAYMENT_STORY[2]!.body);
-    const parent = api.parents(CHANNEL)[0]!;
+    await send(PAYMENT_STORY[2].body);
+    const parent = api.parents(CHANNEL)[0];
     expect(shownText(parent)).toContain('dispute won');
     expect(api.count('chat.update')).toBe(updatesBefore);
     expect(api.replies(parent.ts)).toHaveLength(3);
@@ -136,7 +136,7 @@ describe('serve in Slack app mode', () => {
 
   test('a post Slack records but answers after the timeout is in the channel once, and the event is delivered', async () => {
     await start();
-    await send(PAYMENT_STORY[0]!.body);
+    await send(PAYMENT_STORY[0].body);
     // The refund's reply: Slack keeps it, but answers after serve's Slack timeout.
     let slowed = false;
     api.respond = (call) => {
@@ -147,7 +147,7 @@ describe('serve in Slack app mode', () => {
       return { kind: 'normal' };
     };
     const before = api.calls.length;
-    const id = await send(PAYMENT_STORY[1]!.body);
+    const id = await send(PAYMENT_STORY[1].body);
     expect(api.withWebhookId(id)).toHaveLength(1);
     expect(api.calls.slice(before).map((call) => call.method)).toEqual(['chat.update', 'chat.postMessage', 'conversations.replies']);
     const store = openStore(join(workDir, 'serve-data'), { readOnly: true });
@@ -187,7 +187,7 @@ describe('serve in Slack app mode', () => {
       return { kind: 'normal' };
     };
     const started = Date.now();
-    const id = await send(PAYMENT_STORY[0]!.body);
+    const id = await send(PAYMENT_STORY[0].body);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(api.withWebhookId(id).map((m) => m.metadata?.event_payload.role)).toEqual(['parent', 'reply']);
   });
@@ -195,7 +195,7 @@ describe('serve in Slack app mode', () => {
   test.each(['not_in_channel', 'channel_not_found', 'is_archived', 'invalid_auth'])('%s is dead-lettered with the reason, without retries', async (error) => {
     await start({ maxAttempts: 3 });
     api.respond = () => ({ kind: 'answer', status: 200, body: { ok: false, error } });
-    await send(PAYMENT_STORY[0]!.body);
+    await send(PAYMENT_STORY[0].body);
     expect(api.count('chat.postMessage')).toBe(1);
     const store = openStore(join(workDir, 'serve-data'), { readOnly: true });
     try {
@@ -211,13 +211,13 @@ describe('serve in Slack app mode', () => {
 
   test('threads survive a restart: the next event after a restart joins the thread started before it', async () => {
     await start();
-    await send(PAYMENT_STORY[0]!.body);
+    await send(PAYMENT_STORY[0].body);
     await server!.close();
     server = undefined;
     await start();
-    await send(PAYMENT_STORY[1]!.body);
+    await send(PAYMENT_STORY[1].body);
     expect(api.parents(CHANNEL)).toHaveLength(1);
-    expect(api.replies(api.parents(CHANNEL)[0]!.ts)).toHaveLength(2);
+    expect(api.replies(api.parents(CHANNEL)[0].ts)).toHaveLength(2);
   });
 
   test('refuses at start a token that is not a bot token, a channel name, or a webhook URL beside a token (never quoting the token)', async () => {
@@ -237,7 +237,7 @@ describe('serve app-mode options', () => {
       await expect(startLocalServer(testServerOptions(SIGNING_SECRET, workDir, output, { replyBroadcast: [] }))).rejects.toThrow(/--reply-broadcast applies only in app mode/);
       const server = await startLocalServer(testServerOptions(SIGNING_SECRET, workDir, output, { slackBotToken: TOKEN, slackChannel: CHANNEL, slackApiUrl: api.url, replyBroadcast: [] }));
       try {
-        const body = PAYMENT_STORY[2]!.body;
+        const body = PAYMENT_STORY[2].body;
         const id = 'msg_no_broadcast';
         const timestamp = Math.floor(Date.now() / 1000);
         const response = await fetch(server.url, {

@@ -111,7 +111,7 @@ test('a store written before summaries existed (schema 1) is migrated and its ev
     CREATE TABLE dedup (key TEXT PRIMARY KEY, status TEXT NOT NULL, value TEXT, expires_at INTEGER NOT NULL);
     PRAGMA user_version = 1;`);
   const insert = old.prepare(`INSERT INTO events (route, webhook_id, webhook_timestamp, event_type, body, state, next_attempt_at, received_at) VALUES ('default', ?, '1', ?, ?, 'delivered', 0, 0)`);
-  for (const { id, envelope } of [...DAY_MIX, DAY_MIX[0]!]) insert.run(id, envelope.type, JSON.stringify(envelope));
+  for (const { id, envelope } of [...DAY_MIX, DAY_MIX[0]]) insert.run(id, envelope.type, JSON.stringify(envelope));
   insert.run('msg_not_json', 'payment.succeeded', 'not json');
   old.close();
 
@@ -138,7 +138,7 @@ test('serve posts a scheduled summary through its own delivery path, and not aga
   // can take longer than the 300 ms before the run, and the summary would be computed without them.
   const accepting = await startLocalServer({ ...options, summaries: undefined });
   try {
-    const key = parseSigningKeys(secret).keys[0]!;
+    const key = parseSigningKeys(secret).keys[0];
     for (const { id, envelope } of DAY_MIX.slice(0, 3)) {
       const body = Buffer.from(JSON.stringify(envelope));
       const timestamp = Math.floor(Date.now() / 1000);
@@ -159,7 +159,7 @@ test('serve posts a scheduled summary through its own delivery path, and not aga
   }
   const posted = slack.requests.filter((request) => request.body.includes('Daily summary'));
   expect(posted).toHaveLength(1);
-  expect(JSON.parse(posted[0]!.body).text).toBe('Daily summary · Tue 1 Dec 2026: 3 payments · net ¥1,500, KWD 12.345');
+  expect(JSON.parse(posted[0].body).text).toBe('Daily summary · Tue 1 Dec 2026: 3 payments · net ¥1,500, KWD 12.345');
   expect(output.join('')).toContain('daily summary of 2026-12-01 (Europe/Berlin) queued');
 
   // Restarted after the run: the period is posted already, and the next run is tomorrow.

@@ -28,7 +28,7 @@ describe('renderRollupMessage', () => {
     expect(validateSlackMessage(message)).toEqual([]);
     // Grouped by family: payments first (most events), then refunds.
     expect(message.attachments!.map((a) => a.fallback!.split(':')[0])).toEqual(['Payments', 'Refunds']);
-    expect(message.attachments![0]!.color).toBe('danger');
+    expect(message.attachments![0].color).toBe('danger');
   });
 
   test('per-currency totals in minor units (ISO 4217 exponents: JPY 0, KWD 3)', () => {
@@ -50,7 +50,7 @@ describe('renderRollupMessage', () => {
     const big = item('payment.succeeded', { total_amount: 999_999, currency: 'USD', payment_id: 'pay_big' });
     const failed = item('payment.failed', { total_amount: 50, currency: 'USD', payment_id: 'pay_failed', error_code: 'insufficient_funds' });
     const message = renderRollupMessage([...small, big, failed], { dashboardBaseUrl: 'https://app.dodopayments.com' });
-    const listing = JSON.stringify(message.attachments![0]!.blocks![1]);
+    const listing = JSON.stringify(message.attachments![0].blocks![1]);
     expect(listing).toContain('Worth a look');
     expect(listing.indexOf('pay_failed')).toBeLessThan(listing.indexOf('pay_big'));
     expect(listing).toContain('insufficient_funds');
@@ -78,7 +78,7 @@ describe('renderRollupMessage', () => {
   test('the largest roll-up (500 events over every family) stays within Slack limits', () => {
     const types = readdirTypes();
     // Webhook-ids as long as Dodo's (`msg_` + 27 characters): the metadata lists all 500.
-    const items = Array.from({ length: 500 }, (_, i) => item(types[i % types.length]!, {}, `msg_2abcdefghijklmnopqrstuvw${String(i).padStart(4, '0')}`));
+    const items = Array.from({ length: 500 }, (_, i) => item(types[i % types.length], {}, `msg_2abcdefghijklmnopqrstuvw${String(i).padStart(4, '0')}`));
     const message = renderRollupMessage(items, { dashboardBaseUrl: 'https://app.dodopayments.com' });
     expect(validateSlackMessage(message)).toEqual([]);
     expect(message.text).toMatch(/^500 events /);

@@ -39,13 +39,13 @@ describe('any payload', () => {
           const keys = Object.keys(envelope.data);
           const data: Record<string, unknown> = { ...envelope.data, ...extra };
           keyPicks.forEach((pick, i) => {
-            if (keys.length > 0 && i < values.length) data[keys[pick % keys.length]!] = values[i];
+            if (keys.length > 0 && i < values.length) data[keys[pick % keys.length]] = values[i];
           });
           const message = renderBuiltinMessage({ ...envelope, data }, { dashboardBaseUrl: 'https://app.dodopayments.com' });
           expect(validateSlackMessage(message)).toEqual([]);
           // `text` and the attachment's `fallback` are one line each; every string, the fallback included, is escaped.
           expect(message.text).not.toMatch(/[\r\n]/);
-          expect(message.attachments![0]!.fallback).not.toMatch(/[\r\n]/);
+          expect(message.attachments![0].fallback).not.toMatch(/[\r\n]/);
           for (const text of allStrings(message)) {
             expect(text.replace(/<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>/g, '')).not.toMatch(/[<>]/);
             expect(text).not.toMatch(/\bNaN\b|\bundefined\b|\[object Object\]/);

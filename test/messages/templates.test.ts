@@ -86,14 +86,14 @@ describe('every fixture', () => {
     expect(message.text.length).toBeGreaterThan(10);
     expect(message.text).not.toContain('no template');
     expect(message.attachments).toHaveLength(1);
-    expect(['good', 'warning', 'danger', '#1D9BD1']).toContain(message.attachments![0]!.color);
+    expect(['good', 'warning', 'danger', '#1D9BD1']).toContain(message.attachments![0].color);
     expect(message.text.startsWith('<!here> ')).toBe(true);
     const blocks = blocksOf(message);
     // The line in `text` is the message's visible first line: the attachment opens with the facts.
-    expect(blocks[0]!.type).toBe('section');
+    expect(blocks[0].type).toBe('section');
     expect((blocks[0] as SectionBlock).fields?.length).toBeGreaterThan(0);
     expect(blocks.some((block) => block.type === 'header')).toBe(false);
-    const last = blocks[blocks.length - 1]!;
+    const last = blocks[blocks.length - 1];
     expect(last.type).toBe('context');
     expect(JSON.stringify(last)).toContain(`<!date^${Math.floor(Date.parse(envelope.timestamp) / 1000)}^{date_short_pretty} {time}|${envelope.timestamp}`);
     expect(blocks.some((block) => block.type === 'actions')).toBe(true);
@@ -107,7 +107,7 @@ describe('every fixture', () => {
     const shown = shownStrings(message).join('\n');
     expect(occurrences(shown, line)).toBe(1);
     // The headline ("Dispute opened") is not repeated as a header either.
-    const headline = line.split(': ')[0]!;
+    const headline = line.split(': ')[0];
     expect(occurrences(shown, headline)).toBe(1);
     expect(occurrences(shown, '<!here>')).toBe(1);
     expect(occurrences(shown, '<@U999>')).toBe(1);
@@ -116,7 +116,7 @@ describe('every fixture', () => {
 
   it.each(allFixtures)('%s has a fallback: the line without the mention, escaped like the rest', (name) => {
     const message = render(loadFixture(name), { mentions: { '*': '<!here>' } });
-    const fallback = message.attachments![0]!.fallback!;
+    const fallback = message.attachments![0].fallback!;
     expect(message.text).toBe(`<!here> ${fallback}`);
     expect(fallback).not.toContain('<!here>');
     expect(fallback).not.toMatch(/[\r\n]/);
@@ -144,7 +144,7 @@ describe('key facts', () => {
   ])('%s reads "%s" in the notification', (name, text, color) => {
     const message = render(loadFixture(name));
     expect(message.text).toBe(text);
-    expect(message.attachments![0]!.color).toBe(color);
+    expect(message.attachments![0].color).toBe(color);
   });
 
   it('shows the settlement amount when the settlement currency differs', () => {
@@ -250,7 +250,7 @@ describe('payload text cannot ping, link or format', () => {
   it('escapes payload text in the fallback too, so no client can turn it into a mention', () => {
     const message = render(withData('dispute.opened', { customer: { name: `A & B <!channel>` } }));
     expect(message.text).toBe('Dispute opened: $29.99 from A &amp; B &lt;!channel&gt; (fraudulent)');
-    expect(message.attachments![0]!.fallback).toBe('Dispute opened: $29.99 from A &amp; B &lt;!channel&gt; (fraudulent)');
+    expect(message.attachments![0].fallback).toBe('Dispute opened: $29.99 from A &amp; B &lt;!channel&gt; (fraudulent)');
   });
 
   it('adds no button for a payload id of "." or ".." (URL would resolve it to another page)', () => {
@@ -304,7 +304,7 @@ describe('unknown event types', () => {
       data: { invoice_id: 'inv_1', total_amount: 1500, currency: 'JPY', status: 'open', api_key: 'sk_live_secret', created_at: '2026-03-14T09:00:00Z', nested: { a: 1 } },
     });
     expect(message.text).toBe('Invoice finalized: ¥1,500 (open)');
-    expect(message.attachments![0]!.color).toBe('#1D9BD1');
+    expect(message.attachments![0].color).toBe('#1D9BD1');
     const body = bodyText(message);
     expect(body).toContain('*total amount*\n¥1,500');
     expect(body).toContain('*status*\nopen');
@@ -348,7 +348,7 @@ describe('the one-line text', () => {
   it('collapses line breaks and whitespace runs from payload fields', () => {
     const message = render(withData('dispute.opened', { customer: { name: 'Ada\r\n  Lovelace\u2028\tJr' }, reason: 'fraud\n\nulent' }), { mentions: { '*': '<!here>' } });
     expect(message.text).toBe('<!here> Dispute opened: $29.99 from Ada Lovelace Jr (fraud ulent)');
-    expect(message.attachments![0]!.fallback).toBe('Dispute opened: $29.99 from Ada Lovelace Jr (fraud ulent)');
+    expect(message.attachments![0].fallback).toBe('Dispute opened: $29.99 from Ada Lovelace Jr (fraud ulent)');
   });
 
   it('puts an unknown event type with line breaks on one line too', () => {

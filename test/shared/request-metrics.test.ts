@@ -19,7 +19,7 @@ test('one EMF document per flush: the service dimension, every metric defined on
   metrics.flush(1_700_000_000_000);
 
   expect(lines).toHaveLength(1);
-  expect(lines[0]!.endsWith('}\n')).toBe(true);
+  expect(lines[0].endsWith('}\n')).toBe(true);
   expect(documents()[0]).toEqual({
     _aws: {
       Timestamp: 1_700_000_000_000,

@@ -73,25 +73,25 @@ test('one UpdateItem per event, in the slot of its own timestamp and a shard of 
   const counting = new Proxy(db.client, {
     get: (target, name) => (name === 'send' ? (command: never) => (sends++, target.send(command)) : Reflect.get(target, name)),
   });
-  await dynamoSummaryCounter(counting as DynamoDBClient, table)(webhook);
+  await dynamoSummaryCounter(counting, table)(webhook);
   await counter(webhook);
   expect(sends).toBe(1);
   const items = await db.client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'agg' } } }));
   expect(items.Items).toHaveLength(1);
-  expect(items.Items![0]!.sk!.S).toBe(slotKey(Date.parse('2026-12-01T08:14:59Z'), 'msg_slot'));
-  expect(items.Items![0]!.sk!.S).toMatch(/^2026-12-01T08:00:00\.000Z#[0-7]$/);
-  expect(items.Items![0]![markerName('msg_slot')]).toEqual({ N: '1' });
-  expect(items.Items![0]!['pay.gross|USD']).toEqual({ N: '2999' });
+  expect(items.Items![0].sk.S).toBe(slotKey(Date.parse('2026-12-01T08:14:59Z'), 'msg_slot'));
+  expect(items.Items![0].sk.S).toMatch(/^2026-12-01T08:00:00\.000Z#[0-7]$/);
+  expect(items.Items![0][markerName('msg_slot')]).toEqual({ N: '1' });
+  expect(items.Items![0]['pay.gross|USD']).toEqual({ N: '2999' });
 });
 
 test('when DynamoDB cannot count, nothing is posted and the record is retried', async () => {
   const unreachable = new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
   const { processor, recorder } = processorFor([route('default', () => slack.url())], { countForSummaries: dynamoSummaryCounter(unreachable, table) });
-  const outcomes = await processor.processBatch([{ id: 'r1', webhook: queued('msg_x', DAY_MIX[0]!.envelope), receiveCount: 1 }]);
+  const outcomes = await processor.processBatch([{ id: 'r1', webhook: queued('msg_x', DAY_MIX[0].envelope), receiveCount: 1 }]);
   expect(outcomes.get('r1')).toMatchObject({ kind: 'retry', reason: expect.stringContaining('counting for the summaries failed') });
   expect(slack.requests).toHaveLength(0);
   expect(recorder.metric('DeliveryRetried')).toBe(1);
-  const last = await processor.processBatch([{ id: 'r2', webhook: queued('msg_x', DAY_MIX[0]!.envelope), receiveCount: 3 }]);
+  const last = await processor.processBatch([{ id: 'r2', webhook: queued('msg_x', DAY_MIX[0].envelope), receiveCount: 3 }]);
   expect(last.get('r2')).toMatchObject({ kind: 'dead-letter', routeId: 'summaries' });
   unreachable.destroy();
 });
@@ -117,8 +117,8 @@ test('the summary function records, queues and the transformer posts a summary o
   await deliver(sent);
   await deliver(sent, 2); // an SQS redelivery of the summary: deduplicated
   expect(slack.requests).toHaveLength(1);
-  expect(slack.requests[0]!.json.text).toBe('Daily summary · Tue 1 Dec 2026: 6 payments · net €1,234.56, ¥1,500, KWD 12.345, $29.99');
-  expect(slack.requests[0]!.body).toContain('▲ 50% vs previous day');
+  expect(slack.requests[0].json.text).toBe('Daily summary · Tue 1 Dec 2026: 6 payments · net €1,234.56, ¥1,500, KWD 12.345, $29.99');
+  expect(slack.requests[0].body).toContain('▲ 50% vs previous day');
   expect(recorder.metric('DuplicateSuppressed')).toBe(1);
   // A summary is not counted in the summaries.
   expect((await store.totals(day('2026-12-02').start, day('2026-12-03').end)).events).toBeUndefined();
@@ -140,15 +140,15 @@ test('a summary recorded but not queued (SQS failed) is re-sent unchanged by the
   const nov30 = { kind: 'day' as const, timeZone: 'UTC', routeId: 'default', scheduledTime: '2026-12-01T09:00:00Z' };
   await expect(runScheduledSummary(nov30, { store, enqueue, now: () => Date.parse('2026-12-01T09:00:01Z') })).rejects.toThrow('SQS unavailable');
   expect(await runScheduledSummary(nov30, { store, enqueue, now: () => Date.parse('2026-12-01T09:05:00Z') })).toMatchObject({ outcome: 'queued-again' });
-  expect(JSON.parse(sent[0]!.body).message.attachments[0].blocks.at(-1).elements[0].text).toContain('computed 2026-12-01 09:00 UTC');
+  expect(JSON.parse(sent[0].body).message.attachments[0].blocks.at(-1).elements[0].text).toContain('computed 2026-12-01 09:00 UTC');
 
   // A Nov 30 event arrives late, after its summary; Dec 1's summary notes it, Dec 2's does not.
   await deliver([queued('msg_late', dodoEvent('payment.succeeded', { timestamp: '2026-11-30T23:30:00.000Z', currency: 'KWD', amount: 1500 }))]);
   await runScheduledSummary({ ...nov30, scheduledTime: '2026-12-02T09:00:00Z' }, { store, enqueue, now: () => Date.parse('2026-12-02T09:00:01Z') });
-  expect(sent[1]!.body).toContain('1 late event for Mon 30 Nov 2026 arrived after its summary was posted (net +KWD 1.500)');
+  expect(sent[1].body).toContain('1 late event for Mon 30 Nov 2026 arrived after its summary was posted (net +KWD 1.500)');
   await runScheduledSummary({ ...nov30, scheduledTime: '2026-12-03T09:00:00Z' }, { store, enqueue, now: () => Date.parse('2026-12-03T09:00:01Z') });
-  expect(sent[2]!.body).not.toContain('late event');
-  expect(JSON.parse(sent[2]!.body).message.text).toBe('Daily summary · Wed 2 Dec 2026: no events in this period.');
+  expect(sent[2].body).not.toContain('late event');
+  expect(JSON.parse(sent[2].body).message.text).toBe('Daily summary · Wed 2 Dec 2026: no events in this period.');
 });
 
 test('a precomposed message naming a route the deployment does not have is dead-lettered with the reason', async () => {

@@ -100,8 +100,8 @@ test('events counted once through the transformer; the scheduled summary is queu
   await drain();
   expect(slack.requests).toHaveLength(1);
   // Berlin's Dec 1: the USD payment at 23:59:59Z is Dec 2 there.
-  expect(slack.requests[0]!.json.text).toBe('Daily summary · Tue 1 Dec 2026: 5 payments · net €1,234.56, ¥1,500, KWD 12.345');
-  expect(slack.requests[0]!.body).toContain('Window 2026-12-01 00:00 – 2026-12-02 00:00 Europe/Berlin (UTC+01:00)');
+  expect(slack.requests[0].json.text).toBe('Daily summary · Tue 1 Dec 2026: 5 payments · net €1,234.56, ¥1,500, KWD 12.345');
+  expect(slack.requests[0].body).toContain('Window 2026-12-01 00:00 – 2026-12-02 00:00 Europe/Berlin (UTC+01:00)');
   // A summary is not an event: it added nothing to the aggregates.
   expect((await dynamoSummaryStore(db.client, TABLE).totals(Date.parse('2026-12-02T00:00:00Z'), Date.parse('2026-12-03T00:00:00Z'))).events).toBeUndefined();
   await expect(summary({ kind: 'month' }, context())).rejects.toThrow('summary event: kind must be "day" or "week"');

@@ -14,7 +14,7 @@ function allText(message: ReturnType<typeof buildSummaryMessage>): string {
   return JSON.stringify(message);
 }
 function section(message: ReturnType<typeof buildSummaryMessage>, currency: string): string {
-  const block = (message.attachments![0]!.blocks as SectionBlock[]).find((b) => b.type === 'section' && b.text?.text === `*${currency}*`);
+  const block = (message.attachments![0].blocks as SectionBlock[]).find((b) => b.type === 'section' && b.text?.text === `*${currency}*`);
   if (!block) throw new Error(`no ${currency} section`);
   return block.fields!.map((field) => field.text).join('\n');
 }
@@ -66,7 +66,7 @@ test('a period with no events says so in one line, with the footer', () => {
   const message = buildSummaryMessage({ period: periodOf('week', parseCalendarDate('2026-11-30'), 'Europe/Berlin'), totals: {}, previous: {}, computedAtMs });
   expect(message.text).toBe('Weekly summary · week of Mon 30 Nov 2026: no events in this period.');
   expect(message.text).not.toContain('\n');
-  expect(message.attachments![0]!.blocks).toHaveLength(1);
+  expect(message.attachments![0].blocks).toHaveLength(1);
   expect(allText(message)).toContain('Window 2026-11-30 00:00 – 2026-12-07 00:00 Europe/Berlin (UTC+01:00)');
 });
 

@@ -15,7 +15,7 @@ export interface Fauxqs {
 export async function startFauxqs(): Promise<Fauxqs> {
   const emulator = spawn(process.execPath, [join(__dirname, '..', 'transformer', 'fauxqs-server.mjs')], { stdio: ['ignore', 'pipe', 'ignore'] });
   const line = await new Promise<string>((resolve, reject) => {
-    emulator.stdout!.once('data', (data) => resolve(String(data)));
+    emulator.stdout.once('data', (data) => resolve(String(data)));
     emulator.once('exit', (code) => reject(new Error(`fauxqs exited with ${code}`)));
   });
   const { address } = JSON.parse(line) as { address: string };

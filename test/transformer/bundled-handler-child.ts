@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const handler = bundled.createTransformerHandler({
     env,
     sqs: sqs as never,
-    persistenceStore: new MemoryPersistenceLayer() as never,
+    persistenceStore: new MemoryPersistenceLayer(),
     allowInsecureLocalhostSlack: true,
   });
   const deadline = Date.now() + 60_000;

@@ -166,20 +166,20 @@ async function runBundle(bundlePath: string, environment: Record<string, string>
 }
 
 test('the prebundled asset is the package\'s bundle with the user code beside it; the synth-time one embeds it', () => {
-  expect(synthesized['prebundled by npm run build']!.assetFiles).toEqual(['dodo-slack-user-code.json', 'index.js']);
-  const userCode = JSON.parse(fs.readFileSync(path.join(path.dirname(synthesized['prebundled by npm run build']!.bundlePath), 'dodo-slack-user-code.json'), 'utf8'));
+  expect(synthesized['prebundled by npm run build'].assetFiles).toEqual(['dodo-slack-user-code.json', 'index.js']);
+  const userCode = JSON.parse(fs.readFileSync(path.join(path.dirname(synthesized['prebundled by npm run build'].bundlePath), 'dodo-slack-user-code.json'), 'utf8'));
   expect(Object.values(userCode)).toEqual([`${SALES_CODE}\n//# sourceURL=inline-transformation.js\n`]);
-  expect(fs.readFileSync(synthesized['prebundled by npm run build']!.bundlePath, 'utf8')).not.toContain('bundled sale');
-  expect(synthesized['bundled at synth from the sources']!.assetFiles).toEqual(['index.js']);
-  expect(fs.readFileSync(synthesized['bundled at synth from the sources']!.bundlePath, 'utf8')).toContain('bundled sale');
+  expect(fs.readFileSync(synthesized['prebundled by npm run build'].bundlePath, 'utf8')).not.toContain('bundled sale');
+  expect(synthesized['bundled at synth from the sources'].assetFiles).toEqual(['index.js']);
+  expect(fs.readFileSync(synthesized['bundled at synth from the sources'].bundlePath, 'utf8')).toContain('bundled sale');
 });
 
 test.each(['bundled at synth from the sources', 'prebundled by npm run build'])(
   'the transformer %s runs the fromInline code by codeId: a throw is dead-lettered, the next event is posted',
   async (how) => {
     slack.requests.length = 0;
-    const { bundlePath, environment } = synthesized[how]!;
-    const routes = JSON.parse(environment[TransformerEnv.Routes]!) as { id: string; transformation: { kind: string; codeId?: string } }[];
+    const { bundlePath, environment } = synthesized[how];
+    const routes = JSON.parse(environment[TransformerEnv.Routes]) as { id: string; transformation: { kind: string; codeId?: string } }[];
     expect(routes).toEqual([expect.objectContaining({ id: 'Sales', transformation: expect.objectContaining({ kind: 'code' }) })]);
 
     const { response, sqsCalls, logs } = await runBundle(bundlePath, environment, [record('failed', 'payment.failed'), record('paid', 'payment.succeeded')]);
@@ -189,8 +189,8 @@ test.each(['bundled at synth from the sources', 'prebundled by npm run build'])(
       { text: 'bundled sale pay_gr4RizvMOXFJ6xca3y2tU via https://hooks.slack.com/services/REDACTED' },
     ]);
     expect(sqsCalls).toHaveLength(1);
-    expect(sqsCalls[0]!.input).toMatchObject({ QueueUrl: 'https://sqs.test/dlq', MessageBody: fixtureBody('payment.failed') });
-    expect(JSON.stringify(sqsCalls[0]!.input.MessageAttributes)).toContain(
+    expect(sqsCalls[0].input).toMatchObject({ QueueUrl: 'https://sqs.test/dlq', MessageBody: fixtureBody('payment.failed') });
+    expect(JSON.stringify(sqsCalls[0].input.MessageAttributes)).toContain(
       'transformation inline-transformation.js threw on payment.failed: no template for failures (at inline-transformation.js:2)',
     );
     // The Slack URL never reaches the logs.

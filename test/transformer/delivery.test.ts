@@ -9,7 +9,7 @@ describe('delivery table against a real Slack stand-in', () => {
   const slack = useFakeSlack();
 
   const scripted = (...scripts: SlackScript[]) => {
-    slack.respond = (_request, index) => scripts[Math.min(index, scripts.length - 1)]!;
+    slack.respond = (_request, index) => scripts[Math.min(index, scripts.length - 1)];
   };
 
   async function deliverOne(receiveCount = 1, secret = () => slack.url()) {
@@ -24,7 +24,7 @@ describe('delivery table against a real Slack stand-in', () => {
     const { outcome, recorder, persistence } = await deliverOne();
     expect(outcome).toEqual({ kind: 'done', routes: [{ routeId: 'default', result: 'delivered' }] });
     expect(slack.requests).toHaveLength(1);
-    expect(slack.requests[0]!.json.text).toMatch(/^payment\.succeeded msg_/);
+    expect(slack.requests[0].json.text).toMatch(/^payment\.succeeded msg_/);
     expect(recorder.metric(MetricName.MessageDelivered)).toBe(1);
     const latency = recorder.timings.find((t) => t.name === MetricName.DeliveryLatency)!;
     expect(latency.value).toBeGreaterThanOrEqual(1000);
@@ -34,8 +34,8 @@ describe('delivery table against a real Slack stand-in', () => {
   it.each([
     ['500', answer(500, 'internal_error'), /500 internal_error/],
     ['503', answer(503, 'service_unavailable'), /503 service_unavailable/],
-    ['slow beyond the timeout', { kind: 'slow', delayMs: 1500 } as SlackScript, /timeout after 300 ms/],
-    ['connection reset', { kind: 'reset' } as SlackScript, /network error/],
+    ['slow beyond the timeout', { kind: 'slow', delayMs: 1500 } satisfies SlackScript, /timeout after 300 ms/],
+    ['connection reset', { kind: 'reset' } satisfies SlackScript, /network error/],
   ])('%s: retried with growing backoff, no dedup record kept, dead-lettered at maxReceiveCount', async (_name, script, reason) => {
     scripted(script);
     const first = await deliverOne(1);

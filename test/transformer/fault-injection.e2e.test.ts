@@ -94,7 +94,7 @@ test('80 events, seeded Slack faults, two handler instances: each delivered exac
   }
 
   const deadLetters: Message[] = [];
-  const deadIds = () => deadLetters.map((message) => message.MessageAttributes![MessageAttribute.WebhookId]!.StringValue!.slice('msg_'.length));
+  const deadIds = () => deadLetters.map((message) => message.MessageAttributes![MessageAttribute.WebhookId].StringValue!.slice('msg_'.length));
   const settled = () => new Set([...slack.delivered, ...deadIds()]).size >= EVENTS;
   const output: string[] = [];
   const restoreOutput = captureOutput(output);
@@ -137,7 +137,7 @@ test('80 events, seeded Slack faults, two handler instances: each delivered exac
     const attributes = message.MessageAttributes!;
     expect(attributes[MessageAttribute.DeadLetterReason]?.StringValue).toMatch(/Slack (answered 5\d\d|request failed)/);
     expect(attributes[MessageAttribute.DeadLetterLastSlackResponse]?.StringValue).toEqual(expect.any(String));
-    expect(message.Body).toContain(attributes[MessageAttribute.WebhookId]!.StringValue!.slice('msg_'.length));
+    expect(message.Body).toContain(attributes[MessageAttribute.WebhookId].StringValue!.slice('msg_'.length));
   }
   // The Slack URL never reached the logs.
   expect(output.join('')).not.toContain('faulty-slack-secret-token');

@@ -193,7 +193,7 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
     expect(await q.invokeOnce()).toBe(5);
     // One request: the roll-up of all 40 (none went out on its own).
     expect(slack.requests).toHaveLength(1);
-    expect(String(slack.requests[0]!.json.text)).toMatch(/^40 events /);
+    expect(String(slack.requests[0].json.text)).toMatch(/^40 events /);
     // Every message is still on the queue, hidden for the retry's backoff.
     expect(await q.depth()).toBe(40);
     const visible = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));

@@ -160,7 +160,7 @@ describe('transformer handler over SQS (fauxqs)', () => {
     expect(messages).toHaveLength(1);
     expect(response.batchItemFailures).toEqual([]);
     expect(slack.delivered(SLACK_PATH)).toHaveLength(1);
-    expect(typeof slack.requests[0]!.json.text).toBe('string');
+    expect(typeof slack.requests[0].json.text).toBe('string');
     expect(await q.receiveRaw()).toEqual([]);
     // The delivery is remembered in the table; the same webhook sent again (Dodo's retry) posts nothing.
     expect((await q.deduplicationItems()).map((item) => item.status?.S)).toEqual(['COMPLETED']);
@@ -184,8 +184,8 @@ describe('transformer handler over SQS (fauxqs)', () => {
     const bad = await q.send();
     slack.respond = (_r, index) => (index === 1 ? answer(503, 'service_unavailable') : ok);
     const { response, messages } = await q.invokeOnce();
-    expect(messages.map((m) => m.MessageAttributes![MessageAttribute.WebhookId]!.StringValue)).toEqual([good.webhookId, bad.webhookId]);
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: messages[1]!.MessageId }]);
+    expect(messages.map((m) => m.MessageAttributes![MessageAttribute.WebhookId].StringValue)).toEqual([good.webhookId, bad.webhookId]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: messages[1].MessageId }]);
     // The queue's own visibility timeout is 1 s; ours (30 s backoff) keeps it hidden well beyond that.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await q.receiveRaw()).toEqual([]);
@@ -212,12 +212,12 @@ describe('transformer handler over SQS (fauxqs)', () => {
     const event = await q.send();
     for (let receive = 1; receive <= 2; receive++) {
       const [message] = await q.receiveRaw(30);
-      expect(message!.Attributes!.ApproximateReceiveCount).toBe(String(receive));
-      await q.makeVisible(message!);
+      expect(message.Attributes!.ApproximateReceiveCount).toBe(String(receive));
+      await q.makeVisible(message);
     }
     expect(await q.receiveRaw()).toEqual([]);
     const dead = await drainDeadLetters();
-    expect(dead.map((m) => m.MessageAttributes![MessageAttribute.WebhookId]!.StringValue)).toEqual([event.webhookId]);
+    expect(dead.map((m) => m.MessageAttributes![MessageAttribute.WebhookId].StringValue)).toEqual([event.webhookId]);
   });
 
   it('at maxReceiveCount the handler sends body + attributes + reason to the DLQ and acknowledges the record', async () => {
@@ -228,26 +228,26 @@ describe('transformer handler over SQS (fauxqs)', () => {
     expect(first.response.batchItemFailures).toHaveLength(1);
     // Hidden for the 30 s backoff; then time passes (we make it visible again with its receipt handle).
     expect(await q.receiveRaw()).toEqual([]);
-    await q.makeVisible(first.messages[0]!);
+    await q.makeVisible(first.messages[0]);
     const second = await q.invokeOnce();
-    expect(second.messages[0]!.Attributes!.ApproximateReceiveCount).toBe('2');
+    expect(second.messages[0].Attributes!.ApproximateReceiveCount).toBe('2');
     expect(second.response.batchItemFailures).toEqual([]);
     expect(await q.receiveRaw()).toEqual([]);
 
     const [dead] = await drainDeadLetters();
-    expect(dead!.Body).toBe(event.body);
-    const attributes = dead!.MessageAttributes!;
-    expect(attributes[MessageAttribute.WebhookId]!.StringValue).toBe(event.webhookId);
-    expect(attributes[MessageAttribute.WebhookTimestamp]!.StringValue).toBe(event.webhookTimestamp);
-    expect(attributes[MessageAttribute.EventType]!.StringValue).toBe('refund.succeeded');
-    expect(attributes[MessageAttribute.DeadLetterReason]!.StringValue).toBe('Slack answered 500 internal_error');
-    expect(attributes[MessageAttribute.DeadLetterAttempts]!.StringValue).toBe('2');
-    expect(attributes[MessageAttribute.DeadLetterLastSlackResponse]!.StringValue).toBe('500 internal_error');
-    expect(attributes[MessageAttribute.DeadLetterRoute]!.StringValue).toBe('default');
+    expect(dead.Body).toBe(event.body);
+    const attributes = dead.MessageAttributes!;
+    expect(attributes[MessageAttribute.WebhookId].StringValue).toBe(event.webhookId);
+    expect(attributes[MessageAttribute.WebhookTimestamp].StringValue).toBe(event.webhookTimestamp);
+    expect(attributes[MessageAttribute.EventType].StringValue).toBe('refund.succeeded');
+    expect(attributes[MessageAttribute.DeadLetterReason].StringValue).toBe('Slack answered 500 internal_error');
+    expect(attributes[MessageAttribute.DeadLetterAttempts].StringValue).toBe('2');
+    expect(attributes[MessageAttribute.DeadLetterLastSlackResponse].StringValue).toBe('500 internal_error');
+    expect(attributes[MessageAttribute.DeadLetterRoute].StringValue).toBe('default');
 
     // The operator fixes Slack and redrives: the copy is delivered once.
     slack.respond = () => ok;
-    await sqs.send(new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: dead!.Body!, MessageAttributes: dead!.MessageAttributes }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.queueUrl, MessageBody: dead.Body!, MessageAttributes: dead.MessageAttributes }));
     const redriven = await q.invokeOnce();
     expect(redriven.response.batchItemFailures).toEqual([]);
     expect(slack.delivered(SLACK_PATH)).toHaveLength(1);
@@ -270,8 +270,8 @@ describe('transformer handler over SQS (fauxqs)', () => {
     const first = await q.invokeOnce();
     expect(first.response.batchItemFailures).toEqual([]);
     const [dead] = await drainDeadLetters();
-    expect(dead!.MessageAttributes![MessageAttribute.DeadLetterReason]!.StringValue).toBe('Slack answered 404 channel_not_found (the Slack secret has not changed)');
-    expect(dead!.MessageAttributes![MessageAttribute.DeadLetterLastSlackResponse]!.StringValue).toBe('404 channel_not_found');
+    expect(dead.MessageAttributes![MessageAttribute.DeadLetterReason].StringValue).toBe('Slack answered 404 channel_not_found (the Slack secret has not changed)');
+    expect(dead.MessageAttributes![MessageAttribute.DeadLetterLastSlackResponse].StringValue).toBe('404 channel_not_found');
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
 
     // The operator rotates the secret; the next 404 from the old URL moves to the new one at once.
@@ -300,7 +300,7 @@ describe('transformer handler over SQS (fauxqs)', () => {
     const { response } = await q.invokeOnce();
     expect(response.batchItemFailures).toEqual([]);
     const [dead] = await drainDeadLetters();
-    expect(dead!.MessageAttributes![MessageAttribute.DeadLetterReason]!.StringValue).toMatch(/has no "webhook-id" attribute/);
+    expect(dead.MessageAttributes![MessageAttribute.DeadLetterReason].StringValue).toMatch(/has no "webhook-id" attribute/);
   });
 
   it('an SQS call that fails while settling leaves the record on the queue (reported failed), never acknowledged', async () => {
@@ -331,7 +331,7 @@ describe('transformer handler over SQS (fauxqs)', () => {
       });
       // 400 -> dead-letter (SendMessage fails), 503 -> retry (ChangeMessageVisibility fails), 429 at the last receive -> requeue (fails), no attributes -> dead-letter (fails)
       const scripts = [answer(400, 'invalid_payload'), answer(503, 'busy'), answer(429, 'rate_limited', { 'retry-after': '1' })];
-      slack.respond = (_r, index) => scripts[index]!;
+      slack.respond = (_r, index) => scripts[index];
       const messages = [asMessage(webhook(), 'dead', '1'), asMessage(webhook(), 'retry', '1'), asMessage(webhook(), 'requeue', '3'), asMessage(webhook(), 'no-attributes', '1')];
       const response = await handler(toLambdaEvent(messages), lambdaContext());
       expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['dead', 'no-attributes', 'requeue', 'retry']);
@@ -349,9 +349,9 @@ describe('transformer handler over SQS (fauxqs)', () => {
     const { response, messages } = await q.invokeOnce();
     expect(response.batchItemFailures).toEqual([]);
     const [copy] = await q.receiveRaw();
-    expect(copy!.MessageId).not.toBe(messages[0]!.MessageId);
-    expect(copy!.Body).toBe(messages[0]!.Body);
-    expect(copy!.Attributes!.ApproximateReceiveCount).toBe('1');
+    expect(copy.MessageId).not.toBe(messages[0].MessageId);
+    expect(copy.Body).toBe(messages[0].Body);
+    expect(copy.Attributes!.ApproximateReceiveCount).toBe('1');
     expect(await drainDeadLetters()).toEqual([]);
   });
 });

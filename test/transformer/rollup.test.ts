@@ -76,8 +76,8 @@ describe('roll-up delivery', () => {
     const outcome = await processor.deliver('default', batch);
     expect(outcome).toMatchObject({ kind: 'posted', duplicates: [], elsewhere: [] });
     expect(slack.requests).toHaveLength(1);
-    expect(slack.requests[0]!.json.text).toMatch(/^40 events /);
-    expect(rollupCoverage(slack.requests[0]!.json)?.sort()).toEqual(batch.map((r) => r.webhook.webhookId).sort());
+    expect(slack.requests[0].json.text).toMatch(/^40 events /);
+    expect(rollupCoverage(slack.requests[0].json)?.sort()).toEqual(batch.map((r) => r.webhook.webhookId).sort());
     expect(recorder.metric('EventsRolledUp')).toBe(40);
 
     const again = await processor.deliver('default', batch);
@@ -86,7 +86,7 @@ describe('roll-up delivery', () => {
     expect(slack.requests).toHaveLength(1);
     // A single delivery of a covered key is a duplicate too: never both.
     let ran = false;
-    const single = await runOnce(`default:${batch[0]!.webhook.webhookId}`, async () => ((ran = true), 'delivered' as RouteDone));
+    const single = await runOnce(`default:${batch[0].webhook.webhookId}`, async () => ((ran = true), 'delivered'));
     expect(single.duplicate).toBe(true);
     expect(ran).toBe(false);
   });
@@ -103,7 +103,7 @@ describe('roll-up delivery', () => {
     expect(retried.kind).toBe('posted');
     if (retried.kind === 'posted') expect(retried.covered).toHaveLength(5);
     expect(slack.requests).toHaveLength(2);
-    expect(slack.requests[1]!.json.text).toMatch(/^5 events /);
+    expect(slack.requests[1].json.text).toMatch(/^5 events /);
   });
 
   test('429 pauses and is retryable; 400 is not (the events go out singly)', async () => {
@@ -119,22 +119,22 @@ describe('roll-up delivery', () => {
     const { processor, runOnce } = setup();
     const batch = records(3);
     let release!: () => void;
-    const held = runOnce(`default:${batch[0]!.webhook.webhookId}`, () => new Promise<RouteDone>((resolve) => (release = () => resolve('delivered'))));
+    const held = runOnce(`default:${batch[0].webhook.webhookId}`, () => new Promise<RouteDone>((resolve) => (release = () => resolve('delivered'))));
     await new Promise((resolve) => setTimeout(resolve, 20));
     const outcome = await processor.deliver('default', batch);
     expect(outcome.kind).toBe('posted');
-    expect(outcome.elsewhere).toEqual([batch[0]!.webhook.webhookId]);
-    if (outcome.kind === 'posted') expect([...outcome.covered].sort()).toEqual([batch[1]!.webhook.webhookId, batch[2]!.webhook.webhookId].sort());
-    expect(slack.requests[0]!.json.text).toMatch(/^2 events /);
+    expect(outcome.elsewhere).toEqual([batch[0].webhook.webhookId]);
+    if (outcome.kind === 'posted') expect([...outcome.covered].sort()).toEqual([batch[1].webhook.webhookId, batch[2].webhook.webhookId].sort());
+    expect(slack.requests[0].json.text).toMatch(/^2 events /);
     release();
     await held;
 
     const two = records(2);
-    await runOnce(`default:${two[0]!.webhook.webhookId}`, async () => 'delivered');
+    await runOnce(`default:${two[0].webhook.webhookId}`, async () => 'delivered');
     const lonely = await processor.deliver('default', two);
-    expect(lonely).toMatchObject({ kind: 'not-posted', retryable: false, released: [two[1]!.webhook.webhookId] });
+    expect(lonely).toMatchObject({ kind: 'not-posted', retryable: false, released: [two[1].webhook.webhookId] });
     // Released: its single delivery can run.
-    expect((await runOnce(`default:${two[1]!.webhook.webhookId}`, async () => 'delivered')).duplicate).toBe(false);
+    expect((await runOnce(`default:${two[1].webhook.webhookId}`, async () => 'delivered')).duplicate).toBe(false);
   });
 
   test('the same claims on serve\'s SQLite store: posted completes, failed removes', async () => {
@@ -179,7 +179,7 @@ describe('roll-up delivery', () => {
     expect(slack.requests).toHaveLength(0);
     failCounting = false;
     // A redelivery of the same id in the batch is counted once (the counter itself is once per webhook-id, too).
-    expect(await processor.deliver('default', [...batch, { ...batch[0]!, id: 'again' }])).toMatchObject({ kind: 'posted' });
+    expect(await processor.deliver('default', [...batch, { ...batch[0], id: 'again' }])).toMatchObject({ kind: 'posted' });
     expect(counted.sort()).toEqual(batch.map((r) => r.webhook.webhookId).sort());
     expect(slack.requests).toHaveLength(1);
   });
@@ -190,7 +190,7 @@ describe('roll-up delivery', () => {
     expect(planRollups(processor, summaries, 1)).toEqual([]);
     const mixed = planRollups(processor, [...summaries, ...records(5)], 1);
     expect(mixed).toHaveLength(1);
-    expect(mixed[0]!.records.every((record) => !record.webhook.precomposed)).toBe(true);
+    expect(mixed[0].records.every((record) => !record.webhook.precomposed)).toBe(true);
   });
 
   test('planRollups: only foldable events of built-in routes, when the backlog predicts a wait, in chunks', () => {

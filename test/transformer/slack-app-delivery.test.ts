@@ -67,66 +67,66 @@ test('two consumers starting the same thread at once end with one parent: the lo
   const a = appProcessor(appRoute()).processor;
   const b = appProcessor(appRoute()).processor;
   const [ra, rb] = await Promise.all([
-    a.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]),
-    b.processBatch([record('refund.succeeded', PAYMENT_STORY[1]!.body)]),
+    a.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]),
+    b.processBatch([record('refund.succeeded', PAYMENT_STORY[1].body)]),
   ]);
   expect([...ra.values(), ...rb.values()].map((o) => o.kind)).toEqual(['done', 'done']);
   const parents = api.parents(CHANNEL);
   expect(parents).toHaveLength(1);
-  expect(api.replies(parents[0]!.ts)).toHaveLength(2);
+  expect(api.replies(parents[0].ts)).toHaveLength(2);
   expect(api.count('chat.delete')).toBe(1);
-  expect(shownText(parents[0]!)).toContain('refunded $10.00');
+  expect(shownText(parents[0])).toContain('refunded $10.00');
 });
 
 test('a user transformation chooses the thread with thread_key, or none with null; thread_key never reaches Slack', async () => {
   const transform: Transform = async (input) => ({
     kind: 'message',
-    message: { text: `custom ${input.eventType}`, ...(input.eventType === 'refund.succeeded' ? { thread_key: null } : { thread_key: 'customer:cus_1' }) } as never,
+    message: { text: `custom ${input.eventType}`, ...(input.eventType === 'refund.succeeded' ? { thread_key: null } : { thread_key: 'customer:cus_1' }) },
   });
   const { processor } = appProcessor(appRoute({ transform }));
-  await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
-  await processor.processBatch([record('dispute.opened', PAYMENT_STORY[2]!.body)]);
-  await processor.processBatch([record('refund.succeeded', PAYMENT_STORY[1]!.body)]);
+  await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]);
+  await processor.processBatch([record('dispute.opened', PAYMENT_STORY[2].body)]);
+  await processor.processBatch([record('refund.succeeded', PAYMENT_STORY[1].body)]);
   const parents = api.parents(CHANNEL);
   // One custom thread (its parent a plain card for the key) and the refund on its own.
   expect(parents.map((p) => p.metadata?.event_payload.role)).toEqual(['parent', 'message']);
-  expect(parents[0]!.metadata?.event_payload.thread_key).toBe('customer:cus_1');
-  expect(api.replies(parents[0]!.ts).map((r) => r.text)).toEqual(['custom payment.succeeded', 'custom dispute.opened']);
+  expect(parents[0].metadata?.event_payload.thread_key).toBe('customer:cus_1');
+  expect(api.replies(parents[0].ts).map((r) => r.text)).toEqual(['custom payment.succeeded', 'custom dispute.opened']);
   expect(api.calls.filter((c) => c.method === 'chat.postMessage').every((c) => !('thread_key' in c.args))).toBe(true);
 });
 
 test('a thread_key that is not a key is a clear, permanent error', async () => {
-  const transform: Transform = async () => ({ kind: 'message', message: { text: 'x', thread_key: 'has spaces in it' } as never });
+  const transform: Transform = async () => ({ kind: 'message', message: { text: 'x', thread_key: 'has spaces in it' } });
   const { processor } = appProcessor(appRoute({ transform }));
-  const outcome = [...(await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)])).values()][0];
+  const outcome = [...(await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)])).values()][0];
   expect(outcome).toMatchObject({ kind: 'dead-letter', reason: expect.stringMatching(/thread_key to a string that is not a key/) });
 });
 
 test('a parent deleted in Slack: the next event starts a new thread with the card so far', async () => {
   const { processor } = appProcessor(appRoute());
-  await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
+  await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]);
   api.messages.splice(0, api.messages.length);
-  await processor.processBatch([record('refund.succeeded', PAYMENT_STORY[1]!.body)]);
+  await processor.processBatch([record('refund.succeeded', PAYMENT_STORY[1].body)]);
   const parents = api.parents(CHANNEL);
   expect(parents).toHaveLength(1);
-  expect(shownText(parents[0]!)).toContain('Payment succeeded');
-  expect(shownText(parents[0]!)).toContain('refunded $10.00');
-  expect(api.replies(parents[0]!.ts)).toHaveLength(1);
+  expect(shownText(parents[0])).toContain('Payment succeeded');
+  expect(shownText(parents[0])).toContain('refunded $10.00');
+  expect(api.replies(parents[0].ts)).toHaveLength(1);
 });
 
 test('a route moved to another channel starts its threads again there', async () => {
   api.channels.add('C0OTHERCHAN');
-  await appProcessor(appRoute()).processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
-  await appProcessor(appRoute({ channel: 'C0OTHERCHAN' })).processor.processBatch([record('refund.succeeded', PAYMENT_STORY[1]!.body)]);
+  await appProcessor(appRoute()).processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]);
+  await appProcessor(appRoute({ channel: 'C0OTHERCHAN' })).processor.processBatch([record('refund.succeeded', PAYMENT_STORY[1].body)]);
   expect(api.parents('C0OTHERCHAN')).toHaveLength(1);
-  expect(shownText(api.parents('C0OTHERCHAN')[0]!)).toContain('refunded $10.00');
+  expect(shownText(api.parents('C0OTHERCHAN')[0])).toContain('refunded $10.00');
 });
 
 test('ratelimited chat.update: retried after Retry-After (not a failure); the retry does not post the reply twice', async () => {
   const { processor } = appProcessor(appRoute());
-  await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
+  await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]);
   api.respond = (call) => (call.method === 'chat.update' ? { kind: 'answer', status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } } : { kind: 'normal' });
-  const first = record('refund.succeeded', PAYMENT_STORY[1]!.body);
+  const first = record('refund.succeeded', PAYMENT_STORY[1].body);
   const outcome = [...(await processor.processBatch([first])).values()][0];
   expect(outcome).toMatchObject({ kind: 'retry', delaySeconds: 1, reason: expect.stringContaining('rate limit on chat.update') });
   api.respond = () => ({ kind: 'normal' });
@@ -138,11 +138,11 @@ test('ratelimited chat.update: retried after Retry-After (not a failure); the re
 test('5xx and internal_error are retried with backoff; invalid_blocks is dead-lettered at once', async () => {
   const { processor } = appProcessor(appRoute());
   api.respond = () => ({ kind: 'answer', status: 503, body: 'upstream unavailable' });
-  expect([...(await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)])).values()][0]).toMatchObject({ kind: 'retry' });
+  expect([...(await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)])).values()][0]).toMatchObject({ kind: 'retry' });
   api.respond = () => ({ kind: 'answer', status: 200, body: { ok: false, error: 'internal_error' } });
-  expect([...(await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)])).values()][0]).toMatchObject({ kind: 'retry' });
+  expect([...(await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)])).values()][0]).toMatchObject({ kind: 'retry' });
   api.respond = () => ({ kind: 'answer', status: 200, body: { ok: false, error: 'invalid_blocks' } });
-  expect([...(await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)])).values()][0]).toMatchObject({
+  expect([...(await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)])).values()][0]).toMatchObject({
     kind: 'dead-letter',
     lastSlackResponse: 'chat.postMessage 200 invalid_blocks',
   });
@@ -170,22 +170,22 @@ test('Slack-paced posts: a channel at 1 post per second makes a new thread (pare
     slackApp: { api: createSlackWebApi({ baseUrl: api.url, timeoutMs: 1000 }), threads: store.threads({ ttlSeconds: 3600 }), tier3Limiter: createRateLimiter({ ratePerSecond: 1000, burst: 100 }) },
   });
   const started = Date.now();
-  await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
+  await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]);
   expect(Date.now() - started).toBeGreaterThanOrEqual(900);
 });
 
 test('the docs/transformations.md example runs in the sandbox and its thread_key picks the thread', async () => {
   const docs = require('node:fs').readFileSync(join(__dirname, '../../docs/transformations.md'), 'utf8') as string;
-  const code = /## Threads in Slack app mode[\s\S]*?```js\n([\s\S]*?)```/.exec(docs)![1]!;
+  const code = /## Threads in Slack app mode[\s\S]*?```js\n([\s\S]*?)```/.exec(docs)![1];
   const transform = createTransformFromSource(code, 'threads-example.js', { timeoutMs: 1000 });
   try {
     const { processor } = appProcessor(appRoute({ transform }));
-    await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
-    await processor.processBatch([record('refund.succeeded', PAYMENT_STORY[1]!.body)]);
+    await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]);
+    await processor.processBatch([record('refund.succeeded', PAYMENT_STORY[1].body)]);
     const parents = api.parents(CHANNEL);
     expect(parents).toHaveLength(1);
-    expect(parents[0]!.metadata?.event_payload.thread_key).toBe('customer:cus_TV52uJWWXt2yIoBBxpjaa');
-    expect(api.replies(parents[0]!.ts).map((r) => r.text)).toEqual(['payment.succeeded for ada@example.com', 'refund.succeeded for ada@example.com']);
+    expect(parents[0].metadata?.event_payload.thread_key).toBe('customer:cus_TV52uJWWXt2yIoBBxpjaa');
+    expect(api.replies(parents[0].ts).map((r) => r.text)).toEqual(['payment.succeeded for ada@example.com', 'refund.succeeded for ada@example.com']);
   } finally {
     await transform.close();
   }
@@ -198,7 +198,7 @@ test('on an incoming-webhook route a thread_key is removed before posting (the w
   try {
     const transform: Transform = async () => ({ kind: 'message', message: { text: 'hello', thread_key: 'customer:1' } });
     const { processor } = processorFor([route('Ops', () => slack.url(), { transform })]);
-    await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0]!.body)]);
+    await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]);
     expect(slack.requests.map((r) => r.json)).toEqual([{ text: 'hello' }]);
   } finally {
     await slack.stop();

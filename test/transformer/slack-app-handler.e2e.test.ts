@@ -120,22 +120,22 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
     }
     const [parent, ...others] = api.parents(CHANNEL);
     expect(others).toEqual([]);
-    expect(parent!.thread_ts).toBeUndefined();
-    expect(api.replies(parent!.ts).map((reply) => reply.metadata?.event_payload.webhook_id)).toEqual(ids);
-    expect(shownText(parent!)).toContain('dispute won');
-    expect(shownText(parent!)).toContain('refunded $10.00');
+    expect(parent.thread_ts).toBeUndefined();
+    expect(api.replies(parent.ts).map((reply) => reply.metadata?.event_payload.webhook_id)).toEqual(ids);
+    expect(shownText(parent)).toContain('dispute won');
+    expect(shownText(parent)).toContain('refunded $10.00');
     expect(api.calls.every((call) => call.authorization === `Bearer ${TOKEN}`)).toBe(true);
     expect(callsPerEvent).toEqual([2, 2, 2, 2]);
   });
 
   test('a dispute that arrives before its payment still gives one thread', async () => {
     const { deliver } = await setup();
-    const dispute = await deliver(PAYMENT_STORY[2]!.body, 'dispute.opened');
-    const payment = await deliver(PAYMENT_STORY[0]!.body, 'payment.succeeded');
+    const dispute = await deliver(PAYMENT_STORY[2].body, 'dispute.opened');
+    const payment = await deliver(PAYMENT_STORY[0].body, 'payment.succeeded');
     const parents = api.parents(CHANNEL);
     expect(parents).toHaveLength(1);
-    expect(api.replies(parents[0]!.ts).map((reply) => reply.metadata?.event_payload.webhook_id)).toEqual([dispute.webhookId, payment.webhookId]);
-    expect(shownText(parents[0]!)).toContain('Payment succeeded');
+    expect(api.replies(parents[0].ts).map((reply) => reply.metadata?.event_payload.webhook_id)).toEqual([dispute.webhookId, payment.webhookId]);
+    expect(shownText(parents[0])).toContain('Payment succeeded');
   });
 
   test('a post Slack records but answers after the timeout ends in the channel once, not dead-lettered', async () => {
@@ -148,7 +148,7 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
       }
       return { kind: 'normal' };
     };
-    const { webhookId, failures } = await deliver(PAYMENT_STORY[0]!.body, 'payment.succeeded');
+    const { webhookId, failures } = await deliver(PAYMENT_STORY[0].body, 'payment.succeeded');
     expect(failures).toBe(0);
     expect(api.withWebhookId(webhookId).map((m) => m.metadata?.event_payload.role)).toEqual(['parent', 'reply']);
     expect(api.parents(CHANNEL)).toHaveLength(1);
@@ -159,7 +159,7 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
   test('not_in_channel: the token is read once more, then the event is dead-lettered with the reason', async () => {
     const { deliver, deadLetters } = await setup();
     api.respond = () => ({ kind: 'answer', status: 200, body: { ok: false, error: 'not_in_channel' } });
-    const { failures } = await deliver(PAYMENT_STORY[0]!.body, 'payment.succeeded');
+    const { failures } = await deliver(PAYMENT_STORY[0].body, 'payment.succeeded');
     expect(failures).toBe(0);
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     const [dead] = await deadLetters();
@@ -170,12 +170,12 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
 
   test('invalid_auth after a rotation: the new token from the secret is used, the event delivered once', async () => {
     const { deliver } = await setup();
-    await deliver(PAYMENT_STORY[0]!.body, 'payment.succeeded');
+    await deliver(PAYMENT_STORY[0].body, 'payment.succeeded');
     // The operator rotates the token in the console; Slack no longer takes the old one.
     const rotated = 'xoxb-test-1111-rotated';
     api.tokens = new Set([rotated]);
     tokenValue = rotated;
-    const { webhookId, failures } = await deliver(PAYMENT_STORY[1]!.body, 'refund.succeeded');
+    const { webhookId, failures } = await deliver(PAYMENT_STORY[1].body, 'refund.succeeded');
     expect(failures).toBe(0);
     expect(api.withWebhookId(webhookId)).toHaveLength(1);
     expect(api.calls.at(-1)?.authorization).toBe(`Bearer ${rotated}`);

@@ -77,8 +77,8 @@ test('fan-out to three routes with one failing: the others deliver once, the fai
   expect(first.get('renewal')).toEqual({ kind: 'done', routes: [{ routeId: 'ops', result: 'delivered' }] });
   const perRoute = (name: string) => slack.delivered(`/services/T/B/${name}`).length;
   expect([perRoute('sales'), perRoute('finance'), perRoute('ops')]).toEqual([1, 1, 1]);
-  expect(slack.delivered('/services/T/B/sales')[0]!.json.text).toBe('New sale: 29.99 USD from ada@example.com');
-  expect(slack.delivered('/services/T/B/ops')[0]!.json.text).toMatch(/^:wave: Subscription sub_\w+ cancelled/);
+  expect(slack.delivered('/services/T/B/sales')[0].json.text).toBe('New sale: 29.99 USD from ada@example.com');
+  expect(slack.delivered('/services/T/B/ops')[0].json.text).toMatch(/^:wave: Subscription sub_\w+ cancelled/);
   expect(recorder.metric(MetricName.TransformationError)).toBe(1);
 
   // Redriving the dead letter after the fix must not post again to the routes that already have it.

@@ -144,7 +144,7 @@ describe('createSqsDelivery().deadLetter', () => {
       },
     } as unknown as SQSRecord;
     await delivery.deadLetter(record, { reason: 'transformation failed: boom', attempts: 1 });
-    const sent = sqsMock.commandCalls(SendMessageCommand)[0]!.args[0].input;
+    const sent = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
     sqsMock.restore();
     expect(sent.QueueUrl).toBe('https://dlq');
     expect(sent.MessageBody).toBe(record.body);

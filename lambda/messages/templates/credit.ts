@@ -29,7 +29,7 @@ export function formatCredits(value: unknown): string | undefined {
   const match = /^(-?)(\d+)(\.\d+)?$/.exec(text);
   if (!match) return undefined;
   const [, sign, whole, fraction] = match;
-  return `${sign}${whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction ?? ''}`;
+  return `${sign}${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction ?? ''}`;
 }
 
 function creditsFact(label: string, value: unknown): Fact {
@@ -44,8 +44,8 @@ function renderBalanceLow(envelope: DodoWebhookEnvelope, options: BuiltinTemplat
   const percent = typeof low.threshold_percent === 'number' ? `${low.threshold_percent}%` : undefined;
   return buildMessage(
     {
-      tone: CREDIT_EVENTS['credit.balance_low']!.tone,
-      headline: CREDIT_EVENTS['credit.balance_low']!.headline,
+      tone: CREDIT_EVENTS['credit.balance_low'].tone,
+      headline: CREDIT_EVENTS['credit.balance_low'].headline,
       summary: sentence(name ? `${name}:` : undefined, available ? `${available} credits left` : 'balance below threshold',
         percent && `(threshold ${percent})`),
       facts: [

@@ -114,7 +114,7 @@ export function emptyCard(key: ThreadKey): CardState {
  * an equal card, so the parent is not edited for them.
  */
 export function applyEvent(state: CardState, envelope: DodoWebhookEnvelope): CardState {
-  const data = (typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : {}) as Record<string, unknown>;
+  const data = (typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : {});
   const type = canonicalEventType(typeof envelope.type === 'string' ? envelope.type : '');
   const family = type.split('.')[0] ?? '';
   const verb = type.slice(family.length + 1);

@@ -41,7 +41,7 @@ function key(kind: ThreadKind, value: unknown): ThreadKey | undefined {
 
 /** The thread key the table above gives `envelope`; undefined when the event has no thread. */
 export function threadKeyOf(envelope: DodoWebhookEnvelope): ThreadKey | undefined {
-  const data = (typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : {}) as Record<string, unknown>;
+  const data = (typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : {});
   const type = canonicalEventType(typeof envelope.type === 'string' ? envelope.type : '');
   const family = type.split('.')[0];
   switch (family) {

@@ -26,9 +26,9 @@ describe('the live card', () => {
   });
 
   test('never moves back to an older state: an older event after a newer one changes nothing', () => {
-    const won = cardOf(KEY, [story[0]!, story[3]!]);
-    expect(sameCard(applyEvent(won, story[2]!), won)).toBe(true);
-    expect(shownText(renderCard(applyEvent(won, story[2]!)))).toContain('dispute won');
+    const won = cardOf(KEY, [story[0], story[3]]);
+    expect(sameCard(applyEvent(won, story[2]), won)).toBe(true);
+    expect(shownText(renderCard(applyEvent(won, story[2])))).toContain('dispute won');
   });
 
   test('on an equal timestamp an earlier lifecycle step does not undo a later one', () => {
@@ -39,18 +39,18 @@ describe('the live card', () => {
   });
 
   test('a late refund still counts after a newer dispute (each part keeps its own time)', () => {
-    const card = cardOf(KEY, [story[0]!, story[3]!, story[1]!]);
+    const card = cardOf(KEY, [story[0], story[3], story[1]]);
     expect(shownText(renderCard(card))).toContain('refunded $10.00');
   });
 
   test('an event without a timestamp never overrides one that has it', () => {
-    const undated = { ...story[2]!, timestamp: '' };
-    const won = cardOf(KEY, [story[3]!]);
+    const undated = { ...story[2], timestamp: '' };
+    const won = cardOf(KEY, [story[3]]);
     expect(sameCard(applyEvent(won, undated), won)).toBe(true);
   });
 
   test('a dispute before its payment shows the dispute amount until the payment arrives', () => {
-    const early = cardOf(KEY, [story[2]!]);
+    const early = cardOf(KEY, [story[2]]);
     const text = shownText(renderCard(early));
     expect(text).toContain('$29.99');
     expect(text).toContain('not seen yet');
@@ -75,7 +75,7 @@ describe('the live card', () => {
   });
 
   test('payload text is escaped on the card (a status cannot ping the channel)', () => {
-    const hostile = { ...story[0]!, data: { ...story[0]!.data, status: '<!channel>' } };
+    const hostile = { ...story[0], data: { ...story[0].data, status: '<!channel>' } };
     const text = JSON.stringify(renderCard(applyEvent(emptyCard(KEY), hostile)));
     expect(text).not.toContain('<!channel>');
   });
