@@ -159,7 +159,6 @@ export function createPipeline(routes: readonly RouteConfig[], ports: PipelinePo
   const postToSlack = ports.postToSlack ?? createSlackClient({ timeoutMs: resolved.slackTimeoutMs });
   // One limiter for single messages and roll-ups: they share Slack's pace.
   const rateLimiter = createRateLimiter({ ratePerSecond: resolved.deliveryRatePerSecond, burst: resolved.deliveryBurst, ...(ports.now ? { now: ports.now } : {}) });
-  const longest = longestDeliveryMs(routes, resolved.slackTimeoutMs);
 
   const processor = createDeliveryProcessor({
     routes: deliveryRoutes,
@@ -180,8 +179,9 @@ export function createPipeline(routes: readonly RouteConfig[], ports: PipelinePo
     maxReceiveCount: resolved.maxReceiveCount,
     logger,
     metrics,
-    // Before starting a record: time for its user code (worst case), one Slack request and settling.
-    reserveTimeMs: longest + resolved.settleMarginMs,
+    // Before starting a record: time for its user code (worst case), one Slack request and settling;
+    // app mode checks the time again before each of its posts.
+    reserveTimeMs: userCodeWorstMs(routes) + resolved.slackTimeoutMs + resolved.settleMarginMs,
     baseBackoffSeconds: resolved.baseBackoffSeconds,
     deferDelaySeconds: resolved.deferDelaySeconds,
     ...(ports.now ? { now: ports.now } : {}),
@@ -205,13 +205,26 @@ export function createPipeline(routes: readonly RouteConfig[], ports: PipelinePo
 }
 
 /**
+ * Slack calls one app-mode delivery may make: the parent and the reply are posts, each of which may
+ * look for an earlier copy of itself before it and after a timeout (3 calls each), and the card
+ * may be updated once.
+ */
+const APP_MODE_SLACK_CALLS = 7;
+
+/** The worst-case time of the routes' user code (0 when every route uses the built-in templates). */
+function userCodeWorstMs(routes: readonly RouteConfig[]): number {
+  return Math.max(0, ...routes.map((route) => (route.transformation.kind === 'code' ? userCodeWorstCaseMs(route.transformation.timeoutMs) : 0)));
+}
+
+/**
  * The longest one record's delivery to one route may take: the worst case of the routes' user code
- * and one Slack request. An engine with no invocation deadline (serve) lets an in-progress
- * deduplication record expire after it; the Lambda's expires with the invocation.
+ * and every Slack call it may make, each up to the Slack timeout. An engine with no invocation
+ * deadline (serve) lets an in-progress deduplication record expire after it; the Lambda's expires
+ * with the invocation.
  */
 export function longestDeliveryMs(routes: readonly RouteConfig[], slackTimeoutMs: number = Defaults.slackTimeoutMs): number {
-  const userCodeMs = Math.max(0, ...routes.map((route) => (route.transformation.kind === 'code' ? userCodeWorstCaseMs(route.transformation.timeoutMs) : 0)));
-  return userCodeMs + slackTimeoutMs;
+  const calls = routes.some((route) => route.slackChannelId !== undefined) ? APP_MODE_SLACK_CALLS : 1;
+  return userCodeWorstMs(routes) + calls * slackTimeoutMs;
 }
 
 function resolveSettings(settings: PipelineSettings): ResolvedPipelineSettings {

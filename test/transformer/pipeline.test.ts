@@ -125,9 +125,12 @@ describe('settings', () => {
     expect((await processor.processBatch([{ id: 'r', webhook: webhook('msg_broken'), receiveCount: 1 }])).get('r')).toMatchObject({ kind: 'retry', reason: expect.stringContaining('could not be loaded') });
   });
 
-  test('the longest delivery is the worst user code of any route plus one Slack request', () => {
+  test('the longest delivery is the worst user code of any route plus every Slack call it may make', () => {
     expect(longestDeliveryMs([hooks], 5000)).toBe(5000);
     const code: RouteConfig = { id: 'code', events: ['*'], slackSecretId: 'X', transformation: { kind: 'code', codeId: 'c', timeoutMs: 2000 } };
     expect(longestDeliveryMs([hooks, code], 5000)).toBe(userCodeWorstCaseMs(2000) + 5000);
+    // App mode: two posts, each with a lookup before and after, and a card update.
+    const app: RouteConfig = { id: 'app', events: ['*'], slackSecretId: 'T', slackChannelId: 'C0123456789', transformation: builtin };
+    expect(longestDeliveryMs([hooks, app], 5000)).toBe(7 * 5000);
   });
 });
