@@ -13,7 +13,7 @@ export type TelemetryServiceName = (typeof ServiceName)[keyof typeof ServiceName
 
 /**
  * Powertools Logger (JSON) and Metrics (EMF) for one Lambda function, plus the same two seen
- * through the core's ports. Create once per function, at module level, and wrap the handler in
+ * through the core's ports (`annotate` adds EMF metadata to the invocation's metrics document). Create once per function, at module level, and wrap the handler in
  * {@link withTelemetry}, which flushes the metrics and resets the log keys after each invocation.
  */
 export interface Telemetry {
@@ -30,6 +30,17 @@ export function createTelemetry(serviceName: TelemetryServiceName): Telemetry {
   const coreMetrics: CoreMetrics = {
     count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
     milliseconds: (name, value) => metrics.addMetric(name, MetricUnit.Milliseconds, value),
+    annotate: (fields) => {
+      for (const key of Object.keys(fields)) {
+        const value = fields[key];
+        // EMF metadata: fields of the next metrics document, searchable in the logs, never
+        // dimensions. Powertools types the value as a string but writes whatever it is given, so a
+        // number (statusCode, bodyBytes) stays a number in the document, as queries compare it.
+        // A field named like a metric would make Powertools refuse the whole document: the core's
+        // fields are ids, names and outcomes, never metric names.
+        if (value !== undefined) metrics.addMetadata(key, value as string);
+      }
+    },
   };
   return { logger, metrics, coreLogger, coreMetrics };
 }
