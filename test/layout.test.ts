@@ -25,7 +25,6 @@ const AWS_ADAPTERS = [
   'local/memory-persistence.ts',
   'receiver/handler.ts',
   'receiver/sqs-webhook-queue.ts',
-  'shared/aws/logger-port.ts',
   'shared/aws/secrets-manager.ts',
   'shared/aws/sqs-message.ts',
   'shared/aws/telemetry.ts',

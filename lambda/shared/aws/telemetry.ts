@@ -6,7 +6,6 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, type ServiceName } from '../metrics';
 import { type CoreLogger, type CoreMetrics } from '../ports';
-import { coreLoggerOf } from './logger-port';
 
 /** One of the `ServiceName` values: the `service` dimension the construct's metrics filter on. */
 export type TelemetryServiceName = (typeof ServiceName)[keyof typeof ServiceName];
@@ -43,6 +42,16 @@ export function createTelemetry(serviceName: TelemetryServiceName): Telemetry {
     },
   };
   return { logger, metrics, coreLogger, coreMetrics };
+}
+
+/** Powertools Logger seen through the core's logging port. */
+function coreLoggerOf(logger: Logger): CoreLogger {
+  return {
+    debug: (message, extra) => (extra ? logger.debug(message, extra) : logger.debug(message)),
+    info: (message, extra) => (extra ? logger.info(message, extra) : logger.info(message)),
+    warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),
+    error: (message, extra) => (extra ? logger.error(message, extra) : logger.error(message)),
+  };
 }
 
 export type LambdaHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
