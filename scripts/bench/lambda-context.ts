@@ -41,12 +41,14 @@ export interface SideBySideRounds {
  * `rounds` rounds through our handler and through its minimal twin (scripts/bench/minimal-twins.ts).
  * Within a round the two take turns, `blocksPerRound` blocks of `eventsPerBlock` events each (a
  * millisecond or a few), and which goes first alternates from block to block, so whatever disturbs
- * the process for a moment (another process on the core, a collection, the CPU's clock) falls on
- * both sides alike. Each block's input is built just before it, untimed: inputs built a round ahead
- * would be live young objects that every scavenge copies, a cost unrelated to either handler that
- * lands on whichever side happens to trigger it. CPU time is process.cpuUsage() around each block;
- * a round's figure for a side is the sum over its blocks. After each round, `timeCheck` times the
- * signature-check unit (scripts/bench/signature-unit.ts).
+ * the process for a moment (another process on the core, the CPU's clock) falls on both sides
+ * alike. Each block's input is built just before it, untimed: inputs built a round ahead would be
+ * live young objects that every young-generation collection copies, a cost of neither handler.
+ * CPU time is process.cpuUsage() around each block; a round's figure for a side is the sum over its
+ * blocks. A collection (a few ms) is paid by the block whose allocation triggers it, so a round
+ * must hold many of them for each side to pay in proportion to what it allocates: with one per
+ * round, the twin's few milliseconds doubled whenever it drew the collection. After each round,
+ * `timeCheck` times the signature-check unit (scripts/bench/signature-unit.ts).
  */
 export async function cpuPerEventSideBySide<Ours, Minimal>(
   rounds: number,
