@@ -12,7 +12,8 @@ export type TelemetryServiceName = (typeof ServiceName)[keyof typeof ServiceName
 
 /**
  * Powertools Logger (JSON) and Metrics (EMF) for one Lambda function, plus the same two seen
- * through the core's ports (`annotate` adds EMF metadata to the invocation's metrics document). Create once per function, at module level, and wrap the handler in
+ * through the core's ports (their `annotate` adds EMF metadata to the invocation's metrics
+ * document). Create once per function, at module level, and wrap the handler in
  * {@link withTelemetry}, which flushes the metrics and resets the log keys after each invocation.
  */
 export interface Telemetry {
@@ -35,8 +36,8 @@ export function createTelemetry(serviceName: TelemetryServiceName): Telemetry {
         // EMF metadata: fields of the next metrics document, searchable in the logs, never
         // dimensions. Powertools types the value as a string but writes whatever it is given, so a
         // number (statusCode, bodyBytes) stays a number in the document, as queries compare it.
-        // A field named like a metric would make Powertools refuse the whole document: the core's
-        // fields are ids, names and outcomes, never metric names.
+        // A field named like a metric would make Powertools throw while writing the document (and
+        // the invocation fail): the core's fields are ids, names and outcomes, never metric names.
         if (value !== undefined) metrics.addMetadata(key, value as string);
       }
     },
