@@ -24,7 +24,6 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
 const AWS_ADAPTERS = [
   'receiver/handler.ts',
   'receiver/sqs-webhook-queue.ts',
-  'shared/aws/logger-port.ts',
   'shared/aws/secrets-manager.ts',
   'shared/aws/sqs-message.ts',
   'shared/aws/telemetry.ts',

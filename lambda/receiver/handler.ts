@@ -1,15 +1,13 @@
 /**
  * Receiver Lambda: API Gateway REST proxy event -> the core receiver (lambda/receiver/webhook-receiver.ts).
- * Thin wiring only: raw body, headers, environment, Secrets Manager, SQS, Powertools Logger, EMF metrics.
+ * Thin wiring only: raw body, headers, environment, Secrets Manager, SQS, and the telemetry every
+ * function of the construct has (Powertools Logger and Metrics under middy, withTelemetry).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ReceiverEnv } from '../shared/function-env';
-import { METRICS_NAMESPACE, ServiceName } from '../shared/metrics';
-import { EmfRequestMetrics } from '../shared/aws/request-metrics';
-import { coreLoggerOf } from '../shared/aws/logger-port';
+import { ServiceName } from '../shared/metrics';
+import { createTelemetry, withTelemetry, type LambdaHandler } from '../shared/aws/telemetry';
 import { createWebhookReceiver, signingKeyParser, type ReceiverRequest } from './webhook-receiver';
 import { CachedSecret } from '../shared/secret-cache';
 import { globProblems } from '../shared/event-glob';
@@ -21,37 +19,15 @@ import { Defaults } from '../shared/defaults';
 import { Limits } from '../shared/limits';
 
 /**
- * The receiver's telemetry, leaner than the other functions' Powertools middlewares (telemetry.ts)
- * because it runs once per webhook rather than once per batch: the request's metrics and fields are
- * one EMF document (request-metrics.ts), and Powertools Logger, which writes the warnings and
- * errors, is given the Lambda context and the correlation id only when the request logs something.
- * Module state holds the one invocation in flight: a standard Lambda instance runs one at a time
- * (Lambda Managed Instances' concurrent invocations, which the construct does not use, would need more).
- * Without Powertools' middleware, POWERTOOLS_LOGGER_SAMPLE_RATE and POWERTOOLS_LOGGER_LOG_EVENT are
- * not applied here (the construct sets neither); POWERTOOLS_LOG_LEVEL is, read once at start.
+ * One Logger and one Metrics for the Lambda instance, shared by every handler built here, so the
+ * ColdStart metric and the logs' `cold_start: true` mark the instance's first invocation only.
+ * What a webhook writes: the EMF document Powertools Metrics flushes after the invocation (the
+ * request's counts, with the answer's webhookId, eventType, outcome, statusCode and bodyBytes as
+ * metadata), and for a refusal or failure a WARN or ERROR line besides; an accepted webhook's own
+ * "Webhook answered" line is DEBUG, so at the default level it writes that one document only.
  * The construct's metricXxx() methods filter on this `service` dimension: one constant for both.
  */
-const logger = new Logger({ serviceName: ServiceName.Receiver });
-const coldStart = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: ServiceName.Receiver });
-const requestMetrics = new EmfRequestMetrics(METRICS_NAMESPACE, ServiceName.Receiver);
-/** Debug lines (an accepted webhook's "Webhook answered") are built only when the level shows them. */
-const debugLogged = ['TRACE', 'DEBUG'].includes(logger.getLevelName());
-let coldStartCounted = false;
-/** The invocation running now; `logging` once the logger has been given its context. */
-let current: { readonly context: Context; webhookId?: string; logging: boolean } | undefined;
-
-function giveLoggerContext(invocation: NonNullable<typeof current>): void {
-  invocation.logging = true;
-  logger.addContext(invocation.context);
-  if (invocation.webhookId) logger.setCorrelationId(invocation.webhookId);
-}
-
-const coreLogger = coreLoggerOf(logger, {
-  beforeLine: () => {
-    if (current !== undefined && !current.logging) giveLoggerContext(current);
-  },
-  debugLines: debugLogged,
-});
+const telemetry = createTelemetry(ServiceName.Receiver);
 let sqs: SQSClient | undefined;
 
 export interface ReceiverConfig {
@@ -112,7 +88,7 @@ export function requestBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64
   return text.isWellFormed() ? text : text.toWellFormed();
 }
 
-export type ReceiverHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type ReceiverHandler = LambdaHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
 /**
  * The Lambda handler for one configuration; `handler` below is this over the function's environment.
@@ -123,40 +99,27 @@ export function createReceiverHandler(config: ReceiverConfig): ReceiverHandler {
   const receive = createWebhookReceiver({
     signingKeys: new CachedSecret({
       load: secretsManagerLoader(config.signingSecretId),
-      parse: signingKeyParser(coreLogger),
+      parse: signingKeyParser(telemetry.coreLogger),
       ttlMs: config.secretCacheTtlSeconds * 1000,
     }),
     enqueue: sqsWebhookQueue(sqs, config.queueUrl),
     eventGlobs: config.eventGlobs,
     toleranceSeconds: config.toleranceSeconds,
-    logger: coreLogger,
-    metrics: requestMetrics,
+    logger: telemetry.coreLogger,
+    metrics: telemetry.coreMetrics,
   });
 
-  return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+  return withTelemetry(telemetry, async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
     const request: ReceiverRequest = { headers: requestHeaders(event), body: requestBody(event) };
     // The correlation id comes from the lower-cased headers rather than injectLambdaContext's
     // correlationIdPath: that JMESPath lookup would need the jmespath package in the bundle and
     // matches header names case-sensitively, while senders and proxies spell them in any case.
-    current = { context, webhookId: request.headers['webhook-id'], logging: false };
-    if (!coldStartCounted) {
-      coldStartCounted = true;
-      coldStart.captureColdStartMetric(context.functionName);
-      // Powertools marks the first addContext() of an instance `cold_start: true`: that must be
-      // the cold invocation, not the first one that happens to log.
-      giveLoggerContext(current);
-    }
-    try {
-      const response = await receive(request);
-      return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: response.body };
-    } finally {
-      // Also when receive() threw: the metrics recorded so far are written, and no log key of this
-      // invocation (the correlation id) is left for the next one.
-      requestMetrics.flush();
-      if (current.logging) logger.resetKeys();
-      current = undefined;
-    }
-  };
+    // withTelemetry removes it after the invocation, with every other key set during it.
+    const webhookId = request.headers['webhook-id'];
+    if (webhookId) telemetry.logger.setCorrelationId(webhookId);
+    const response = await receive(request);
+    return { statusCode: response.statusCode, headers: { 'content-type': 'application/json' }, body: response.body };
+  });
 }
 
 let fromEnvironment: ReceiverHandler | undefined;

@@ -18,7 +18,8 @@ const NO_USER_CODE = { __DODO_SLACK_USER_CODE__: JSON.stringify(JSON.stringify({
  * What `new NodejsFunction(this, id, { entry, runtime: NODEJS_22_X })` bundles with no bundling
  * options: no minification, no source map, target from the runtime, AWS SDK v3 left to the Lambda
  * runtime's copy (`@aws-sdk/*` external; here it loads from node_modules, as unbundled as there),
- * esbuild's default main fields. The baseline of the init ratios (issue 17).
+ * esbuild's default main fields. The baseline of the init ratios: what a user of NodejsFunction gets
+ * without choosing anything.
  */
 export const NODEJS_FUNCTION_DEFAULTS: LambdaBundlingSettings = { minify: false, sourceMap: false, target: 'node22' };
 export const NODEJS_FUNCTION_DEFAULTS_NAME = 'NodejsFunction defaults (SDK from the runtime, not minified)';
@@ -37,6 +38,20 @@ export interface BuiltFiles {
   readonly buildMs: number;
 }
 
+/**
+ * The two per-event harnesses (receiver-events.ts, transformer-events.ts), each bundled with the
+ * handler it measures and that handler's minimal twin, with the Lambda bundling settings, into `outDir`.
+ */
+export async function buildHarnesses(outDir: string, bundling: LambdaBundlingSettings = LAMBDA_BUNDLING): Promise<{ readonly receiverHarness: string; readonly transformerHarness: string }> {
+  const receiverHarness = path.join(outDir, 'receiver-events.js');
+  const transformerHarness = path.join(outDir, 'transformer-events.js');
+  await Promise.all([
+    build({ ...esbuildOptionsFor(path.join(ROOT, 'scripts/bench/receiver-events.ts'), receiverHarness, {}, bundling), logLevel: 'error' }),
+    build({ ...esbuildOptionsFor(path.join(ROOT, 'scripts/bench/transformer-events.ts'), transformerHarness, NO_USER_CODE, bundling), logLevel: 'error' }),
+  ]);
+  return { receiverHarness, transformerHarness };
+}
+
 export async function buildAll(bundling: LambdaBundlingSettings = LAMBDA_BUNDLING): Promise<BuiltFiles> {
   const started = Date.now();
   rmSync(OUT_DIR, { recursive: true, force: true });
@@ -44,11 +59,10 @@ export async function buildAll(bundling: LambdaBundlingSettings = LAMBDA_BUNDLIN
   const out = (name: string) => path.join(OUT_DIR, name);
   const lambda = (entry: string, file: string, define: Record<string, string> = {}) =>
     build({ ...esbuildOptionsFor(path.join(ROOT, entry), out(file), define, bundling), logLevel: 'error' });
-  await Promise.all([
+  const [, , harnesses] = await Promise.all([
     lambda('lambda/receiver/handler.ts', 'receiver.js'),
     lambda('lambda/transformer/handler.ts', 'transformer.js', NO_USER_CODE),
-    lambda('scripts/bench/receiver-events.ts', 'receiver-events.js'),
-    lambda('scripts/bench/transformer-events.ts', 'transformer-events.js', NO_USER_CODE),
+    buildHarnesses(OUT_DIR, bundling),
     build({ entryPoints: [path.join(ROOT, 'scripts/bench/init-probe.ts')], outfile: out('init-probe.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' }),
     // The CLI as the published package runs it: compiled, dependencies loaded from node_modules. Its entry
     // is bin/dodo-slack.ts itself, which runs when it is the main module (a wrapper calling runCli() as
@@ -60,8 +74,7 @@ export async function buildAll(bundling: LambdaBundlingSettings = LAMBDA_BUNDLIN
     transformer: out('transformer.js'),
     receiverBytes: statSync(out('receiver.js')).size,
     transformerBytes: statSync(out('transformer.js')).size,
-    receiverHarness: out('receiver-events.js'),
-    transformerHarness: out('transformer-events.js'),
+    ...harnesses,
     cli: out('dodo-slack.js'),
     initProbe: out('init-probe.js'),
     buildMs: Date.now() - started,

@@ -22,25 +22,68 @@ export function fakeLambdaContext(functionName: string, remainingMs = 30_000): C
   };
 }
 
+/** One side of a side-by-side CPU measurement: a block's items (events or batches), built untimed, then run timed. */
+export interface MeasuredSide<T> {
+  prepare(): readonly T[];
+  run(items: readonly T[]): Promise<void>;
+}
+
+export interface SideBySideRounds {
+  /** Per round: CPU microseconds per event of our handler. */
+  readonly usPerEvent: number[];
+  /** Per round: CPU microseconds per event of the minimal twin, measured next to ours. */
+  readonly minimalUsPerEvent: number[];
+  /** Per round: CPU microseconds of one 2 KB signature check, timed after the round. */
+  readonly checkUs: number[];
+}
+
 /**
- * Rounds of `eventsPerRound` events, each followed by a timing of the unit (one signature check,
- * scripts/bench/signature-unit.ts): CPU microseconds per event and per check, round by round
- * (process.cpuUsage deltas), so every round's ratio compares two figures taken a moment apart.
+ * `rounds` rounds through our handler and through its minimal twin (scripts/bench/minimal-twins.ts).
+ * Within a round the two take turns, `blocksPerRound` blocks of `eventsPerBlock` events each (a
+ * millisecond or a few), and which goes first alternates from block to block, so whatever disturbs
+ * the process for a moment (another process on the core, the CPU's clock) falls on both sides
+ * alike. Each block's input is built just before it, untimed: inputs built a round ahead would be
+ * live young objects that every young-generation collection copies, a cost of neither handler.
+ * CPU time is process.cpuUsage() around each block; a round's figure for a side is the sum over its
+ * blocks. A collection (a few ms) is paid by the block whose allocation triggers it, so a round
+ * must hold many of them for each side to pay in proportion to what it allocates: with one per
+ * round, the twin's few milliseconds doubled whenever it drew the collection. After each round,
+ * `timeCheck` times the signature-check unit (scripts/bench/signature-unit.ts).
  */
-export async function cpuMicrosPerEvent(
+export async function cpuPerEventSideBySide<Ours, Minimal>(
   rounds: number,
-  eventsPerRound: number,
-  runRound: (round: number) => Promise<void>,
+  blocksPerRound: number,
+  eventsPerBlock: number,
+  ours: MeasuredSide<Ours>,
+  minimal: MeasuredSide<Minimal>,
   timeCheck: () => number,
-): Promise<{ usPerEvent: number[]; checkUs: number[] }> {
+): Promise<SideBySideRounds> {
+  const timed = async <T>(side: MeasuredSide<T>): Promise<number> => {
+    const items = side.prepare();
+    const before = process.cpuUsage();
+    await side.run(items);
+    const used = process.cpuUsage(before);
+    return used.user + used.system;
+  };
+  const eventsPerRound = blocksPerRound * eventsPerBlock;
   const usPerEvent: number[] = [];
+  const minimalUsPerEvent: number[] = [];
   const checkUs: number[] = [];
   for (let round = 0; round < rounds; round += 1) {
-    const before = process.cpuUsage();
-    await runRound(round);
-    const used = process.cpuUsage(before);
-    usPerEvent.push((used.user + used.system) / eventsPerRound);
+    let oursUs = 0;
+    let minimalUs = 0;
+    for (let block = 0; block < blocksPerRound; block += 1) {
+      if ((round + block) % 2 === 0) {
+        oursUs += await timed(ours);
+        minimalUs += await timed(minimal);
+      } else {
+        minimalUs += await timed(minimal);
+        oursUs += await timed(ours);
+      }
+    }
+    usPerEvent.push(oursUs / eventsPerRound);
+    minimalUsPerEvent.push(minimalUs / eventsPerRound);
     checkUs.push(timeCheck());
   }
-  return { usPerEvent, checkUs };
+  return { usPerEvent, minimalUsPerEvent, checkUs };
 }

@@ -91,11 +91,14 @@ function summarise(results: readonly InitSample[]): InitSummary {
   };
 }
 
-/** Runs a bundled harness; resolves with the message it sends, rejects on error or after `timeoutMs`. */
-export function runHarness<T>(file: string, kind: 'receiver' | 'transformer', timeoutMs = 180_000): Promise<T> {
+/**
+ * Runs a bundled harness; resolves with the message it sends, rejects on error or after `timeoutMs`.
+ * `env` is added to the Lambda environment (the harnesses read BENCH_* sizes from it).
+ */
+export function runHarness<T>(file: string, kind: 'receiver' | 'transformer', timeoutMs = 180_000, env: Record<string, string> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     // stdout (Powertools log lines and EMF metrics, as on Lambda) goes to /dev/null.
-    const child = track(fork(file, [FIXTURES_DIR], { env: lambdaEnv(kind), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
+    const child = track(fork(file, [FIXTURES_DIR], { env: { ...lambdaEnv(kind), ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
     const timer = setTimeout(() => {

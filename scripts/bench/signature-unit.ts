@@ -1,7 +1,9 @@
 /**
- * The unit of the CPU-per-event ratios (issue 17): one `verifyWebhook` of a 2 KB body, timed inside
- * the harness process between its measured rounds, so the handler's cost and the unit are measured
- * side by side on the same CPU at the same moment. A machine twice as slow doubles both.
+ * One `verifyWebhook` of a 2 KB body, timed inside the harness process between its measured rounds:
+ * `receiverCpuInSignatureChecks` and `transformerCpuInSignatureChecks`, CPU per event in checks.
+ * A figure only, with no budget: the HMAC is hardware-accelerated on some CPUs and not on others
+ * while the handlers' work is JavaScript, so the same code reads a different number of checks on
+ * another machine. The budgets compare each handler with its minimal twin (minimal-twins.ts).
  */
 import { verifyWebhook } from '../../lambda/receiver/signature';
 import { BODY_BYTES, newSigningSecret, padBody, signedHeaders, type Fixture } from './fixtures';

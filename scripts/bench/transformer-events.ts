@@ -1,9 +1,11 @@
 /**
  * Child process of `npm run bench` (bundled with the Lambda esbuild settings): CPU per event
  * through the real transformer handler (SQS batch -> dedupe -> built-in template -> Slack post ->
- * settle), with in-process stand-ins: SQS and Secrets Manager `send` answered in memory, DynamoDB
- * replaced by the project's MemoryPersistenceLayer (same Powertools idempotency code on top), and
- * `fetch` answering 200 "ok" like Slack. Sends `{ usPerEvent: number[], ... }` over IPC.
+ * settle) and, alternated round by round in this process, through its minimal twin
+ * (scripts/bench/minimal-twins.ts), with in-process stand-ins: SQS and Secrets Manager `send`
+ * answered in memory, DynamoDB replaced by the project's MemoryPersistenceLayer (same Powertools
+ * idempotency code on top), and `fetch` answering 200 "ok" like Slack, to the handler and the twin
+ * alike. Sends `{ usPerEvent: number[], minimalUsPerEvent: number[], ... }` over IPC.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -13,23 +15,32 @@ import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-e
 import { MemoryPersistenceLayer } from '../../test/support/memory-persistence';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import { loadFixtures, newWebhookId } from './fixtures';
-import { cpuMicrosPerEvent, fakeLambdaContext } from './lambda-context';
+import { cpuPerEventSideBySide, fakeLambdaContext } from './lambda-context';
+import { minimalTransformer } from './minimal-twins';
 import { signatureCheckTimer } from './signature-unit';
 
+/** Measured rounds; each round's figure is a side's CPU over all its turns. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
-/** Passes over every fixture per round. */
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 10);
+/**
+ * Turns of the handler and of its twin per round, each BLOCK_BATCHES batches. Rounds are long
+ * (3,000 events, about half a second) so that each holds several young-generation collections and
+ * each side pays for them in proportion to what it allocates (see lambda-context.ts).
+ */
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);
 /** Unmeasured rounds first: JIT and caches settle (the first secret read happens here). */
-const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 8);
+const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 1);
 /** The construct's SQS event source batch size. */
 const BATCH_SIZE = 5;
+/** Batches per turn (50 events, the fixtures in turn). */
+const BLOCK_BATCHES = 10;
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:dodo-events';
+const SLACK_URL = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
 
 async function main(): Promise<void> {
   let secretReads = 0;
   (SecretsManagerClient.prototype as unknown as { send: () => Promise<unknown> }).send = async () => {
     secretReads += 1;
-    return { SecretString: 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX' };
+    return { SecretString: SLACK_URL };
   };
   let sqsCalls = 0;
   const sqs = { send: async () => ((sqsCalls += 1), {}) } as unknown as SQSClient;
@@ -59,6 +70,7 @@ async function main(): Promise<void> {
     sqs,
     persistenceStore: new MemoryPersistenceLayer(),
   });
+  const twin = minimalTransformer({ slackUrl: SLACK_URL });
   const context = fakeLambdaContext('dodo-slack-transformer', 60_000);
   const fixtures = loadFixtures(process.argv[2]);
 
@@ -87,39 +99,70 @@ async function main(): Promise<void> {
       awsRegion: 'us-east-1',
     };
   };
-  const makeBatches = (): SQSEvent[] => {
-    const records: SQSRecord[] = [];
-    for (let repeat = 0; repeat < REPEATS; repeat += 1) {
-      for (const fixture of fixtures) records.push(record(fixture.body, fixture.envelope.type));
-    }
-    const batches: SQSEvent[] = [];
-    for (let start = 0; start < records.length; start += BATCH_SIZE) batches.push({ Records: records.slice(start, start + BATCH_SIZE) });
-    return batches;
+  /**
+   * One turn's batches, full ones of BATCH_SIZE records, the fixtures taken in turn where the last
+   * turn stopped; each side has its own, so the handler and its twin see the same event types.
+   */
+  const batchMaker = (): (() => SQSEvent[]) => {
+    let next = 0;
+    return () => {
+      const batches: SQSEvent[] = [];
+      for (let batch = 0; batch < BLOCK_BATCHES; batch += 1) {
+        const records: SQSRecord[] = [];
+        for (let index = 0; index < BATCH_SIZE; index += 1) {
+          const fixture = fixtures[next];
+          next = (next + 1) % fixtures.length;
+          records.push(record(fixture.body, fixture.envelope.type));
+        }
+        batches.push({ Records: records });
+      }
+      return batches;
+    };
   };
+  const oursBatches = batchMaker();
+  const twinBatches = batchMaker();
 
-  let failedItems = 0;
+  /** Counted per side: failed batch items, posts that reached the Slack stand-in, SQS calls. */
+  const count = { failedItems: 0, posted: 0, sqsCalls: 0, minimalFailedItems: 0, minimalPosted: 0 };
   const runAll = async (batches: readonly SQSEvent[]): Promise<void> => {
+    const [postedBefore, sqsBefore] = [posted, sqsCalls];
     for (const batch of batches) {
       const response = await handler(batch, context);
-      failedItems += response.batchItemFailures.length;
+      count.failedItems += response.batchItemFailures.length;
     }
+    count.posted += posted - postedBefore;
+    count.sqsCalls += sqsCalls - sqsBefore;
+  };
+  const runTwin = async (batches: readonly SQSEvent[]): Promise<void> => {
+    const postedBefore = posted;
+    for (const batch of batches) {
+      const response = await twin(batch);
+      count.minimalFailedItems += response.batchItemFailures.length;
+    }
+    count.minimalPosted += posted - postedBefore;
   };
 
-  for (let round = 0; round < WARMUP_ROUNDS; round += 1) await runAll(makeBatches());
-  const warmPosted = posted;
-  const warmSqs = sqsCalls;
+  for (let block = 0; block < WARMUP_ROUNDS * BLOCKS; block += 1) {
+    await runAll(oursBatches());
+    await runTwin(twinBatches());
+  }
+  Object.assign(count, { failedItems: 0, posted: 0, sqsCalls: 0, minimalFailedItems: 0, minimalPosted: 0 });
 
-  const prepared = Array.from({ length: ROUNDS }, makeBatches);
-  const eventsPerRound = fixtures.length * REPEATS;
   const timeCheck = signatureCheckTimer(fixtures);
-  const { usPerEvent, checkUs } = await cpuMicrosPerEvent(ROUNDS, eventsPerRound, (round) => runAll(prepared[round]), timeCheck);
+  const { usPerEvent, minimalUsPerEvent, checkUs } = await cpuPerEventSideBySide(
+    ROUNDS,
+    BLOCKS,
+    BLOCK_BATCHES * BATCH_SIZE,
+    { prepare: oursBatches, run: runAll },
+    { prepare: twinBatches, run: runTwin },
+    timeCheck,
+  );
   process.send?.({
     usPerEvent,
+    minimalUsPerEvent,
     checkUs,
-    events: ROUNDS * eventsPerRound,
-    posted: posted - warmPosted,
-    sqsCalls: sqsCalls - warmSqs,
-    failedItems,
+    events: ROUNDS * BLOCKS * BLOCK_BATCHES * BATCH_SIZE,
+    ...count,
     secretReads,
     fixtures: fixtures.length,
   });

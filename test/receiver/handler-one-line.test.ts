@@ -1,8 +1,10 @@
 /**
- * The receiver at Powertools' default log level (INFO), as deployed: an accepted webhook costs one
- * line of output, its EMF metrics document, which also carries the request's id, type and outcome
- * (EMF metadata) so it can be found in the logs; a refused one is a WARN log line besides.
- * (test/receiver/handler.test.ts runs at DEBUG, where the accepted webhook's own line shows too.)
+ * The receiver at Powertools' default log level (INFO), as deployed, read from what Powertools
+ * Logger and Metrics really write to stdout: an accepted webhook costs one line of output, its EMF
+ * metrics document, which also carries the request's id, type and outcome (EMF metadata) so it can
+ * be found in the logs; a refused one is a WARN log line besides; the instance's first invocation
+ * also writes the ColdStart document. (test/receiver/handler.test.ts runs at DEBUG, where the
+ * accepted webhook's own line shows too.)
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -22,6 +24,8 @@ const restore = captureOutput(written);
 delete process.env.POWERTOOLS_LOG_LEVEL;
 delete process.env.AWS_LAMBDA_LOG_LEVEL;
 process.env.AWS_REGION = 'eu-west-1';
+// What Lambda sets on an on-demand instance; without it Powertools reports no cold start at all.
+process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createReceiverHandler, receiverConfigFromEnv }: typeof import('../../lambda/receiver/handler') = require('../../lambda/receiver/handler');
 
@@ -55,10 +59,35 @@ const wellFormed = (text: string): boolean => (text as string & { isWellFormed()
 
 const linesOf = (chunks: string[]) => chunks.join('').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
 
-test('an accepted webhook is one line: its metrics document, carrying id, type and outcome', async () => {
-  const handle = createReceiverHandler(receiverConfigFromEnv({ [ReceiverEnv.SigningSecretArn]: SECRET_ARN, [ReceiverEnv.QueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' }));
+const config = () => receiverConfigFromEnv({ [ReceiverEnv.SigningSecretArn]: SECRET_ARN, [ReceiverEnv.QueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' });
+const metricNames = (document: Record<string, unknown>): string[] =>
+  (document._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }).CloudWatchMetrics.flatMap((entry) => entry.Metrics.map((metric) => metric.Name)).sort();
+
+// First in this file: the module's telemetry is the Lambda instance's, and this is its first invocation.
+test('the cold invocation: the ColdStart document once, the request\'s own document, and cold_start on its log line', async () => {
+  const handle = createReceiverHandler(config());
   const context = fakeLambdaContext('dodo-slack-receiver');
-  await handle(event('msg_warmup', key), context); // the first invocation also writes the ColdStart document
+  expect((await handle(event('msg_cold', randomBytes(32)), context)).statusCode).toBe(401);
+
+  const lines = linesOf(written);
+  expect(lines).toHaveLength(3);
+  const [coldStart, ...rest] = lines.filter((line) => line._aws);
+  expect(coldStart).toMatchObject({ ColdStart: 1, service: 'dodo-slack-receiver', function_name: 'dodo-slack-receiver' });
+  expect(coldStart._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'DodoSlackNotifier', Dimensions: [['service', 'function_name']] }] });
+  expect(rest).toHaveLength(1);
+  expect(rest[0]).toMatchObject({ webhookId: 'msg_cold', outcome: 'unauthorized', statusCode: 401, [MetricName.SignatureFailure]: 1 });
+  expect(metricNames(rest[0])).toEqual([MetricName.SignatureFailure, MetricName.WebhookReceived].sort());
+  expect(lines.find((line) => !line._aws)).toMatchObject({ level: 'WARN', message: 'Webhook answered', cold_start: true, correlation_id: 'msg_cold', function_name: 'dodo-slack-receiver' });
+
+  // Another handler in the same instance: no second ColdStart.
+  const mark = written.length;
+  expect((await createReceiverHandler(config())(event('msg_warm', randomBytes(32)), context)).statusCode).toBe(401);
+  expect(linesOf(written.slice(mark)).filter((line) => 'ColdStart' in line)).toEqual([]);
+});
+
+test('an accepted webhook is one line: its metrics document, carrying id, type and outcome', async () => {
+  const handle = createReceiverHandler(config());
+  const context = fakeLambdaContext('dodo-slack-receiver');
   const mark = written.length;
 
   expect((await handle(event('msg_one_line', key), context)).statusCode).toBe(200);
@@ -67,21 +96,22 @@ test('an accepted webhook is one line: its metrics document, carrying id, type a
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatchObject({ webhookId: 'msg_one_line', eventType: 'payment.succeeded', outcome: 'queued', statusCode: 200, service: 'dodo-slack-receiver' });
   expect(lines[0]._aws).toMatchObject({ Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'DodoSlackNotifier', Dimensions: [['service']] }] });
-  expect(lines[0]).toMatchObject({ [MetricName.WebhookReceived]: 1, [MetricName.WebhookQueued]: 1 });
-  const metrics = (lines[0]._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }).CloudWatchMetrics.flatMap((entry) => entry.Metrics.map((metric) => metric.Name));
-  expect(metrics.sort()).toEqual([MetricName.WebhookQueued, MetricName.WebhookReceived].sort());
+  expect(lines[0]).toMatchObject({ [MetricName.WebhookReceived]: 1, [MetricName.WebhookQueued]: 1, bodyBytes: Buffer.byteLength(body) });
+  expect(metricNames(lines[0])).toEqual([MetricName.WebhookQueued, MetricName.WebhookReceived].sort());
 
   const refusedMark = written.length;
   expect((await handle(event('msg_forged', randomBytes(32)), context)).statusCode).toBe(401);
   const refused = linesOf(written.slice(refusedMark));
   expect(refused.map((line) => (line._aws ? 'metrics' : `${String(line.level)} ${String(line.message)}`)).sort()).toEqual(['WARN Webhook answered', 'metrics']);
   expect(refused.find((line) => line._aws)).toMatchObject({ webhookId: 'msg_forged', outcome: 'unauthorized', reason: 'no-matching-signature' });
-  // The first invocation was the cold one, whether or not it logged.
   expect(refused.find((line) => !line._aws)).toMatchObject({ cold_start: false, correlation_id: 'msg_forged', function_name: 'dodo-slack-receiver' });
+  // Nothing of one request's document carries over into the next one's.
+  expect(refused.find((line) => line._aws)).not.toHaveProperty('eventType');
+  expect(refused.find((line) => line._aws)).not.toHaveProperty(MetricName.WebhookQueued);
 });
 
 test('a text body with a lone surrogate is queued with U+FFFD, the bytes its signature covers (SQS refuses lone surrogates)', async () => {
-  const handle = createReceiverHandler(receiverConfigFromEnv({ [ReceiverEnv.SigningSecretArn]: SECRET_ARN, [ReceiverEnv.QueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' }));
+  const handle = createReceiverHandler(config());
   // Written into the text raw (JSON.stringify would escape it as \ud800).
   const withSurrogate = body.replace('{', '{"note":"a\ud800b",');
   expect(wellFormed(withSurrogate)).toBe(false);

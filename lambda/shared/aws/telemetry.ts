@@ -6,14 +6,14 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, type ServiceName } from '../metrics';
 import { type CoreLogger, type CoreMetrics } from '../ports';
-import { coreLoggerOf } from './logger-port';
 
 /** One of the `ServiceName` values: the `service` dimension the construct's metrics filter on. */
 export type TelemetryServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 
 /**
  * Powertools Logger (JSON) and Metrics (EMF) for one Lambda function, plus the same two seen
- * through the core's ports. Create once per function, at module level, and wrap the handler in
+ * through the core's ports (their `annotate` adds EMF metadata to the invocation's metrics
+ * document). Create once per function, at module level, and wrap the handler in
  * {@link withTelemetry}, which flushes the metrics and resets the log keys after each invocation.
  */
 export interface Telemetry {
@@ -30,8 +30,29 @@ export function createTelemetry(serviceName: TelemetryServiceName): Telemetry {
   const coreMetrics: CoreMetrics = {
     count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
     milliseconds: (name, value) => metrics.addMetric(name, MetricUnit.Milliseconds, value),
+    annotate: (fields) => {
+      for (const key of Object.keys(fields)) {
+        const value = fields[key];
+        // EMF metadata: fields of the next metrics document, searchable in the logs, never
+        // dimensions. Powertools types the value as a string but writes whatever it is given, so a
+        // number (statusCode, bodyBytes) stays a number in the document, as queries compare it.
+        // A field named like a metric would make Powertools throw while writing the document (and
+        // the invocation fail): the core's fields are ids, names and outcomes, never metric names.
+        if (value !== undefined) metrics.addMetadata(key, value as string);
+      }
+    },
   };
   return { logger, metrics, coreLogger, coreMetrics };
+}
+
+/** Powertools Logger seen through the core's logging port. */
+function coreLoggerOf(logger: Logger): CoreLogger {
+  return {
+    debug: (message, extra) => (extra ? logger.debug(message, extra) : logger.debug(message)),
+    info: (message, extra) => (extra ? logger.info(message, extra) : logger.info(message)),
+    warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),
+    error: (message, extra) => (extra ? logger.error(message, extra) : logger.error(message)),
+  };
 }
 
 export type LambdaHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
