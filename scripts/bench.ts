@@ -25,6 +25,7 @@ import { compareInit, liveChildren, runHarness, type InitComparison } from './be
 import { markableFixtures, runBareHttp, runServe, type ServeRunResult } from './bench/serve';
 import { measureCliStart } from './bench/cli-start';
 import { measureVerify } from './bench/verify';
+import { startStandIns } from './bench/stand-ins';
 import { Defaults } from '../lambda/shared/defaults';
 import { LAUNCH_DAY_MIX, launchDayPicker } from './bench/launch-day';
 
@@ -233,9 +234,10 @@ async function main(): Promise<number> {
     figures.verifyVsReference = round(median(verify.ratios), 2);
   }
 
-  if (built) {
-    const receiver = await step('receiver CPU per event vs its minimal twin (48 fixtures, in-process AWS fakes)', details, async () => {
-      const result = await runHarness<ReceiverHarnessResult>(built.receiverHarness, 'receiver');
+  const standIns = built ? await step('stand-ins: SQS (the fauxqs emulator) and Slack (HTTP on 127.0.0.1), in their own processes', details, () => startStandIns()) : undefined;
+  if (built && standIns) {
+    const receiver = await step('receiver CPU per event vs its minimal twin (48 fixtures, both sending to the SQS stand-in)', details, async () => {
+      const result = await runHarness<ReceiverHarnessResult>(built.receiverHarness, 'receiver', undefined, standIns.env);
       if (result.rejected !== 0 || result.queued !== result.events) throw new Error(`${result.rejected} events rejected, ${result.queued}/${result.events} queued`);
       if (result.minimalRejected !== 0 || result.minimalQueued !== result.events) throw new Error(`minimal twin: ${result.minimalRejected} events rejected, ${result.minimalQueued}/${result.events} queued`);
       return result;
@@ -249,8 +251,8 @@ async function main(): Promise<number> {
       figures.receiverCpuVsMinimal = round(median(details.receiverVsMinimal), 2);
       figures.receiverCpuInSignatureChecks = round(median(details.receiverChecks), 2);
     }
-    const transformer = await step('transformer CPU per event vs its minimal twin (48 fixtures, in-process AWS and Slack fakes)', details, async () => {
-      const result = await runHarness<TransformerHarnessResult>(built.transformerHarness, 'transformer');
+    const transformer = await step('transformer CPU per event vs its minimal twin (48 fixtures, both posting to the Slack stand-in)', details, async () => {
+      const result = await runHarness<TransformerHarnessResult>(built.transformerHarness, 'transformer', undefined, standIns.env);
       if (result.failedItems !== 0 || result.posted !== result.events) throw new Error(`${result.failedItems} records failed, ${result.posted}/${result.events} posted to Slack`);
       if (result.minimalFailedItems !== 0 || result.minimalPosted !== result.events) throw new Error(`minimal twin: ${result.minimalFailedItems} records failed, ${result.minimalPosted}/${result.events} posted to Slack`);
       return result;
@@ -264,6 +266,7 @@ async function main(): Promise<number> {
       figures.transformerCpuVsMinimal = round(median(details.transformerVsMinimal), 2);
       figures.transformerCpuInSignatureChecks = round(median(details.transformerChecks), 2);
     }
+    await standIns.stop();
 
     const { usable, unusable } = markableFixtures(fixtures);
     if (unusable.length > 0) details.problems.push(`serve runs skip ${unusable.length} fixture(s) whose message does not show the envelope time: ${unusable.join(', ')}`);

@@ -1,13 +1,11 @@
 /**
  * Child process of `npm run bench` (bundled with the Lambda esbuild settings): CPU per event
- * through the real receiver handler and, alternated round by round in this process, through its
- * minimal twin (scripts/bench/minimal-twins.ts), with the AWS clients answered in process (no
- * network). Sends `{ usPerEvent: number[], minimalUsPerEvent: number[], ... }` to the parent over IPC.
- *
- * The fakes replace `send` on the SDK client classes, as aws-sdk-client-mock does: the handler,
- * its Secrets Manager cache, the core receiver, Powertools Logger and Metrics all run as deployed;
- * what is skipped is the SDK's request serialisation, signing and the HTTPS call itself. The twin
- * sends through an SQSClient of the same class, so it meets the same stand-in.
+ * through the real receiver handler and, alternated block by block in this process, through its
+ * minimal twin (scripts/bench/minimal-twins.ts). Both send every accepted webhook with the SDK's
+ * SQSClient to the same SQS stand-in (the fauxqs emulator, in another process: stand-ins.ts), so
+ * the request work any receiver must do is on both sides. Only Secrets Manager is answered in
+ * process (it is read once and cached). Sends `{ usPerEvent: number[], minimalUsPerEvent: number[],
+ * ... }` to the parent over IPC.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -17,32 +15,38 @@ import { loadFixtures, newSigningSecret, signedHeaders } from './fixtures';
 import { cpuPerEventSideBySide, fakeLambdaContext } from './lambda-context';
 import { minimalReceiver } from './minimal-twins';
 import { signatureCheckTimer } from './signature-unit';
+import { resolveLocalhostNames } from './stand-ins';
 
 /** Measured rounds; each round's figure is a side's CPU over all its turns. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 /**
- * Passes over every fixture per round; one pass is one turn of the handler or of its twin. Rounds
- * are long (~9,600 events, a few hundred ms) so that each holds several young-generation
- * collections and each side pays for them in proportion to what it allocates (see lambda-context.ts).
+ * Passes over every fixture per round; one pass is one turn of the handler or of its twin. With an
+ * SQS request per event a round (384 events a side) holds several young-generation collections, so
+ * each side pays for them in proportion to what it allocates (see lambda-context.ts).
  */
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 200);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 8);
 /** Unmeasured rounds first: JIT and caches settle (the first secret read happens here). */
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 1);
 
 async function main(): Promise<void> {
+  resolveLocalhostNames();
   const { secret, key } = newSigningSecret();
   let queued = 0;
   let secretReads = 0;
-  (SQSClient.prototype as unknown as { send: () => Promise<unknown> }).send = async () => {
+  // Counts what reaches the stand-in, for the handler and the twin alike (one increment per request).
+  const send = SQSClient.prototype.send;
+  (SQSClient.prototype as unknown as { send: (...args: unknown[]) => Promise<unknown> }).send = async function (this: SQSClient, ...args: unknown[]) {
+    const answer = await (send as (...a: unknown[]) => Promise<unknown>).apply(this, args);
     queued += 1;
-    return { MessageId: `m-${queued}` };
+    return answer;
   };
   (SecretsManagerClient.prototype as unknown as { send: () => Promise<unknown> }).send = async () => {
     secretReads += 1;
     return { SecretString: secret };
   };
 
-  const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/dodo-events';
+  const queueUrl = process.env.BENCH_QUEUE_URL;
+  if (!queueUrl) throw new Error('BENCH_QUEUE_URL is not set: the SQS stand-in (stand-ins.ts) gives it');
   const handler = createReceiverHandler({
     signingSecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dodo-signing',
     queueUrl,

@@ -1,16 +1,19 @@
 /**
  * Child process of `npm run bench` (bundled with the Lambda esbuild settings): CPU per event
  * through the real transformer handler (SQS batch -> dedupe -> built-in template -> Slack post ->
- * settle) and, alternated round by round in this process, through its minimal twin
- * (scripts/bench/minimal-twins.ts), with in-process stand-ins: SQS and Secrets Manager `send`
- * answered in memory, DynamoDB replaced by the project's MemoryPersistenceLayer (same Powertools
- * idempotency code on top), and `fetch` answering 200 "ok" like Slack, to the handler and the twin
- * alike. Sends `{ usPerEvent: number[], minimalUsPerEvent: number[], ... }` over IPC.
+ * settle) and, alternated block by block in this process, through its minimal twin
+ * (scripts/bench/minimal-twins.ts). Both post with `fetch` to the same Slack stand-in (an HTTP
+ * server on 127.0.0.1 in the bench's process: stand-ins.ts), so the request work any transformer
+ * must do is on both sides. What only the handler does is answered in process: Secrets Manager
+ * (read once, cached), SQS (a successful batch makes no call) and DynamoDB, replaced by the
+ * in-memory layer under the same Powertools idempotency code. Sends `{ usPerEvent: number[],
+ * minimalUsPerEvent: number[], ... }` over IPC.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { MessageAttribute } from '../../lambda/shared/queue-message';
+import { Limits } from '../../lambda/shared/limits';
 import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { MemoryPersistenceLayer } from '../../test/support/memory-persistence';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
@@ -22,11 +25,11 @@ import { signatureCheckTimer } from './signature-unit';
 /** Measured rounds; each round's figure is a side's CPU over all its turns. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 /**
- * Turns of the handler and of its twin per round, each BLOCK_BATCHES batches. Rounds are long
- * (3,000 events, about half a second) so that each holds several young-generation collections and
- * each side pays for them in proportion to what it allocates (see lambda-context.ts).
+ * Turns of the handler and of its twin per round, each BLOCK_BATCHES batches. With a Slack request
+ * per event a round (600 events a side) holds several young-generation collections, so each side
+ * pays for them in proportion to what it allocates (see lambda-context.ts).
  */
-const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 12);
 /** Unmeasured rounds first: JIT and caches settle (the first secret read happens here). */
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 1);
 /** The construct's SQS event source batch size. */
@@ -34,21 +37,24 @@ const BATCH_SIZE = 5;
 /** Batches per turn (50 events, the fixtures in turn). */
 const BLOCK_BATCHES = 10;
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:dodo-events';
-const SLACK_URL = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
 
 async function main(): Promise<void> {
+  const slackUrl = process.env.BENCH_SLACK_URL;
+  if (!slackUrl) throw new Error('BENCH_SLACK_URL is not set: the Slack stand-in (stand-ins.ts) gives it');
   let secretReads = 0;
   (SecretsManagerClient.prototype as unknown as { send: () => Promise<unknown> }).send = async () => {
     secretReads += 1;
-    return { SecretString: SLACK_URL };
+    return { SecretString: slackUrl };
   };
   let sqsCalls = 0;
   const sqs = { send: async () => ((sqsCalls += 1), {}) } as unknown as SQSClient;
+  // Counts the posts the stand-in answered, for the handler and the twin alike.
   let posted = 0;
-  globalThis.fetch = (async (_url: string | URL | Request, init?: RequestInit) => {
-    if (typeof init?.body !== 'string' || init.body.length === 0) throw new Error('empty Slack post');
-    posted += 1;
-    return new Response('ok', { status: 200, headers: { 'content-type': 'text/html' } });
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (...args: Parameters<typeof fetch>) => {
+    const response = await realFetch(...args);
+    if (response.ok) posted += 1;
+    return response;
   }) as typeof fetch;
 
   const route: RouteConfig = {
@@ -63,14 +69,16 @@ async function main(): Promise<void> {
       [TransformerEnv.Routes]: JSON.stringify([route]),
       [TransformerEnv.QueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/dodo-events',
       [TransformerEnv.DeadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/dodo-events-dlq',
-      // Pacing waits are wall time, not CPU; a high rate keeps the run short without skipping the limiter's code.
-      [TransformerEnv.DeliveryRatePerSecond]: '1000000',
-      [TransformerEnv.DeliveryBurst]: '1000000',
+      // Pacing waits are wall time, not CPU; the highest rate and burst allowed keep the run short without skipping the limiter's code.
+      [TransformerEnv.DeliveryRatePerSecond]: String(Limits.deliveryRatePerSecond.max),
+      [TransformerEnv.DeliveryBurst]: String(Limits.deliveryBurst.max),
     },
     sqs,
     persistenceStore: new MemoryPersistenceLayer(),
+    // The stand-in is plain HTTP on 127.0.0.1.
+    allowInsecureLocalhostSlack: true,
   });
-  const twin = minimalTransformer({ slackUrl: SLACK_URL });
+  const twin = minimalTransformer({ slackUrl });
   const context = fakeLambdaContext('dodo-slack-transformer', 60_000);
   const fixtures = loadFixtures(process.argv[2]);
 
