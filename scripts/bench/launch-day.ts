@@ -1,5 +1,5 @@
 /**
- * A launch-day mix for the 10,000-event burst (issue 15): what a product launch sends in a few
+ * A launch-day mix for the 10,000-event burst: what a product launch sends in a few
  * minutes. Per 500 events: 399 payment.succeeded, 30 payment.failed, 15 refund.succeeded,
  * 25 subscription.active, 15 subscription.renewed, 5 subscription.cancelled, 10 license_key.created
  * and 1 dispute.opened (disputes never fold: each keeps its own message). Amounts and currencies

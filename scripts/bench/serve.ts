@@ -4,7 +4,7 @@
  * timestamp, which the built-in templates render as `<!date^SECONDS^…>`; the stand-in reads it
  * back to tell events apart, so "delivered exactly once" is checked per event.
  *
- * Roll-ups (issue 15) stand for many events: the stand-in reads the webhook-ids a roll-up lists in
+ * Roll-ups stand for many events: the stand-in reads the webhook-ids a roll-up lists in
  * its metadata (each event's webhook-id is `msg_bench_<run>_<index>`), checks that the top-level
  * text's `<N> events` says as many, and counts each listed event as covered by that message. An
  * event covered by two messages (a roll-up and its own, or two roll-ups) is a duplicate.
@@ -219,7 +219,7 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
   const { secret, key } = newSigningSecret();
   const usage = await cliUsage(options.cli);
   const burstOptionUsed = options.burst !== undefined && /--burst\b/.test(usage);
-  // Builds before the store (issue 12) kept dead letters in a file instead of a --data-dir.
+  // Builds before the durable store kept dead letters in a file instead of a --data-dir.
   const storage = /--data-dir\b/.test(usage) ? ['--data-dir', path.join(work, 'data')] : ['--dead-letter-file', path.join(work, 'dead-letters.jsonl')];
   const args = [options.cli, 'serve', '--port', '0', '--host', '127.0.0.1', '--rate', String(options.rate), ...storage];
   if (burstOptionUsed) args.push('--burst', String(options.burst));
@@ -315,7 +315,7 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
 }
 
 /**
- * The baseline of serveVsNodeHttp (issue 17): the same client as {@link runServe}'s closed loop
+ * The baseline of serveVsNodeHttp: the same client as {@link runServe}'s closed loop
  * (`concurrency` keep-alive connections, every event signed and posted as there), against a bare
  * `node:http` server in its own process that reads each body and answers 200 at once, doing
  * nothing else. What serve does per event (verify, store, deliver to Slack) is the difference.
