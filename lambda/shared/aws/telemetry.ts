@@ -67,7 +67,9 @@ export function withTelemetry<TEvent, TResult>(telemetry: Telemetry, handler: La
   // No early timeout: middy would otherwise reject 5 ms before the Lambda deadline while the handler
   // keeps running. The transformer already keeps time back and defers what it cannot finish, and
   // an early rejection would turn its nearly settled batch into a function error.
+  // logEvent false whatever POWERTOOLS_LOGGER_LOG_EVENT says: an event holds whole webhook bodies,
+  // with customer names and emails, which the logs (kept a year) are not the place for.
   return middy<TEvent, TResult>(handler, { timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(telemetry.logger, { resetKeys: true }))
+    .use(injectLambdaContext(telemetry.logger, { resetKeys: true, logEvent: false }))
     .use(logMetrics(telemetry.metrics, { captureColdStartMetric: true }));
 }
