@@ -300,7 +300,8 @@ async function preview(args: readonly string[], io: CliIo): Promise<number> {
 }
 
 function consoleLine(io: CliIo, message: string, extra: Record<string, unknown> | undefined): void {
-  if (message === 'transformation console output') io.stderr(`transformation says: ${String(extra?.output ?? '')}\n`);
+  // The sandbox logs each line the transformation printed as `output`, a string.
+  if (message === 'transformation console output') io.stderr(`transformation says: ${typeof extra?.output === 'string' ? extra.output : ''}\n`);
   else io.stderr(`${message}${extra ? ` ${JSON.stringify(extra)}` : ''}\n`);
 }
 

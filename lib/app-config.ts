@@ -104,7 +104,7 @@ export function parseSummariesContext(value: string | undefined, timeZone: strin
     try {
       schedule = parseSummarySchedule(text);
     } catch (error) {
-      throw new Error(`context summaries: ${(error as Error).message}`);
+      throw new Error(`context summaries: ${(error as Error).message}`, { cause: error });
     }
     const time = { hour: schedule.hour, minute: schedule.minute };
     if ((schedule.kind === 'day' && summaries.daily) || (schedule.kind === 'week' && summaries.weekly)) {

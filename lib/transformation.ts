@@ -73,7 +73,7 @@ export abstract class Transformation {
     try {
       source = fs.readFileSync(filePath, 'utf8');
     } catch (error) {
-      throw new Error(`Transformation.fromFile: cannot read ${filePath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new Error(`Transformation.fromFile: cannot read ${filePath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
     }
     return new UserCodeTransformation(source, filePath, path.basename(filePath), options);
   }

@@ -37,7 +37,8 @@ export function terminalLogger(options: { readonly verbose?: boolean; readonly p
     const isConsoleOutput = message === 'transformation console output';
     if (!options.verbose) {
       if (isConsoleOutput) {
-        options.print(`${clock()}   transformation says: ${String(extra?.output ?? '')}\n`);
+        // The sandbox logs each line the transformation printed as `output`, a string.
+        options.print(`${clock()}   transformation says: ${typeof extra?.output === 'string' ? extra.output : ''}\n`);
         return;
       }
       if (level === 'debug' || level === 'info' || REPORTED_AS_PROGRESS.has(message)) return;

@@ -10,7 +10,8 @@ import { SecretConfigurationError } from '../shared/errors';
 import { DEFAULT_ROUTE_ID, type RouteConfig } from '../shared/function-env';
 import type { SecretSource } from '../shared/ports';
 import type { SlackMessage, TransformationSpec } from '../shared/transformation';
-import type { PostToSlack } from '../transformer/slack-client';
+import { promiseOf } from '../shared/promise';
+import type { PostToSlack, SlackPostResult } from '../transformer/slack-client';
 import { parseSlackWebhookUrl } from '../transformer/slack-url';
 import { CHANNEL_ID_SHAPE, parseSlackBotToken } from '../transformer/slack-token';
 import { normaliseSlackApiUrl } from '../transformer/slack-web-api';
@@ -79,10 +80,10 @@ export function serveRoutes(options: ServeDestinationOptions): ServeRoutes {
  */
 export function environmentSecrets(values: Readonly<Record<string, string>>): SecretSource {
   return {
-    async load(name) {
+    load(name) {
       const value = values[name];
-      if (value === undefined) throw new SecretConfigurationError(`the environment variable ${name} is not set`);
-      return value;
+      if (value === undefined) return Promise.reject(new SecretConfigurationError(`the environment variable ${name} is not set`));
+      return Promise.resolve(value);
     },
     minRefreshIntervalMs: 0,
   };
@@ -90,11 +91,12 @@ export function environmentSecrets(values: Readonly<Record<string, string>>): Se
 
 /** Stands in for Slack when no URL is configured: prints the message, answers 200 `ok`. */
 function terminalSlack(print: (text: string) => void): PostToSlack {
-  return async (_url, message: SlackMessage) => {
-    const lines = renderSlackMessageForTerminal(message).trimEnd().split('\n');
-    print(`${lines.map((line) => (line === '' ? '' : `    ${line}`)).join('\n')}\n`);
-    return { kind: 'response', status: 200, body: 'ok' };
-  };
+  return (_url, message: SlackMessage) =>
+    promiseOf((): SlackPostResult => {
+      const lines = renderSlackMessageForTerminal(message).trimEnd().split('\n');
+      print(`${lines.map((line) => (line === '' ? '' : `    ${line}`)).join('\n')}\n`);
+      return { kind: 'response', status: 200, body: 'ok' };
+    });
 }
 
 /** App mode's settings: a bot token and a channel together, and not with an incoming-webhook URL. */

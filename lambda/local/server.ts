@@ -17,6 +17,7 @@ import { Defaults } from '../shared/defaults';
 import type { MetricName } from '../shared/metrics';
 import { DEFAULT_ROUTE_ID } from '../shared/function-env';
 import { CachedSecret } from '../shared/secret-cache';
+import { promiseOf } from '../shared/promise';
 import { createWebhookReceiver, signingKeyParser } from '../receiver/webhook-receiver';
 import type { SummarySchedule } from '../summaries/schedule';
 import { localDateTime } from '../summaries/period';
@@ -136,7 +137,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
   const signingSecret = options.signingSecret;
   const signingKeys = new CachedSecret<Buffer[]>({
-    load: async () => signingSecret,
+    load: () => Promise.resolve(signingSecret),
     parse: signingKeyParser(logger),
     ttlMs: Number.MAX_SAFE_INTEGER,
     // Reading an in-memory value costs nothing, so no rate limit on refreshes.
@@ -147,7 +148,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
   // Loaded here, not at the top: Powertools' and the pipeline's modules cost start-up time that preview and send do not need.
   // (require, not import(): a dynamic import() left untranspiled would need file extensions.)
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose: the pipeline costs start-up time that preview and send do not need
   const { createPipeline, longestDeliveryMs } = require('../transformer/pipeline') as typeof import('../transformer/pipeline');
 
   const store = openStore(options.dataDir, { owner: true });
@@ -269,11 +270,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
   const receive = createWebhookReceiver({
     signingKeys,
-    enqueue: async (webhook) => {
-      // Committed before the receiver answers 200; a failure to write is a 503, and Dodo retries.
-      store.events.accept(DEFAULT_ROUTE_ID, webhook);
-      loop.wake();
-    },
+    enqueue: (webhook) =>
+      promiseOf(() => {
+        // Committed before the receiver answers 200; a failure to write rejects (a 503), and Dodo retries.
+        store.events.accept(DEFAULT_ROUTE_ID, webhook);
+        loop.wake();
+      }),
     eventGlobs: options.eventGlobs,
     toleranceSeconds: settings.timestampToleranceSeconds,
     logger,

@@ -25,10 +25,11 @@ const ANSI = {
 type Json = Record<string, unknown>;
 
 /**
- * C0/C1 control characters other than newline and tab. Payload text (a customer name) reaches the
- * terminal through here, and an escape sequence in it could rewrite the screen or the window title.
+ * C0/C1 control characters (Unicode's Cc: U+0000-U+001F, U+007F-U+009F) other than newline and tab.
+ * Payload text (a customer name) reaches the terminal through here, and an escape sequence in it
+ * could rewrite the screen or the window title.
  */
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const CONTROL_CHARACTERS = /(?![\t\n])\p{Cc}/gu;
 
 /** Text safe to write to a terminal: control characters shown as `?`. */
 export function stripControlCharacters(text: string): string {

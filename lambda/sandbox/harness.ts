@@ -87,6 +87,7 @@ export function harnessSource(filename: string): string {
 export function errorParts(error: unknown): { message: string; stack: string } {
   if (error !== null && typeof error === 'object') {
     const { message, stack } = error as { message?: unknown; stack?: unknown };
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a thrown object without a string message: its own toString() (an Error from another realm has one), else [object Object]
     return { message: typeof message === 'string' ? message : String(error), stack: typeof stack === 'string' ? stack : '' };
   }
   return { message: String(error), stack: '' };

@@ -21,7 +21,7 @@ export function compileTypedModule(modulePath: string): string {
   // Required lazily: only apps that use typed transformations need esbuild at synth time.
   let esbuild: typeof import('esbuild');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy and optional: only typed transformations need esbuild, and its absence is reported below
     esbuild = require('esbuild') as typeof import('esbuild');
   } catch {
     throw new Error(
@@ -53,6 +53,7 @@ export function compileTypedModule(modulePath: string): string {
     );
     throw new Error(
       `Transformation.fromModule: cannot bundle ${modulePath}:\n${described.length > 0 ? described.join('\n') : String(error)}`,
+      { cause: error },
     );
   }
   return `${bundled}

@@ -36,7 +36,7 @@ const MAX_NAME_PART = 64;
 /** A payload string fit for a counter name: no separator, no control characters, bounded. */
 export function namePart(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are what this replace removes from a counter name
   const clean = value.replace(/[|\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_NAME_PART);
   return clean === '' ? undefined : clean;
 }

@@ -6,7 +6,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import { EnvConfigReader } from '../shared/env-config';
 import { SummariesEnv } from '../shared/function-env';
 import { ServiceName } from '../shared/metrics';
@@ -25,7 +24,7 @@ export interface SummaryHandlerOptions {
 
 export function createSummaryHandler(options: SummaryHandlerOptions = {}): LambdaHandler<unknown, ScheduledSummaryResult> {
   const telemetry = options.telemetry ?? createTelemetry(ServiceName.Summaries);
-  return withTelemetry(telemetry, async (event: unknown, _context: Context) => {
+  return withTelemetry(telemetry, async (event: unknown) => {
     const config = new EnvConfigReader(options.env ?? process.env);
     const tableName = config.required(SummariesEnv.SummaryTableName);
     const queueUrl = config.required(SummariesEnv.QueueUrl);

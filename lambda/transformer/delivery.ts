@@ -19,6 +19,7 @@ import type { RouteConfig } from '../shared/function-env';
 import type { SlackMessage, Transform, TransformInput } from '../shared/transformation';
 import { MetricName } from '../shared/metrics';
 import { SecretConfigurationError, TransformationError, TransformationUnavailableError } from '../shared/errors';
+import { omit } from '../shared/omit';
 import { compileEventGlobs } from '../shared/event-glob';
 import type { RateLimiter } from './rate-limiter';
 import type { CachedSecret } from '../shared/secret-cache';
@@ -470,8 +471,7 @@ function once<T>(compute: () => T): () => T {
 }
 
 function withoutThreadKey(message: SlackMessage): SlackMessage {
-  const { thread_key: _threadKey, ...rest } = message;
-  return rest;
+  return omit(message, 'thread_key');
 }
 
 /** Within SQS's visibility range. Fractions are kept for serve's delivery loop; the SQS adapter rounds up. */

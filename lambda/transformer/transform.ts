@@ -7,6 +7,8 @@
 import type { CoreLogger } from '../shared/ports';
 import type { SlackMessage, Transform, TransformationSpec, TransformInput, TransformOutcome } from '../shared/transformation';
 import { TransformationError, TransformationUnavailableError } from '../shared/errors';
+import { omit } from '../shared/omit';
+import { promiseOf } from '../shared/promise';
 import { validateSlackMessage } from '../messages/slack-limits';
 import { compileUserCode, type UserCodeResult, type UserCodeRunner } from '../sandbox/runner';
 import { embeddedUserCode, type UserCodeRegistry } from '../sandbox/registry';
@@ -96,27 +98,27 @@ export function userCodeFilename(source: string, fallback: string): string {
 }
 
 function createBuiltinTransform(options: Extract<TransformationSpec, { kind: 'builtin' }>['options']): Transform {
-  return async (input) => {
-    let message: SlackMessage;
-    try {
-      message = renderBuiltinMessage(input.envelope, options);
-    } catch (error) {
-      throw new TransformationError(
-        `built-in template threw on ${input.eventType}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-    const problems = validateSlackMessage(message);
-    if (problems.length > 0) {
-      throw new TransformationError(`built-in template produced an invalid Slack message for ${input.eventType}: ${problems.join('; ')}`);
-    }
-    return { kind: 'message', message };
-  };
+  // Synchronous work behind the async Transform: a template that throws rejects, as user code's failures do.
+  return (input) =>
+    promiseOf((): TransformOutcome => {
+      let message: SlackMessage;
+      try {
+        message = renderBuiltinMessage(input.envelope, options);
+      } catch (error) {
+        throw new TransformationError(
+          `built-in template threw on ${input.eventType}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      const problems = validateSlackMessage(message);
+      if (problems.length > 0) {
+        throw new TransformationError(`built-in template produced an invalid Slack message for ${input.eventType}: ${problems.join('; ')}`);
+      }
+      return { kind: 'message', message };
+    });
 }
 
 function failingTransform(reason: string): Transform {
-  return async () => {
-    throw new TransformationError(reason);
-  };
+  return () => Promise.reject(new TransformationError(reason));
 }
 
 /** A transform running user code in its worker; `close()` ends the worker (optional: an idle worker never keeps the process alive). */
@@ -203,8 +205,7 @@ export function interpretResult(result: UserCodeResult, input: TransformInput, f
   if (isObject(payload) && looksLikeDodoEnvelope(payload) && hasSlackContent(payload)) {
     // Dashboard code that added the message to the Dodo body in place (`webhook.payload.text = …`):
     // Slack ignores the body's own fields, so the dashboard posts this. Post the message alone.
-    const { business_id: _businessId, type: _type, timestamp: _timestamp, data: _data, ...message } = payload;
-    payload = message;
+    payload = omit(payload, 'business_id', 'type', 'timestamp', 'data');
   }
   if (isObject(payload) && looksLikeDodoEnvelope(payload)) {
     throw new TransformationError(

@@ -58,7 +58,7 @@ export function runCli(entry: string, args: readonly string[], options: { env?: 
 
 /** Runs `tasks` with at most `limit` at once (child processes on a 2-core machine). */
 export async function inBatches<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
+  const results = new Array<T>(tasks.length);
   let next = 0;
   const worker = async () => {
     while (next < tasks.length) {

@@ -104,13 +104,13 @@ describe('dodo-slack preview', () => {
     ]);
     expect(message.code).toBe(0);
     expect(JSON.parse(message.stdout)).toEqual({ text: 'typed payment.succeeded: 2999' });
-    expect(cancelled).toEqual({ code: 0, stdout: '', stderr: expect.stringMatching(/payment\.failed was cancelled/) });
+    expect(cancelled).toEqual({ code: 0, stdout: '', stderr: expect.stringMatching(/payment\.failed was cancelled/) as unknown });
   });
 
   it('prints nothing on stdout and says so on stderr when the transformation cancels (exit 0)', async () => {
     const transform = writeScratch('cancel.js', 'function handler(webhook) { webhook.cancel = true; return webhook; }');
     const result = await runCli(cli.entry, ['preview', 'payment.failed', '--transform', transform, '--format', 'text']);
-    expect(result).toEqual({ code: 0, stdout: '', stderr: expect.stringMatching(/payment\.failed was cancelled by the transformation/) });
+    expect(result).toEqual({ code: 0, stdout: '', stderr: expect.stringMatching(/payment\.failed was cancelled by the transformation/) as unknown });
   });
 
   it('exits 1 with the reason when the transformation throws', async () => {

@@ -22,7 +22,7 @@ const FIRST_MARKER = 1_900_000_000;
 const MARKER_RANGE = 100_000;
 const fixtures = new Map<string, { data: Record<string, unknown> }>();
 const fixture = (type: string) => {
-  if (!fixtures.has(type)) fixtures.set(type, JSON.parse(readFileSync(path.join(FIXTURES_DIR, `${type}.json`), 'utf8')));
+  if (!fixtures.has(type)) fixtures.set(type, JSON.parse(readFileSync(path.join(FIXTURES_DIR, `${type}.json`), 'utf8')) as { data: Record<string, unknown> });
   return fixtures.get(type)!;
 };
 

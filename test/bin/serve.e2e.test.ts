@@ -167,16 +167,16 @@ describe('dodo-slack serve', () => {
     const deadLetters = deadLettersIn(dir);
     expect(deadLetters).toEqual([
       {
-        id: expect.any(Number),
+        id: expect.any(Number) as unknown,
         route: 'default',
         webhookId: sent.stderr.match(/webhook-id (\S+)/)?.[1],
-        webhookTimestamp: expect.stringMatching(/^\d+$/),
+        webhookTimestamp: expect.stringMatching(/^\d+$/) as unknown,
         type: 'payment.failed',
-        reason: expect.stringContaining('404 channel_not_found'),
+        reason: expect.stringContaining('404 channel_not_found') as unknown,
         attempts: 1,
         lastSlackResponse: '404 channel_not_found',
-        receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-        deadLetteredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
+        deadLetteredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
         body: readFileSync(path.join(FIXTURES_DIR, 'payment.failed.json'), 'utf8'),
       },
     ]);
@@ -234,7 +234,7 @@ describe('dodo-slack serve', () => {
     expect(rotated.code).toBe(0);
     await server.process.waitFor(/refund\.succeeded → delivered/);
     expect(slack.requests).toHaveLength(1);
-    expect(JSON.parse(slack.requests[0]?.body ?? '').text).toMatch(/^Refund/);
+    expect((JSON.parse(slack.requests[0]?.body ?? '') as { text: string }).text).toMatch(/^Refund/);
     expect(server.process.stdout).toMatch(/dispute\.opened ← 401 refused: invalid signature/);
     expect(server.process.stdout).toMatch(/payment\.succeeded ← 200 ignored/);
   });
@@ -291,7 +291,7 @@ describe('dodo-slack serve', () => {
     const oversized = await send(big, server.url, '--secret', SECRET);
     expect(oversized.code).toBe(1);
     expect(oversized.stdout).toMatch(/^413 Payload Too Large\n\{"error":"body larger than \d+ bytes"\}\n$/);
-    expect(slack.requests.map((request) => JSON.parse(request.body))).toEqual([{ text: expect.stringMatching(/^Dispute dis_/) }]);
+    expect(slack.requests.map((request): unknown => JSON.parse(request.body))).toEqual([{ text: expect.stringMatching(/^Dispute dis_/) as unknown }]);
   });
 
   it('warns at start about an --events glob that matches no known type, and still forwards it', async () => {

@@ -50,16 +50,16 @@ const ADAPTERS: Adapter[] = [
   },
   {
     name: "serve's SQLite store",
-    make: async ({ windowSeconds, inProgressTimeoutMs }) => {
+    make: ({ windowSeconds, inProgressTimeoutMs }) => {
       const store = openStore(path.join(scratch, `store-${++stores}`), { owner: true });
       closers.push(() => store.close());
-      return store.runOnce({ deduplicationWindowSeconds: windowSeconds, inProgressTimeoutMs }).runOnce;
+      return Promise.resolve(store.runOnce({ deduplicationWindowSeconds: windowSeconds, inProgressTimeoutMs }).runOnce);
     },
   },
   {
     name: 'Powertools idempotency in memory (test double)',
-    make: async ({ windowSeconds, inProgressTimeoutMs }) =>
-      createIdempotentRunOnce({ persistenceStore: new MemoryPersistenceLayer(), expiresAfterSeconds: windowSeconds, inProgressTimeoutMs }).runOnce,
+    make: ({ windowSeconds, inProgressTimeoutMs }) =>
+      Promise.resolve(createIdempotentRunOnce({ persistenceStore: new MemoryPersistenceLayer(), expiresAfterSeconds: windowSeconds, inProgressTimeoutMs }).runOnce),
   },
 ];
 
@@ -69,7 +69,7 @@ function advanceClock(ms: number): void {
   jest.spyOn(Date, 'now').mockImplementation(() => realNow() + ms);
 }
 
-const work = (value: RouteDone) => jest.fn(async () => value);
+const work = (value: RouteDone) => jest.fn(() => Promise.resolve(value));
 /** A run that does not finish until released (a delivery waiting on Slack, or one a crash left behind). */
 function pending(): { readonly fn: () => Promise<RouteDone>; release(value?: RouteDone): void } {
   let settle!: (value: RouteDone) => void;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { QueuedWebhook } from '../../lambda/shared/webhook';
 import { openStore } from '../../lambda/local/store';
+import { promiseOf } from '../../lambda/shared/promise';
 import { dynamoSummaryCounter, dynamoSummaryStore } from '../../lambda/summaries/dynamodb-aggregates';
 import { addCounters, summaryFactsOfWebhook, type Counters } from '../../lambda/summaries/facts';
 import { startDynalite, type Dynalite } from '../support/dynalite';
@@ -52,10 +53,10 @@ const ADAPTERS: Adapter[] = [
   },
   {
     name: "serve's SQLite store",
-    make: async () => {
+    make: () => {
       const store = openStore(path.join(scratch, `store-${++made}`), { owner: true });
       closers.push(() => store.close());
-      return { count: (webhook) => store.summaries.count(webhook), totals: async (start, end) => store.summaries.totals(start, end) };
+      return Promise.resolve({ count: (webhook) => store.summaries.count(webhook), totals: (start, end) => promiseOf(() => store.summaries.totals(start, end)) });
     },
   },
 ];

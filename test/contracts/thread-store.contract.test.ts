@@ -41,10 +41,10 @@ const ADAPTERS: Adapter[] = [
   { name: 'DynamoDB (dynalite)', make: async (now) => createDynamoDbThreadStore({ tableName: await db.createThreadTable(), ttlSeconds: TTL_SECONDS, client: db.client, now }) },
   {
     name: "serve's SQLite store",
-    make: async (now) => {
+    make: (now) => {
       const store = openStore(path.join(scratch, `store-${++stores}`), { owner: true });
       closers.push(() => store.close());
-      return store.threads({ ttlSeconds: TTL_SECONDS, now });
+      return Promise.resolve(store.threads({ ttlSeconds: TTL_SECONDS, now }));
     },
   },
 ];

@@ -62,11 +62,13 @@ test.each(Object.keys(current))('%s is what integ.notifier.ts synthesizes (else:
 });
 
 test('the assertions cover one delivery, a forged 401 and a 404 dead letter with its reason', () => {
-  const assertions = JSON.parse(Object.entries(current).find(([file]) => /DeployAssert/.test(file))![1]);
-  const expected = Object.values(assertions.Resources as Record<string, { Properties?: { expected?: string } }>)
+  const assertions = JSON.parse(Object.entries(current).find(([file]) => /DeployAssert/.test(file))![1]) as {
+    Resources: Record<string, { Properties?: { expected?: string } }>;
+  };
+  const expected = Object.values(assertions.Resources)
     .map((resource) => resource.Properties?.expected)
     .filter((value): value is string => typeof value === 'string')
-    .map((value) => JSON.parse(value));
+    .map((value): unknown => JSON.parse(value));
   expect(expected).toEqual([
     { $ObjectLike: { Payload: '200' } },
     { $ObjectLike: { Payload: '401' } },

@@ -2,13 +2,18 @@
  * The one test that really bundles: both handlers through esbuild (locally, no Docker), as
  * `cdk synth` does. Everything else skips bundling to stay fast.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConstruct } from 'constructs';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
 import { Transformation } from '../../lib/transformation';
+
+/** The part of a synthesized template these tests read: each function's asset key. */
+type FunctionAssets = { readonly Resources: Record<string, { readonly Properties: { readonly Code: { readonly S3Key: string } } }> };
 
 const handlers = ['receiver', 'transformer'].map((name) => path.resolve(__dirname, '..', '..', 'lambda', name, 'handler.ts'));
 const missing = handlers.filter((file) => !fs.existsSync(file));
@@ -38,9 +43,9 @@ testIfHandlers(
         ],
       });
       const assembly = app.synth();
-      const template = assembly.getStackByName('Bundled').template;
-      const bundleOf = (fn: unknown) => {
-        const logicalId = stack.getLogicalId((fn as { node: { defaultChild: any } }).node.defaultChild);
+      const template = assembly.getStackByName('Bundled').template as FunctionAssets;
+      const bundleOf = (fn: IConstruct) => {
+        const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
         const key: string = template.Resources[logicalId].Properties.Code.S3Key;
         return fs.readFileSync(path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
       };
@@ -75,7 +80,7 @@ test('with summaries, the summary function bundles too and its bundle loads and 
     const stack = new Stack(app, 'Bundled');
     const notifier = new DodoSlackNotifier(stack, 'Notifier', { summaries: { daily: { hour: 9 }, timeZone: 'Europe/Berlin' } });
     const assembly = app.synth();
-    const template = assembly.getStackByName('Bundled').template;
+    const template = assembly.getStackByName('Bundled').template as FunctionAssets;
     const logicalId = stack.getLogicalId(notifier.summaries!.summaryFunction.node.defaultChild as never);
     const key: string = template.Resources[logicalId].Properties.Code.S3Key;
     const bundle = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js');
@@ -85,11 +90,11 @@ test('with summaries, the summary function bundles too and its bundle loads and 
     // In a fresh process, as the runtime would: the handler validates the Scheduler input before touching AWS.
     const script = `require(${JSON.stringify(bundle)}).handler({ kind: 'month' }, { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 })
       .then(() => process.exit(3), (error) => { process.stdout.write('rejected: ' + error.message); process.exit(0); });`;
-    const output = require('node:child_process').execFileSync(process.execPath, ['-e', script], {
+    const output = execFileSync(process.execPath, ['-e', script], {
       env: { ...process.env, SUMMARY_TABLE_NAME: 'table', QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q', AWS_REGION: 'us-east-1' },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
-    }) as string;
+    });
     expect(output).toContain('rejected: summary event: kind must be "day" or "week", got "month"');
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });

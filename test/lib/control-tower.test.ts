@@ -23,7 +23,10 @@ import { CONTROL_TOWER_DISABLED_RULES } from '../../lib/control-tower';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
 import { DodoSlackNotifierStack } from '../../lib/dodo-slack-notifier-stack';
 import type { DodoSlackNotifierProps } from '../../lib/props';
-import { renderCfnString, testApp, testOutdir, unacknowledgedNagFindings } from './helpers';
+import { readTemplateFile, renderCfnString, testApp, testOutdir, unacknowledgedNagFindings, type PolicyStatementJson } from './helpers';
+
+/** The part of an AWS::KMS::Key's properties these tests read or change. */
+type KeyPolicyProperties = { KeyPolicy: { Statement: PolicyStatementJson[] } };
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -148,10 +151,10 @@ describe('the bare construct', () => {
     }));
     expect(guardFindings(file, [])).toEqual([]);
     expect(unacknowledgedNagFindings(app)).toEqual([]);
-    const functions = JSON.parse(fs.readFileSync(file, 'utf8')).Resources;
-    const vpcConfigs = Object.values(functions as Record<string, any>)
+    const functions = readTemplateFile(file).Resources;
+    const vpcConfigs = Object.values(functions)
       .filter((resource) => resource.Type === 'AWS::Lambda::Function')
-      .map((resource) => resource.Properties.VpcConfig?.SubnetIds);
+      .map((resource) => (resource.Properties as { VpcConfig?: { SubnetIds: string[] } }).VpcConfig?.SubnetIds);
     expect(vpcConfigs).toEqual([
       ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
       ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
@@ -177,14 +180,13 @@ describe('each control is met by the construct, and fails when its cause comes b
 
   test('without the construct\'s changes to them, the stage, the log groups, the table, the key, the permission and the DLQ fail', () => {
     const { file } = bareNotifier();
-    const template = JSON.parse(fs.readFileSync(file, 'utf8'));
-    for (const resource of Object.values(template.Resources) as any[]) {
+    const template = readTemplateFile(file);
+    for (const resource of Object.values(template.Resources)) {
       if (resource.Type === 'AWS::Logs::LogGroup') delete resource.Properties.KmsKeyId;
       if (resource.Type === 'AWS::DynamoDB::Table') delete resource.Properties.SSESpecification;
       if (resource.Type === 'AWS::KMS::Key') {
-        resource.Properties.KeyPolicy.Statement = resource.Properties.KeyPolicy.Statement.filter(
-          (statement: any) => statement.Sid !== 'GrantsOnlyForAwsServices',
-        );
+        const policy = (resource.Properties as KeyPolicyProperties).KeyPolicy;
+        policy.Statement = policy.Statement.filter((statement) => statement.Sid !== 'GrantsOnlyForAwsServices');
       }
       if (resource.Type === 'AWS::Lambda::Permission') delete resource.Properties.SourceAccount;
       if (resource.Type === 'AWS::SQS::Queue') delete resource.Properties.RedriveAllowPolicy;
@@ -197,7 +199,7 @@ describe('each control is met by the construct, and fails when its cause comes b
 
   test('only the stage invoke permission exists, not the console test-invoke one', () => {
     const { file } = bareNotifier();
-    const permissions = Object.values(JSON.parse(fs.readFileSync(file, 'utf8')).Resources as Record<string, any>).filter(
+    const permissions = Object.values(readTemplateFile(file).Resources).filter(
       (resource) => resource.Type === 'AWS::Lambda::Permission',
     );
     expect(permissions).toHaveLength(1);
@@ -209,15 +211,15 @@ describe('each control is met by the construct, and fails when its cause comes b
 describe('the encryption key', () => {
   test('lets CloudWatch Logs encrypt this account\'s log groups and CloudWatch alarms publish to the topic', () => {
     const { file, notifier, stack } = bareNotifier();
-    const template = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const template = readTemplateFile(file);
     const keyId = stack.getLogicalId(notifier.encryptionKey.node.defaultChild as never);
-    const statements = template.Resources[keyId].Properties.KeyPolicy.Statement as any[];
-    const bySid = Object.fromEntries(statements.filter((statement) => statement.Sid).map((statement) => [statement.Sid, statement]));
+    const statements = (template.Resources[keyId].Properties as KeyPolicyProperties).KeyPolicy.Statement;
+    const bySid = Object.fromEntries(statements.filter((statement) => statement.Sid).map((statement): [string, PolicyStatementJson] => [statement.Sid!, statement]));
     expect(bySid.CloudWatchLogsEncryptLogGroups).toMatchObject({
       Effect: 'Allow',
       Principal: { Service: `logs.${REGION}.amazonaws.com` },
     });
-    expect(renderCfnString(bySid.CloudWatchLogsEncryptLogGroups.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn'])).toBe(
+    expect(renderCfnString(bySid.CloudWatchLogsEncryptLogGroups.Condition!.ArnLike['kms:EncryptionContext:aws:logs:arn'])).toBe(
       `arn:<Ref:AWS::Partition>:logs:${REGION}:${ACCOUNT}:log-group:*`,
     );
     expect(bySid.CloudWatchAlarmsPublishToTopic).toMatchObject({
@@ -226,16 +228,16 @@ describe('the encryption key', () => {
       Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
     });
     expect(template.Resources[keyId].Properties.EnableKeyRotation).toBe(true);
-    const topic = Object.values(template.Resources as Record<string, any>).find((resource) => resource.Type === 'AWS::SNS::Topic');
-    expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    const topic = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::SNS::Topic');
+    expect(topic!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
 
   test('a key passed as encryptionKey is used everywhere, given the same statements, and no second key is created', () => {
     const { file, stack } = bareNotifier((scope) => ({ encryptionKey: new kms.Key(scope, 'MyKey', { enableKeyRotation: true }) }));
-    const template = JSON.parse(fs.readFileSync(file, 'utf8'));
-    const keys = Object.entries(template.Resources as Record<string, any>).filter(([, resource]) => resource.Type === 'AWS::KMS::Key');
+    const template = readTemplateFile(file);
+    const keys = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::KMS::Key');
     expect(keys.map(([id]) => id)).toEqual([expect.stringMatching(/^MyKey/)]);
-    const sids = (keys[0][1].Properties.KeyPolicy.Statement as any[]).map((statement) => statement.Sid).filter(Boolean);
+    const sids = (keys[0][1].Properties as KeyPolicyProperties).KeyPolicy.Statement.map((statement) => statement.Sid).filter(Boolean);
     expect(sids).toEqual(['CloudWatchLogsEncryptLogGroups', 'CloudWatchAlarmsPublishToTopic']);
     expect(JSON.stringify(template)).toContain(`"KmsKeyId":{"Fn::GetAtt":["${keys[0][0]}","Arn"]}`);
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('encryptionKey'))).toEqual([]);

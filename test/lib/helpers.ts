@@ -42,9 +42,46 @@ export function synthNotifier(
   return { app, stack, notifier, template: Template.fromStack(stack) };
 }
 
-/** A resource's properties by logical id prefix; fails when there is not exactly one. */
-export function onlyResource(template: Template, type: string, logicalIdPrefix = ''): Record<string, any> {
-  const matches = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(logicalIdPrefix));
+/**
+ * A resource of a synthesized template as a test reads it. `P` is the shape of the properties the
+ * test looks at (a claim the test's expectations then check); by default they are all `unknown`.
+ */
+export interface TemplateResource<P = Record<string, unknown>> {
+  readonly Type: string;
+  readonly Properties: P;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+/** A synthesized template's JSON (`Template.toJSON()`, or a `*.template.json` file), as the tests read it. */
+export interface TemplateJson {
+  readonly Resources: Readonly<Record<string, TemplateResource>>;
+  readonly Outputs?: Readonly<Record<string, { readonly Value: unknown }>>;
+}
+
+/** A `*.template.json` file of a cloud assembly. */
+export function readTemplateFile(file: string): TemplateJson {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as TemplateJson;
+}
+
+/** One IAM policy statement as CloudFormation has it. */
+export interface PolicyStatementJson {
+  readonly Sid?: string;
+  readonly Effect: string;
+  readonly Action: string | readonly string[];
+  readonly Resource?: unknown;
+  readonly Principal?: unknown;
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/** The resources of `type` in `template`, by logical id. */
+export function resourcesOf<P = Record<string, unknown>>(template: Template, type: string): Record<string, TemplateResource<P>> {
+  return template.findResources(type) as Record<string, TemplateResource<P>>;
+}
+
+/** A resource by logical id prefix; fails when there is not exactly one. */
+export function onlyResource<P = Record<string, unknown>>(template: Template, type: string, logicalIdPrefix = ''): TemplateResource<P> {
+  const matches = Object.entries(resourcesOf<P>(template, type)).filter(([id]) => id.startsWith(logicalIdPrefix));
   if (matches.length !== 1) {
     throw new Error(`expected one ${type} starting with "${logicalIdPrefix}", found ${matches.map(([id]) => id).join(', ') || 'none'}`);
   }
@@ -52,20 +89,21 @@ export function onlyResource(template: Template, type: string, logicalIdPrefix =
 }
 
 /** Environment variables of the function whose logical id starts with `prefix`. */
-export function functionEnv(template: Template, prefix: 'NotifierReceiverFunction' | 'NotifierTransformerFunction'): Record<string, any> {
-  return onlyResource(template, 'AWS::Lambda::Function', prefix).Properties.Environment.Variables;
+export function functionEnv(template: Template, prefix: 'NotifierReceiverFunction' | 'NotifierTransformerFunction'): Record<string, unknown> {
+  return onlyResource<{ Environment: { Variables: Record<string, unknown> } }>(template, 'AWS::Lambda::Function', prefix).Properties.Environment.Variables;
 }
 
 /** All policy statements attached to the role whose logical id starts with `rolePrefix`. */
-export function roleStatements(template: Template, rolePrefix: string): any[] {
+export function roleStatements(template: Template, rolePrefix: string): PolicyStatementJson[] {
   const roleIds = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith(rolePrefix));
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((policy) => policy.Properties.Roles.some((role: any) => roleIds.includes(role.Ref)))
+  const policies = resourcesOf<{ Roles: { Ref?: string }[]; PolicyDocument: { Statement: PolicyStatementJson[] } }>(template, 'AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((policy) => policy.Properties.Roles.some((role) => role.Ref !== undefined && roleIds.includes(role.Ref)))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
 }
 
 /** Actions (as a sorted list) granted on a resource reference, across statements. */
-export function actionsOn(statements: any[], resource: unknown): string[] {
+export function actionsOn(statements: readonly PolicyStatementJson[], resource: unknown): string[] {
   const same = (candidate: unknown) => JSON.stringify(candidate) === JSON.stringify(resource);
   return statements
     .filter((statement) => [statement.Resource].flat().some(same))
@@ -88,12 +126,12 @@ export function unacknowledgedNagFindings(app: App): string[] {
  */
 export function renderCfnString(value: unknown): string {
   if (typeof value === 'string') return value;
-  const object = value as Record<string, any>;
+  const object = value as { Ref?: string; 'Fn::GetAtt'?: string[]; 'Fn::Join'?: [string, unknown[]] };
   if (object.Ref) return `<Ref:${object.Ref}>`;
   if (object['Fn::GetAtt']) return `<GetAtt:${object['Fn::GetAtt'].join('.')}>`;
   if (object['Fn::Join']) {
     const [separator, parts] = object['Fn::Join'];
-    return (parts as unknown[]).map(renderCfnString).join(separator);
+    return parts.map(renderCfnString).join(separator);
   }
   return `<${JSON.stringify(value)}>`;
 }

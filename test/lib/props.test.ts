@@ -8,10 +8,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ReceiverEnv, RouteConfig, TransformerEnv } from '../../lambda/shared/function-env';
 import { Transformation } from '../../lib/transformation';
-import { actionsOn, functionEnv, renderCfnString, roleStatements, synthNotifier } from './helpers';
+import { actionsOn, functionEnv, renderCfnString, resourcesOf, roleStatements, synthNotifier } from './helpers';
 
 const routesOf = (template: Template): RouteConfig[] =>
-  JSON.parse(renderCfnString(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.Routes]));
+  JSON.parse(renderCfnString(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.Routes])) as RouteConfig[];
 
 describe('secrets passed in', () => {
   const { stack, notifier, template } = synthNotifier((scope: Stack) => ({
@@ -29,7 +29,7 @@ describe('secrets passed in', () => {
 
   test('slackWebhookSecret: the transformer reads that secret, by ARN in ROUTES', () => {
     expect(notifier.slackWebhookSecret).toBe(stack.node.findChild('Slack'));
-    const slackArn = stack.resolve(notifier.slackWebhookSecret!.secretArn);
+    const slackArn: unknown = stack.resolve(notifier.slackWebhookSecret!.secretArn);
     const statements = roleStatements(template, 'NotifierTransformerRole');
     expect(statements.some((s) => JSON.stringify(s.Resource).includes('dodo/slack') && [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toBe(true);
     expect(routesOf(template)[0].slackSecretId).toBe(renderCfnString(slackArn));
@@ -60,7 +60,7 @@ test('transformation: user code becomes a code spec keyed by the route id', () =
   const { template } = synthNotifier({
     transformation: Transformation.fromInline('function handler(webhook) { return webhook; }'),
   });
-  expect(routesOf(template)[0].transformation).toEqual({ kind: 'code', codeId: 'default', timeoutMs: expect.any(Number) });
+  expect(routesOf(template)[0].transformation).toEqual({ kind: 'code', codeId: 'default', timeoutMs: expect.any(Number) as unknown });
 });
 
 test('timestampTolerance and secretCacheTtl: seconds in the environment', () => {
@@ -130,7 +130,7 @@ test('alarmTopic: alarms notify the given topic and no topic is created', () => 
   }));
   template.resourceCountIs('AWS::SNS::Topic', 0);
   expect(notifier.alarmTopic.topicArn).toBe('arn:aws:sns:eu-west-1:111122223333:ops');
-  for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+  for (const alarm of Object.values(resourcesOf<{ AlarmActions: unknown }>(template, 'AWS::CloudWatch::Alarm'))) {
     expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:111122223333:ops']);
   }
 });
@@ -140,13 +140,13 @@ test('alarmEmail: an email subscription on the alarm topic', () => {
   template.hasResourceProperties('AWS::SNS::Subscription', {
     Protocol: 'email',
     Endpoint: 'ops@example.com',
-    TopicArn: stack.resolve(notifier.alarmTopic.topicArn),
+    TopicArn: stack.resolve(notifier.alarmTopic.topicArn) as unknown,
   });
 });
 
 test('logRetention: every log group', () => {
   const { template } = synthNotifier({ logRetention: logs.RetentionDays.ONE_WEEK });
-  const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+  const groups = Object.values(resourcesOf<{ RetentionInDays?: number }>(template, 'AWS::Logs::LogGroup'));
   expect(groups).toHaveLength(3);
   for (const group of groups) expect(group.Properties.RetentionInDays).toBe(7);
 });
@@ -160,13 +160,13 @@ test('createApiGatewayCloudWatchRole: false leaves the account setting alone', (
 test('tracing: active X-Ray on the stage and both functions by default, none with false', () => {
   const on = synthNotifier().template;
   on.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
-  expect(Object.values(on.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.TracingConfig)).toEqual([
+  expect(Object.values(resourcesOf<{ TracingConfig?: { Mode: string } }>(on, 'AWS::Lambda::Function')).map((fn) => fn.Properties.TracingConfig)).toEqual([
     { Mode: 'Active' },
     { Mode: 'Active' },
   ]);
   const off = synthNotifier({ tracing: false }).template;
-  expect(Object.values(off.findResources('AWS::ApiGateway::Stage')).map((stage) => stage.Properties.TracingEnabled ?? false)).toEqual([false]);
-  expect(Object.values(off.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties.TracingConfig?.Mode ?? 'PassThrough')).toEqual([
+  expect(Object.values(resourcesOf<{ TracingEnabled?: boolean }>(off, 'AWS::ApiGateway::Stage')).map((stage) => stage.Properties.TracingEnabled ?? false)).toEqual([false]);
+  expect(Object.values(resourcesOf<{ TracingConfig?: { Mode: string } }>(off, 'AWS::Lambda::Function')).map((fn) => fn.Properties.TracingConfig?.Mode ?? 'PassThrough')).toEqual([
     'PassThrough',
     'PassThrough',
   ]);

@@ -24,11 +24,12 @@ test('the README embed example synthesizes a notifier with its routes', () => {
   const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
   const stack = new Stack(testApp(), 'UserStack');
   // The example is the body of a Stack constructor: `this` is the stack.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- running the README's example code is what this test checks
   new Function('require', 'exports', outputText).call(stack, require, {});
   // Synthesizes (the constructor validated the props; this runs the rest of the synthesis).
   const template = Template.fromStack(stack);
   template.resourceCountIs('AWS::SQS::Queue', 2);
-  const routes: RouteConfig[] = JSON.parse(renderCfnString(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.Routes]));
+  const routes = JSON.parse(renderCfnString(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.Routes])) as RouteConfig[];
   expect(routes.map((route) => [route.id, route.events])).toEqual([
     ['default', ['payment.*', 'refund.*', 'dispute.*', 'subscription.*']],
     ['Risk', ['dispute.*']],

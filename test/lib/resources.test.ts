@@ -2,17 +2,18 @@
  * The resources a bare `new DodoSlackNotifier(stack, 'Notifier')` creates, and every documented
  * default. One synthesized template is shared by all tests in this file.
  */
-import { Duration } from 'aws-cdk-lib';
+import { type CfnElement, Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { IConstruct } from 'constructs';
 import { METRICS_NAMESPACE, MetricName, ServiceName } from '../../lambda/shared/metrics';
 import { ReceiverEnv, RouteConfig, SECRET_PLACEHOLDER, TransformerEnv } from '../../lambda/shared/function-env';
-import { actionsOn, functionEnv, onlyResource, renderCfnString, roleStatements, synthNotifier } from './helpers';
+import { actionsOn, functionEnv, onlyResource, renderCfnString, resourcesOf, roleStatements, synthNotifier } from './helpers';
 
 const { stack, notifier, template } = synthNotifier();
 const ref = (logicalId: string) => ({ Ref: logicalId });
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-const logicalId = (construct: { node: { defaultChild?: unknown } } | any) => stack.getLogicalId(construct.node.defaultChild);
+const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
 const queueId = logicalId(notifier.queue);
 const dlqId = logicalId(notifier.deadLetterQueue);
@@ -24,7 +25,7 @@ const transformerEnv = functionEnv(template, 'NotifierTransformerFunction');
 
 describe('API', () => {
   test('has POST /webhooks/dodo with a Lambda proxy integration to the receiver', () => {
-    const resources = Object.values(template.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart);
+    const resources = Object.values(resourcesOf<{ PathPart: string }>(template, 'AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart);
     expect(resources.sort()).toEqual(['dodo', 'webhooks']);
     template.resourceCountIs('AWS::ApiGateway::Method', 1);
     template.hasResourceProperties('AWS::ApiGateway::Method', {
@@ -32,7 +33,7 @@ describe('API', () => {
       AuthorizationType: 'NONE',
       Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
     });
-    const uri = JSON.stringify(onlyResource(template, 'AWS::ApiGateway::Method').Properties.Integration.Uri);
+    const uri = JSON.stringify(onlyResource<{ Integration: { Uri: unknown } }>(template, 'AWS::ApiGateway::Method').Properties.Integration.Uri);
     expect(uri).toContain(logicalId(notifier.receiverFunction));
   });
 
@@ -107,7 +108,7 @@ describe('functions', () => {
     ['NotifierReceiverFunction', 'NotifierReceiverLogs', ServiceName.Receiver],
     ['NotifierTransformerFunction', 'NotifierTransformerLogs', ServiceName.Transformer],
   ] as const)('%s logs to its own log group (one year, KMS-encrypted) and names its Powertools service', (prefix, logsPrefix, service) => {
-    const fn = onlyResource(template, 'AWS::Lambda::Function', prefix).Properties;
+    const fn = onlyResource<{ LoggingConfig: unknown; Environment: { Variables: unknown } }>(template, 'AWS::Lambda::Function', prefix).Properties;
     const logGroupId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith(logsPrefix))!;
     expect(fn.LoggingConfig).toEqual({ LogGroup: ref(logGroupId) });
     expect(onlyResource(template, 'AWS::Logs::LogGroup', logsPrefix).Properties).toMatchObject({
@@ -169,7 +170,7 @@ describe('transformer', () => {
   });
 
   test('gets the default route and every documented default setting', () => {
-    const routes: RouteConfig[] = JSON.parse(renderCfnString(transformerEnv[TransformerEnv.Routes]));
+    const routes = JSON.parse(renderCfnString(transformerEnv[TransformerEnv.Routes])) as RouteConfig[];
     expect(routes).toEqual([
       { id: 'default', events: ['*'], slackSecretId: `<Ref:${slackSecretId}>`, transformation: { kind: 'builtin', options: {} } },
     ]);
@@ -223,7 +224,7 @@ describe('queues', () => {
   });
 
   test('dead-letter queue: its redrive-allow policy names the queue, by the ARN the queue gets', () => {
-    const dlq = onlyResource(template, 'AWS::SQS::Queue', dlqId).Properties;
+    const dlq = onlyResource<{ RedriveAllowPolicy: { redrivePermission: string; sourceQueueArns: unknown[] } }>(template, 'AWS::SQS::Queue', dlqId).Properties;
     const queueName = renderCfnString(onlyResource(template, 'AWS::SQS::Queue', queueId).Properties.QueueName);
     // The path-derived prefix, then the start of the stack's UUID (Fn::Select of Fn::Split of AWS::StackId).
     expect(queueName).toMatch(/^TestStack-Notifier-[A-F0-9]{8}-Queue-<\{"Fn::Select":\[0,\{"Fn::Split":\["-",\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\}\]\}\]\}>$/);
@@ -314,7 +315,7 @@ describe('alarms', () => {
       'transformerErrors',
     ]);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
-    for (const alarm of Object.values(notifier.alarms)) {
+    for (const alarm of Object.values(notifier.alarms) as cloudwatch.Alarm[]) {
       expect(alarmProps(alarm)).toMatchObject({ AlarmActions: [ref(topicId)], TreatMissingData: 'notBreaching' });
     }
   });
@@ -352,7 +353,7 @@ describe('alarms', () => {
   });
 
   test('API 5XX, keyed by an API name unique to this notifier', () => {
-    const apiName = onlyResource(template, 'AWS::ApiGateway::RestApi').Properties.Name;
+    const apiName = onlyResource<{ Name: string }>(template, 'AWS::ApiGateway::RestApi').Properties.Name;
     expect(apiName).toMatch(/^TestStackNotifier/);
     expect(alarmProps(notifier.alarms.apiServerErrors)).toMatchObject({
       Namespace: 'AWS/ApiGateway',
@@ -377,7 +378,7 @@ describe('alarms', () => {
 
 describe('metrics and dashboard', () => {
   test.each(Object.values(MetricName))('metric%s() reads that metric in the shared namespace with the emitting service', (name) => {
-    const method = (notifier as any)[`metric${name}`] as () => cloudwatch.Metric;
+    const method = (notifier as unknown as Record<string, unknown>)[`metric${name}`] as () => cloudwatch.Metric;
     expect(typeof method).toBe('function');
     const metric = method.call(notifier);
     expect(metric.namespace).toBe(METRICS_NAMESPACE);
@@ -478,7 +479,7 @@ describe('every created resource is a public member, and the member is that reso
   });
 
   test('alarms: one member per alarm in the template', () => {
-    const alarmIds = (Object.values(notifier.alarms) as cloudwatch.Alarm[]).map((alarm) => stack.resolve(alarm.alarmArn)['Fn::GetAtt'][0]);
+    const alarmIds = (Object.values(notifier.alarms) as cloudwatch.Alarm[]).map((alarm) => (stack.resolve(alarm.alarmArn) as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
     expect(alarmIds.sort()).toEqual(idsOf('AWS::CloudWatch::Alarm'));
   });
 });

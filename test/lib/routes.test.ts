@@ -7,8 +7,8 @@ import { Transformation } from '../../lib/transformation';
 import { actionsOn, functionEnv, renderCfnString, roleStatements, synthNotifier } from './helpers';
 
 const routesOf = (template: Template): RouteConfig[] =>
-  JSON.parse(renderCfnString(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.Routes]));
-const secretRef = (stack: Stack, secret: secretsmanager.ISecret) => stack.resolve(secret.secretArn);
+  JSON.parse(renderCfnString(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.Routes])) as RouteConfig[];
+const secretRef = (stack: Stack, secret: secretsmanager.ISecret): unknown => stack.resolve(secret.secretArn);
 
 describe('default route plus two routes', () => {
   let risk!: secretsmanager.ISecret;
@@ -46,7 +46,7 @@ describe('default route plus two routes', () => {
         id: 'Sales',
         events: ['payment.succeeded'],
         slackSecretId: renderCfnString(secretRef(stack, sales)),
-        transformation: { kind: 'code', codeId: 'Sales', timeoutMs: expect.any(Number) },
+        transformation: { kind: 'code', codeId: 'Sales', timeoutMs: expect.any(Number) as unknown },
       },
     ]);
   });
@@ -83,7 +83,7 @@ describe('routes only (no default route)', () => {
   });
 
   test('the receiver filter is the union of the route globs, without repeats', () => {
-    expect(JSON.parse(functionEnv(template, 'NotifierReceiverFunction')[ReceiverEnv.EventFilter])).toEqual([
+    expect(JSON.parse(functionEnv(template, 'NotifierReceiverFunction')[ReceiverEnv.EventFilter] as string)).toEqual([
       'dispute.*',
       'payment.*',
       'refund.*',

@@ -1,4 +1,6 @@
 /** The construct in Slack app mode: synth-time checks, the thread table, grants and the transformer's ROUTES. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CfnWaitConditionHandle, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
@@ -76,11 +78,11 @@ describe('a default route with a bot token and a webhook route beside it', () =>
   });
 
   test('the transformer gets the table, the TTL, its share of Tier 3 calls, and GetItem/PutItem on the table only', () => {
-    expect(env[TransformerEnv.ThreadTableName]).toEqual({ Ref: expect.stringMatching(/^NotifierSlackThreadsTable/) });
+    expect(env[TransformerEnv.ThreadTableName]).toEqual({ Ref: expect.stringMatching(/^NotifierSlackThreadsTable/) as unknown });
     expect(Number(env[TransformerEnv.ThreadTtlSeconds])).toBe(30 * 86400);
-    const instances = onlyResource(template, 'AWS::Lambda::EventSourceMapping').Properties.ScalingConfig.MaximumConcurrency as number;
+    const instances = onlyResource<{ ScalingConfig: { MaximumConcurrency: number } }>(template, 'AWS::Lambda::EventSourceMapping').Properties.ScalingConfig.MaximumConcurrency;
     expect(Number(env[TransformerEnv.SlackTier3CallsPerMinute]) * instances).toBeCloseTo(Defaults.slackTier3CallsPerMinute, 10);
-    const tableArn = { 'Fn::GetAtt': [env[TransformerEnv.ThreadTableName].Ref, 'Arn'] };
+    const tableArn = { 'Fn::GetAtt': [(env[TransformerEnv.ThreadTableName] as { Ref: string }).Ref, 'Arn'] };
     expect(actionsOn(roleStatements(template, 'NotifierTransformerRole'), tableArn)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
   });
 
@@ -118,12 +120,13 @@ test('the stack prints where to set each bot token', () => {
 });
 
 test('the README "Threads and live cards" example synthesizes a notifier whose default route posts with the bot token', () => {
-  const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../README.md'), 'utf8') as string;
+  const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Threads and live cards'));
   const match = /```ts\n([\s\S]*?)```/.exec(section);
   expect(match).not.toBeNull();
-  const source = `const { DodoSlackNotifier } = require(${JSON.stringify(require('node:path').join(__dirname, '../../lib'))});\nconst secretsmanager = require('aws-cdk-lib/aws-secretsmanager');\n${match![1]}`;
+  const source = `const { DodoSlackNotifier } = require(${JSON.stringify(path.join(__dirname, '../../lib'))});\nconst secretsmanager = require('aws-cdk-lib/aws-secretsmanager');\n${match![1]}`;
   const stack = new Stack(testApp(), 'UserStack');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- running the README's example code is what this test checks
   new Function('require', source).call(stack, require);
   const routes = JSON.parse(renderCfnString(functionEnv(Template.fromStack(stack), 'NotifierTransformerFunction')[TransformerEnv.Routes])) as RouteConfig[];
   expect(routes.map((r) => [r.id, r.slackChannelId])).toEqual([['default', 'C0123456789']]);

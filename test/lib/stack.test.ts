@@ -1,21 +1,23 @@
 /** DodoSlackNotifierStack and the app bin/app.ts builds from CDK context. */
 import * as path from 'node:path';
-import { SecretValue, Stack } from 'aws-cdk-lib';
+import { type CfnElement, SecretValue, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConstruct } from 'constructs';
 import { ReceiverEnv } from '../../lambda/shared/function-env';
 import { buildApp, DEFAULT_STACK_NAME, parseEvents } from '../../lib/app-config';
 import { DodoSlackNotifierStack } from '../../lib/dodo-slack-notifier-stack';
 import { functionEnv, renderCfnString, synthNotifier, testApp, testOutdir } from './helpers';
 
-const outputValue = (template: Template, id: string): string => renderCfnString(template.toJSON().Outputs[id].Value);
+const outputsOf = (template: Template) => template.toJSON().Outputs as Record<string, { Value: unknown }>;
+const outputValue = (template: Template, id: string): string => renderCfnString(outputsOf(template)[id].Value);
 
 describe('stack with defaults', () => {
   const app = testApp();
   const stack = buildApp(app);
   const template = Template.fromStack(stack);
   const notifier = stack.notifier;
-  const id = (construct: any) => stack.getLogicalId(construct.node.defaultChild);
+  const id = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
   test('is named DodoSlackNotifier', () => {
     expect(stack.stackName).toBe(DEFAULT_STACK_NAME);
@@ -26,7 +28,7 @@ describe('stack with defaults', () => {
   });
 
   test('the webhook URL is the only URL of the API in the outputs (no stage URL ending in /prod/ beside it)', () => {
-    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const outputs = outputsOf(template);
     const apiUrls = Object.entries(outputs).filter(([, output]) => /execute-api/.test(renderCfnString(output.Value)));
     expect(apiUrls.map(([name]) => name)).toEqual(['WebhookUrl']);
     expect(Object.keys(outputs).sort()).toEqual(['DashboardUrl', 'DeadLetterQueueConsoleUrl', 'SigningSecretConsoleUrl', 'SlackWebhookSecretConsoleUrl', 'WebhookUrl']);
@@ -36,8 +38,8 @@ describe('stack with defaults', () => {
     expect(outputValue(template, 'SigningSecretConsoleUrl')).toMatch(
       /^https:\/\/console\.aws\.amazon\.com\/secretsmanager\/secret\?name=.*&region=<Ref:AWS::Region>$/,
     );
-    expect(JSON.stringify(template.toJSON().Outputs.SigningSecretConsoleUrl.Value)).toContain(id(notifier.signingSecret));
-    expect(JSON.stringify(template.toJSON().Outputs.SlackWebhookSecretConsoleUrl.Value)).toContain(id(notifier.slackWebhookSecret));
+    expect(JSON.stringify(outputsOf(template).SigningSecretConsoleUrl.Value)).toContain(id(notifier.signingSecret));
+    expect(JSON.stringify(outputsOf(template).SlackWebhookSecretConsoleUrl.Value)).toContain(id(notifier.slackWebhookSecret!));
   });
 
   test('outputs the dead-letter queue and dashboard console links', () => {
@@ -159,7 +161,7 @@ test('routes get their own console link outputs', () => {
   const stack = new DodoSlackNotifierStack(app, 'WithRoutes', {
     routes: [{ id: 'Risk', events: ['dispute.*'], slackWebhookSecret: risk }],
   });
-  const outputs = Template.fromStack(stack).toJSON().Outputs;
+  const outputs = outputsOf(Template.fromStack(stack));
   expect(outputs.SlackWebhookSecretConsoleUrl).toBeUndefined();
   const link = renderCfnString(outputs.RouteRiskSlackWebhookSecretConsoleUrl.Value);
   expect(link).toMatch(/^https:\/\/console\.aws\.amazon\.com\/secretsmanager\/secret\?name=.*Fn::ImportValue.*&region=<Ref:AWS::Region>$/);

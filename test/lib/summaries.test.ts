@@ -4,23 +4,31 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Stack } from 'aws-cdk-lib';
 import { Defaults } from '../../lambda/shared/defaults';
 import { parseServeOptions } from '../../bin/dodo-slack';
-import { actionsOn, functionEnv, onlyResource, roleStatements, synthNotifier, unacknowledgedNagFindings } from './helpers';
+import { parseSummariesContext } from '../../lib/app-config';
+import { actionsOn, functionEnv, onlyResource, resourcesOf, roleStatements, synthNotifier, unacknowledgedNagFindings } from './helpers';
+
+/** The properties of an AWS::Scheduler::Schedule that these tests read. */
+interface ScheduleProperties {
+  readonly ScheduleExpression: string;
+  readonly ScheduleExpressionTimezone: string;
+  readonly Target: { readonly Input: string; readonly RetryPolicy: unknown; readonly Arn: unknown };
+}
 
 const berlin = { timeZone: 'Europe/Berlin', daily: { hour: 9 }, weekly: { weekday: 'mon' as const, hour: 9, minute: 30 } };
 
 test('daily and weekly schedules in the IANA time zone invoke the summary function with their period and the scheduled time', () => {
   const { template } = synthNotifier({ summaries: berlin });
   template.resourceCountIs('AWS::Scheduler::Schedule', 2);
-  const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).map((resource) => resource.Properties);
+  const schedules = Object.values(resourcesOf<ScheduleProperties>(template, 'AWS::Scheduler::Schedule')).map((resource) => resource.Properties);
   const byExpression = new Map(schedules.map((schedule) => [schedule.ScheduleExpression, schedule]));
   const daily = byExpression.get('cron(0 9 * * ? *)');
   const weekly = byExpression.get('cron(30 9 ? * MON *)');
   expect(daily?.ScheduleExpressionTimezone).toBe('Europe/Berlin');
   expect(weekly?.ScheduleExpressionTimezone).toBe('Europe/Berlin');
-  expect(JSON.parse(daily.Target.Input)).toEqual({ kind: 'day', timeZone: 'Europe/Berlin', routeId: 'default', scheduledTime: '<aws.scheduler.scheduled-time>' });
-  expect(JSON.parse(weekly.Target.Input)).toMatchObject({ kind: 'week' });
-  expect(daily.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 21600 });
-  expect(daily.Target.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^NotifierSummaryFunction/), 'Arn'] });
+  expect(JSON.parse(daily!.Target.Input)).toEqual({ kind: 'day', timeZone: 'Europe/Berlin', routeId: 'default', scheduledTime: '<aws.scheduler.scheduled-time>' });
+  expect(JSON.parse(weekly!.Target.Input)).toMatchObject({ kind: 'week' });
+  expect(daily!.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 21600 });
+  expect(daily!.Target.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^NotifierSummaryFunction/), 'Arn'] });
 });
 
 test('the aggregate table is retained with the stack, with point-in-time recovery', () => {
@@ -46,12 +54,12 @@ test('the transformer may only UpdateItem on it (one write per event); the summa
   expect(functionEnv(template, 'NotifierTransformerFunction').SUMMARY_TABLE_NAME).toEqual({ Ref: tableId });
   expect(actionsOn(roleStatements(template, 'NotifierTransformerRole'), tableArn)).toEqual(['dynamodb:UpdateItem']);
   expect(actionsOn(roleStatements(template, 'NotifierSummaryRole'), tableArn)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-  const summaryEnv = onlyResource(template, 'AWS::Lambda::Function', 'NotifierSummaryFunction').Properties.Environment.Variables;
+  const summaryEnv = onlyResource<{ Environment: { Variables: Record<string, unknown> } }>(template, 'AWS::Lambda::Function', 'NotifierSummaryFunction').Properties.Environment.Variables;
   expect(summaryEnv).toMatchObject({ SUMMARY_TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'dodo-slack-summaries' });
   expect(summaryEnv.QUEUE_URL).toEqual(functionEnv(template, 'NotifierTransformerFunction').QUEUE_URL);
   // Its failures alarm on the notifier's topic, like every other alarm.
-  const alarm = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).find(([id]) => id.startsWith('NotifierSummariesErrorsAlarm'))![1];
-  expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^NotifierAlarmTopic/) }]);
+  const alarm = Object.entries(resourcesOf<{ AlarmActions: unknown }>(template, 'AWS::CloudWatch::Alarm')).find(([id]) => id.startsWith('NotifierSummariesErrorsAlarm'))![1];
+  expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^NotifierAlarmTopic/) as unknown }]);
 });
 
 test('without summaries there is no schedule, no table and no SUMMARY_TABLE_NAME', () => {
@@ -67,7 +75,7 @@ test('summaries to a given route', () => {
     routes: [{ id: 'Finance', events: ['payment.*'], slackWebhookSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Fin', 'slack/finance') }],
     summaries: { daily: { hour: 7 }, route: 'Finance', timeZone: 'America/New_York' },
   }));
-  const schedule = onlyResource(template, 'AWS::Scheduler::Schedule').Properties;
+  const schedule = onlyResource<ScheduleProperties>(template, 'AWS::Scheduler::Schedule').Properties;
   expect(JSON.parse(schedule.Target.Input)).toMatchObject({ routeId: 'Finance', timeZone: 'America/New_York' });
 });
 
@@ -86,8 +94,6 @@ test('cdk-nag reports nothing unacknowledged with summaries', () => {
 });
 
 test('the deployable app takes summaries from context: -c summaries=daily@09:00,weekly@mon-09:00 -c summaryTimeZone=Europe/Berlin', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseSummariesContext } = require('../../lib/app-config') as typeof import('../../lib/app-config');
   expect(parseSummariesContext('daily@09:00, weekly@fri-17:30', 'Europe/Berlin')).toEqual({
     timeZone: 'Europe/Berlin',
     daily: { hour: 9, minute: 0 },

@@ -11,6 +11,7 @@ import { createTransform } from '../../lambda/transformer/transform';
 import { USER_CODE_FILE, userCodeRegistryFrom } from '../../lambda/sandbox/registry';
 import { Transformation } from '../../lib/transformation';
 import { EXAMPLES_DIR, inputFor } from '../support/transformation';
+import { transform as financeTransform } from '../../examples/typed/finance';
 
 let dir: string;
 beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dodo-transform-')); });
@@ -61,7 +62,7 @@ describe('fromFile / fromInline fail at synth', () => {
       jest.doMock('node:worker_threads', () => {
         throw new Error('synth loaded node:worker_threads');
       });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy of the module inside isolateModules, loaded after the mock above
       const isolated = require('../../lib/transformation') as typeof import('../../lib/transformation');
       expect(() => isolated.Transformation.fromInline('function handler(w) { return w; }')).not.toThrow();
       expect(() => isolated.Transformation.fromInline('const handler = 1;')).toThrow('no function named "handler"');
@@ -108,7 +109,8 @@ describe('_bind', () => {
     }).outputFiles[0].text;
     const module = { exports: {} as { source?: string } };
     // The registry requires node:fs and node:path (for the prebundled case below): hand it require.
-    vm.runInThisContext(`(function (module, exports, require) {${out}\n})`)(module, module.exports, require);
+    const load = vm.runInThisContext(`(function (module, exports, require) {${out}\n})`) as (m: typeof module, exports: object, r: NodeRequire) => void;
+    load(module, module.exports, require);
     expect(module.exports.source).toBe(bound.code!.source);
   });
 
@@ -131,8 +133,6 @@ describe('fromModule (typed)', () => {
   const modulePath = path.join(EXAMPLES_DIR, 'typed', 'finance.ts');
 
   test('bundles the typed example and runs it with the same result as calling transform directly', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { transform: direct } = require(modulePath) as typeof import('../../examples/typed/finance');
     const bound = Transformation.fromModule(modulePath)._bind('finance');
     expect(bound.spec).toEqual({ kind: 'code', codeId: 'finance', timeoutMs: 1000 });
     expect(bound.code!.source).not.toMatch(/require\(/);
@@ -140,7 +140,7 @@ describe('fromModule (typed)', () => {
 
     for (const eventType of ['payout.success', 'payout.failed', 'refund.succeeded', 'payment.succeeded']) {
       const input = inputFor(eventType, 'msg_typed');
-      const expected = await direct(input.envelope as never, { webhookId: 'msg_typed' });
+      const expected = await financeTransform(input.envelope as never, { webhookId: 'msg_typed' });
       await expect(transform(input)).resolves.toEqual({ kind: 'message', message: expected });
     }
     await expect(transform(inputFor('dispute.opened'))).resolves.toMatchObject({ kind: 'skip' });

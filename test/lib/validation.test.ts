@@ -131,7 +131,7 @@ describe('event globs that match no known type', () => {
     });
     const messages = Annotations.fromStack(stack)
       .findWarning('/S/Notifier', Match.stringLikeRegexp('matches no Dodo event type'))
-      .map((warning) => String(warning.entry.data));
+      .map((warning) => warning.entry.data as string);
     expect(messages).toEqual([
       expect.stringContaining('"paymnt.*" matches no Dodo event type this version knows (closest: "payment.*")'),
       expect.stringContaining('"payment.partially_refunded" matches no Dodo event type this version knows (closest: "payment.'),

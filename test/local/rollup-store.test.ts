@@ -44,7 +44,7 @@ test('open → retryAt → posted: members wait with the roll-up, leave the cand
     expect(store.rollups.due(now + 5000)?.id).toBe(rollup.id);
     expect(store.rollups.members(rollup.id).map((m) => m.id)).toEqual([ids[1], ids[2]]);
     store.rollups.posted(rollup.id, { covered: [ids[1]], duplicates: [], released: [ids[2]] }, now + 5000);
-    expect(store.events.get(ids[1])).toMatchObject({ state: 'delivered', reason: expect.stringContaining(`roll-up #${rollup.id}`) });
+    expect(store.events.get(ids[1])).toMatchObject({ state: 'delivered', reason: expect.stringContaining(`roll-up #${rollup.id}`) as unknown });
     expect(store.events.get(ids[2])?.state).toBe('pending');
     expect(store.rollups.candidates('default', now + 5000).map((c) => c.id)).toEqual([ids[3], ids[2]]);
     expect(store.rollups.count('posted')).toBe(1);

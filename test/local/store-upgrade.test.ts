@@ -56,7 +56,7 @@ describe.each(VERSIONS)('a data dir written at %s', (version) => {
         expect.objectContaining({ webhookId: 'msg_old_dead', eventType: 'dispute.opened', reason: 'Slack answered 404 channel_not_found', lastSlackResponse: '404 channel_not_found', attempts: 1 }),
       ]);
       const dedup = store.runOnce({ deduplicationWindowSeconds: 3600, inProgressTimeoutMs: 10_000 });
-      const neverRun = jest.fn(async () => 'delivered' as const);
+      const neverRun = jest.fn(() => Promise.resolve('delivered' as const));
       expect(await dedup.runOnce('default:msg_old_delivered', neverRun)).toEqual({ value: 'delivered', duplicate: true });
       expect(neverRun).not.toHaveBeenCalled();
 

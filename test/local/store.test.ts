@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import { openStore, StoreError, STORE_FILE } from '../../lambda/local/store';
 import { DeliveryInProgressError } from '../../lambda/transformer/delivery';
 
@@ -78,8 +79,6 @@ test('the read-only commands say where to start when there is no store yet', () 
 test('a store written by a newer version is refused with what to do, not changed', () => {
   const store = openStore(dir, { owner: true });
   store.close();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
   const db = new Database(path.join(dir, STORE_FILE));
   db.pragma('user_version = 99');
   db.close();
@@ -91,13 +90,13 @@ test('a store written by a newer version is refused with what to do, not changed
 test('deduplication: an in-progress record a crash left behind is cleared at start, and only those', async () => {
   const store = openStore(dir, { owner: true });
   const dedup = store.runOnce({ deduplicationWindowSeconds: 60, inProgressTimeoutMs: 60_000 });
-  await dedup.runOnce('default:msg_done', async () => 'delivered');
+  await dedup.runOnce('default:msg_done', () => Promise.resolve('delivered'));
   let finish: () => void = () => undefined;
   const first = dedup.runOnce('default:msg_2', () => new Promise((resolve) => (finish = () => resolve('delivered'))));
-  await expect(dedup.runOnce('default:msg_2', async () => 'delivered')).rejects.toBeInstanceOf(DeliveryInProgressError);
+  await expect(dedup.runOnce('default:msg_2', () => Promise.resolve('delivered'))).rejects.toBeInstanceOf(DeliveryInProgressError);
   expect(dedup.clearInProgress()).toBe(1);
-  expect(await dedup.runOnce('default:msg_2', async () => 'delivered')).toEqual({ value: 'delivered', duplicate: false });
-  expect(await dedup.runOnce('default:msg_done', async () => 'skipped')).toEqual({ value: 'delivered', duplicate: true });
+  expect(await dedup.runOnce('default:msg_2', () => Promise.resolve('delivered'))).toEqual({ value: 'delivered', duplicate: false });
+  expect(await dedup.runOnce('default:msg_done', () => Promise.resolve('skipped'))).toEqual({ value: 'delivered', duplicate: true });
   finish();
   await first;
   store.close();

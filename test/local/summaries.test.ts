@@ -4,9 +4,10 @@
  * older store migrated and counted, and a scheduled summary delivered through serve's own delivery
  * path to a Slack stand-in.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { openStore, STORE_FILE, type LocalStore } from '../../lambda/local/store';
 import { postScheduledSummary, startSummaryScheduler, summaryOnDemand } from '../../lambda/local/summaries';
 import { startLocalServer } from '../../lambda/local/server';
@@ -101,9 +102,7 @@ test('a summary is posted once; the next one notes late arrivals of the posted p
 test('a store written before summaries existed (schema 1) is migrated and its events counted once', () => {
   store.close();
   rmSync(dir, { recursive: true, force: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
-  require('node:fs').mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const old = new Sqlite(path.join(dir, STORE_FILE));
   old.exec(`CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, route TEXT NOT NULL, webhook_id TEXT NOT NULL, webhook_timestamp TEXT NOT NULL,
       event_type TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
@@ -159,7 +158,7 @@ test('serve posts a scheduled summary through its own delivery path, and not aga
   }
   const posted = slack.requests.filter((request) => request.body.includes('Daily summary'));
   expect(posted).toHaveLength(1);
-  expect(JSON.parse(posted[0].body).text).toBe('Daily summary · Tue 1 Dec 2026: 3 payments · net ¥1,500, KWD 12.345');
+  expect((JSON.parse(posted[0].body) as { text: string }).text).toBe('Daily summary · Tue 1 Dec 2026: 3 payments · net ¥1,500, KWD 12.345');
   expect(output.join('')).toContain('daily summary of 2026-12-01 (Europe/Berlin) queued');
 
   // Restarted after the run: the period is posted already, and the next run is tomorrow.

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderRollupMessage, rollupCoverage, type RollupItem } from '../../lambda/messages/templates/rollup';
 import { renderBuiltinMessage } from '../../lambda/messages/templates';
@@ -96,8 +96,7 @@ describe('renderRollupMessage', () => {
 });
 
 function readdirTypes(): string[] {
-  return require('node:fs')
-    .readdirSync(join(__dirname, '..', 'fixtures', 'dodo'))
+  return readdirSync(join(__dirname, '..', 'fixtures', 'dodo'))
     .filter((name: string) => name.endsWith('.json'))
     .map((name: string) => name.replace(/\.json$/, ''));
 }

@@ -27,7 +27,7 @@ beforeAll(() => {
     logLevel: 'silent',
   });
   expect(fs.readdirSync(dir)).toEqual(['transform.js']);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle just built, at a path known only at run time
   bundled = require(outfile) as TransformModule;
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

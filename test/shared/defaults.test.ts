@@ -31,9 +31,9 @@ describe('the construct deploys the defaults', () => {
     expect(Number(transformer[TransformerEnv.DeliveryBurst])).toBe(Defaults.deliveryBurst);
     expect(Number(transformer[TransformerEnv.RollupAfterSeconds])).toBe(Defaults.rollupAfterSeconds);
     // The rate is split across the instances the event source may run at once.
-    const instances = onlyResource(template, 'AWS::Lambda::EventSourceMapping').Properties.ScalingConfig.MaximumConcurrency as number;
+    const instances = onlyResource<{ ScalingConfig: { MaximumConcurrency: number } }>(template, 'AWS::Lambda::EventSourceMapping').Properties.ScalingConfig.MaximumConcurrency;
     expect(Number(transformer[TransformerEnv.DeliveryRatePerSecond]) * instances).toBeCloseTo(Defaults.deliveryRatePerSecond, 10);
-    const queue = onlyResource(template, 'AWS::SQS::Queue', 'NotifierQueue');
+    const queue = onlyResource<{ RedrivePolicy: { maxReceiveCount: number } }>(template, 'AWS::SQS::Queue', 'NotifierQueue');
     expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(Defaults.maxReceiveCount);
   });
 });

@@ -35,6 +35,9 @@ beforeEach(async () => {
 });
 
 const queued = (id: string, envelope: { type: string }): QueuedWebhook => ({ webhookId: id, webhookTimestamp: '1764547200', eventType: envelope.type, body: JSON.stringify(envelope) });
+/** The parts of a queued summary's body these tests read: the precomposed message, its last block's text. */
+type SummaryBody = { readonly message: { readonly text: string; readonly attachments: { readonly blocks: { readonly elements: { readonly text: string }[] }[] }[] } };
+const summaryBody = (webhook: QueuedWebhook) => JSON.parse(webhook.body) as SummaryBody;
 const day = (date: string) => ({ start: Date.parse(`${date}T00:00:00Z`), end: Date.parse(`${date}T00:00:00Z`) + 86_400_000 });
 
 function pipeline() {
@@ -71,7 +74,7 @@ test('one UpdateItem per event, in the slot of its own timestamp and a shard of 
   const webhook = queued('msg_slot', dodoEvent('payment.succeeded', { timestamp: '2026-12-01T08:14:59.000Z' }));
   let sends = 0;
   const counting = new Proxy(db.client, {
-    get: (target, name) => (name === 'send' ? (command: never) => (sends++, target.send(command)) : Reflect.get(target, name)),
+    get: (target, name): unknown => (name === 'send' ? (command: never) => (sends++, target.send(command)) : Reflect.get(target, name)),
   });
   await dynamoSummaryCounter(counting, table)(webhook);
   await counter(webhook);
@@ -88,7 +91,7 @@ test('when DynamoDB cannot count, nothing is posted and the record is retried', 
   const unreachable = new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
   const { processor, recorder } = processorFor([route('default', () => slack.url())], { countForSummaries: dynamoSummaryCounter(unreachable, table) });
   const outcomes = await processor.processBatch([{ id: 'r1', webhook: queued('msg_x', DAY_MIX[0].envelope), receiveCount: 1 }]);
-  expect(outcomes.get('r1')).toMatchObject({ kind: 'retry', reason: expect.stringContaining('counting for the summaries failed') });
+  expect(outcomes.get('r1')).toMatchObject({ kind: 'retry', reason: expect.stringContaining('counting for the summaries failed') as unknown });
   expect(slack.requests).toHaveLength(0);
   expect(recorder.metric('DeliveryRetried')).toBe(1);
   const last = await processor.processBatch([{ id: 'r2', webhook: queued('msg_x', DAY_MIX[0].envelope), receiveCount: 3 }]);
@@ -103,9 +106,10 @@ test('the summary function records, queues and the transformer posts a summary o
   const store = dynamoSummaryStore(db.client, table);
   const sent: QueuedWebhook[] = [];
   // The queue as SQS carries it: attributes and back, so the precomposed flag survives the trip.
-  const enqueue = async (webhook: QueuedWebhook) => {
+  const enqueue = (webhook: QueuedWebhook) => {
     const message = toSqsMessage(webhook);
     sent.push(fromSqsRecord({ messageId: 'm', body: message.MessageBody, messageAttributes: Object.fromEntries(Object.entries(message.MessageAttributes).map(([k, v]) => [k, { dataType: 'String', stringValue: v.StringValue }])) } as unknown as SQSRecord));
+    return Promise.resolve();
   };
   const event = { kind: 'day' as const, timeZone: 'UTC', routeId: 'default', scheduledTime: '2026-12-02T09:00:00Z' };
   const now = () => Date.parse('2026-12-02T09:00:03Z');
@@ -130,17 +134,18 @@ test('a summary recorded but not queued (SQS failed) is re-sent unchanged by the
   const store = dynamoSummaryStore(db.client, table);
   const sent: QueuedWebhook[] = [];
   let failNext = true;
-  const enqueue = async (webhook: QueuedWebhook) => {
+  const enqueue = (webhook: QueuedWebhook) => {
     if (failNext) {
       failNext = false;
-      throw new Error('SQS unavailable');
+      return Promise.reject(new Error('SQS unavailable'));
     }
     sent.push(webhook);
+    return Promise.resolve();
   };
   const nov30 = { kind: 'day' as const, timeZone: 'UTC', routeId: 'default', scheduledTime: '2026-12-01T09:00:00Z' };
   await expect(runScheduledSummary(nov30, { store, enqueue, now: () => Date.parse('2026-12-01T09:00:01Z') })).rejects.toThrow('SQS unavailable');
   expect(await runScheduledSummary(nov30, { store, enqueue, now: () => Date.parse('2026-12-01T09:05:00Z') })).toMatchObject({ outcome: 'queued-again' });
-  expect(JSON.parse(sent[0].body).message.attachments[0].blocks.at(-1).elements[0].text).toContain('computed 2026-12-01 09:00 UTC');
+  expect(summaryBody(sent[0]).message.attachments[0].blocks.at(-1)!.elements[0].text).toContain('computed 2026-12-01 09:00 UTC');
 
   // A Nov 30 event arrives late, after its summary; Dec 1's summary notes it, Dec 2's does not.
   await deliver([queued('msg_late', dodoEvent('payment.succeeded', { timestamp: '2026-11-30T23:30:00.000Z', currency: 'KWD', amount: 1500 }))]);
@@ -148,13 +153,13 @@ test('a summary recorded but not queued (SQS failed) is re-sent unchanged by the
   expect(sent[1].body).toContain('1 late event for Mon 30 Nov 2026 arrived after its summary was posted (net +KWD 1.500)');
   await runScheduledSummary({ ...nov30, scheduledTime: '2026-12-03T09:00:00Z' }, { store, enqueue, now: () => Date.parse('2026-12-03T09:00:01Z') });
   expect(sent[2].body).not.toContain('late event');
-  expect(JSON.parse(sent[2].body).message.text).toBe('Daily summary · Wed 2 Dec 2026: no events in this period.');
+  expect(summaryBody(sent[2]).message.text).toBe('Daily summary · Wed 2 Dec 2026: no events in this period.');
 });
 
 test('a precomposed message naming a route the deployment does not have is dead-lettered with the reason', async () => {
   const { deliver } = pipeline();
   const outcomes = await deliver([{ webhookId: 'summary_x', webhookTimestamp: '1', eventType: 'dodo_slack.summary', body: JSON.stringify({ route: 'Gone', message: { text: 'x' } }), precomposed: true }]);
-  expect([...outcomes.values()][0]).toMatchObject({ kind: 'dead-letter', reason: expect.stringContaining('names the route "Gone"') });
+  expect([...outcomes.values()][0]).toMatchObject({ kind: 'dead-letter', reason: expect.stringContaining('names the route "Gone"') as unknown });
   expect(slack.requests).toHaveLength(0);
 });
 

@@ -12,6 +12,7 @@ import { MemoryPersistenceLayer } from './memory-persistence';
 import { createDeliveryProcessor, type DeliveryDeps, type DeliveryRoute } from '../../lambda/transformer/delivery';
 import { createRateLimiter } from '../../lambda/transformer/rate-limiter';
 import { CachedSecret } from '../../lambda/shared/secret-cache';
+import { promiseOf } from '../../lambda/shared/promise';
 import { createSlackClient } from '../../lambda/transformer/slack-client';
 import { parseSlackWebhookUrl } from '../../lambda/transformer/slack-url';
 
@@ -25,7 +26,7 @@ export function webhook(type = 'payment.succeeded', webhookId = `msg_${++counter
 }
 
 /** A readable transform for tests: the event type and id as text. */
-export const textTransform: Transform = async (input) => ({ kind: 'message', message: { text: `${input.eventType} ${input.webhookId}` } });
+export const textTransform: Transform = (input) => Promise.resolve({ kind: 'message', message: { text: `${input.eventType} ${input.webhookId}` } });
 
 /** Records every log line and metric, so tests can assert on them (and on what they never contain). */
 export class Recorder implements CoreLogger, CoreMetrics {
@@ -56,7 +57,7 @@ export function route(
     config,
     transform: options.transform ?? textTransform,
     slackUrl: new CachedSecret({
-      load: async () => secret(),
+      load: () => promiseOf(secret),
       parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
       ttlMs: options.ttlMs ?? 60_000,
       minRefreshIntervalMs: options.minRefreshIntervalMs ?? 0,

@@ -10,7 +10,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
-import { listenDynalite } from './dynalite';
+import { listenDynalite, type SynthesizedTableProperties } from './dynalite';
 
 
 export interface ThreadDynalite {
@@ -27,7 +27,7 @@ export function threadTableDefinition(): Omit<CreateTableCommandInput, 'TableNam
   new DodoSlackNotifier(stack, 'Notifier', { slackBotTokenSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Bot', 'bot'), slackChannelId: 'C0TESTCHAN' });
   const tables = Object.entries(Template.fromStack(stack).findResources('AWS::DynamoDB::Table')).filter(([id]) => id.startsWith('NotifierSlackThreads'));
   if (tables.length !== 1) throw new Error(`expected one thread table, found ${tables.length}`);
-  const properties = tables[0][1].Properties;
+  const properties = tables[0][1].Properties as SynthesizedTableProperties;
   return { KeySchema: properties.KeySchema, AttributeDefinitions: properties.AttributeDefinitions, BillingMode: properties.BillingMode };
 }
 

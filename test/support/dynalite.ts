@@ -13,7 +13,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { SummaryTableKey } from '../../lambda/shared/function-env';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite is CommonJS without types: require() with the one signature used here
 const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => import('node:http').Server;
 
 export interface Dynalite {
@@ -26,23 +26,31 @@ export interface Dynalite {
   stop(): Promise<void>;
 }
 
+/** The properties of a synthesized AWS::DynamoDB::Table that a test table copies. */
+export interface SynthesizedTableProperties {
+  readonly KeySchema: CreateTableCommandInput['KeySchema'];
+  readonly AttributeDefinitions: CreateTableCommandInput['AttributeDefinitions'];
+  readonly BillingMode: CreateTableCommandInput['BillingMode'];
+  readonly TimeToLiveSpecification?: { readonly AttributeName: string };
+}
+
 /** The deduplication table's definition as `new DodoSlackNotifier(stack, 'Notifier')` synthesizes it. */
 export function deduplicationTableDefinition(): { readonly input: Omit<CreateTableCommandInput, 'TableName'>; readonly ttlAttribute: string } {
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'TableShape');
   new DodoSlackNotifier(stack, 'Notifier');
   const tables = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'));
   if (tables.length !== 1) throw new Error(`expected one table, found ${tables.length}`);
-  const properties = tables[0].Properties;
+  const properties = tables[0].Properties as SynthesizedTableProperties;
   return {
     input: { KeySchema: properties.KeySchema, AttributeDefinitions: properties.AttributeDefinitions, BillingMode: properties.BillingMode },
-    ttlAttribute: properties.TimeToLiveSpecification.AttributeName,
+    ttlAttribute: properties.TimeToLiveSpecification!.AttributeName,
   };
 }
 
 let tableCounter = 0;
 
 /** dynalite listening on 127.0.0.1 (tables appear at once), an SDK client for it, and the stop of both. */
-export async function listenDynalite(clientOptions: { readonly maxAttempts?: number } = {}): Promise<{ readonly endpoint: string; readonly client: DynamoDBClient; stop(): Promise<void> }> {
+export async function listenDynalite(clientOptions: { readonly maxAttempts?: number } = {}): Promise<{ readonly endpoint: string; readonly client: DynamoDBClient; readonly stop: () => Promise<void> }> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -50,7 +58,7 @@ export async function listenDynalite(clientOptions: { readonly maxAttempts?: num
   return {
     endpoint,
     client,
-    async stop() {
+    stop: async () => {
       client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { omit } from '../../lambda/shared/omit';
 import { LoopbackServer, readBody } from './loopback-server';
 
 /** A message as the stand-in keeps it in a channel. */
@@ -144,12 +145,12 @@ export class FakeSlackApi extends LoopbackServer {
     if (token === undefined) return { ok: false, error: 'not_authed' };
     if (!this.tokens.has(token)) return { ok: false, error: 'invalid_auth' };
     const args = call.args;
-    const channel = String(args.channel ?? '');
+    const channel = typeof args.channel === 'string' ? args.channel : '';
     if (!this.channels.has(channel)) return { ok: false, error: 'channel_not_found' };
     const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
     const view = (m: StoredMessage) => {
-      const { versions: _versions, channel: _channel, metadata, ...rest } = m;
-      return { type: 'message', ...rest, ...(withMetadata && metadata ? { metadata } : {}) };
+      const rest = omit(m, 'versions', 'channel', 'metadata');
+      return { type: 'message', ...rest, ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) };
     };
     switch (call.method) {
       case 'chat.postMessage': {

@@ -38,7 +38,7 @@ export class FakeSlack extends LoopbackServer {
     const body = await readBody(req);
     let json: ReceivedRequest['json'] = {};
     try {
-      json = JSON.parse(body);
+      json = JSON.parse(body) as ReceivedRequest['json'];
     } catch {
       // recorded as-is
     }

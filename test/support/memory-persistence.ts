@@ -16,26 +16,30 @@ export class MemoryPersistenceLayer extends BasePersistenceLayer {
     return this.records.size;
   }
 
-  protected async _getRecord(idempotencyKey: string): Promise<IdempotencyRecord> {
+  // Powertools' persistence methods are async; these work in memory, and settle at once.
+  protected _getRecord(idempotencyKey: string): Promise<IdempotencyRecord> {
     const record = this.records.get(idempotencyKey);
-    if (!record) throw new IdempotencyItemNotFoundError(`no idempotency record for ${idempotencyKey}`);
-    return record;
+    if (!record) return Promise.reject(new IdempotencyItemNotFoundError(`no idempotency record for ${idempotencyKey}`));
+    return Promise.resolve(record);
   }
 
-  protected async _putRecord(record: IdempotencyRecord): Promise<void> {
+  protected _putRecord(record: IdempotencyRecord): Promise<void> {
     const existing = this.records.get(record.idempotencyKey);
     if (existing && !canReplace(existing)) {
-      throw new IdempotencyItemAlreadyExistsError(`idempotency record already exists for ${record.idempotencyKey}`, existing);
+      return Promise.reject(new IdempotencyItemAlreadyExistsError(`idempotency record already exists for ${record.idempotencyKey}`, existing));
     }
     this.records.set(record.idempotencyKey, copy(record));
+    return Promise.resolve();
   }
 
-  protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
+  protected _updateRecord(record: IdempotencyRecord): Promise<void> {
     this.records.set(record.idempotencyKey, copy(record));
+    return Promise.resolve();
   }
 
-  protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
+  protected _deleteRecord(record: IdempotencyRecord): Promise<void> {
     this.records.delete(record.idempotencyKey);
+    return Promise.resolve();
   }
 }
 

@@ -22,7 +22,7 @@ export function inputFor(eventType: string, webhookId = 'msg_2Kx8sTest'): Transf
   return {
     webhookId,
     eventType,
-    envelope: JSON.parse(rawBody),
+    envelope: JSON.parse(rawBody) as TransformInput['envelope'],
     rawBody,
     headers: { 'webhook-id': webhookId, 'webhook-timestamp': '1773480413' },
   };

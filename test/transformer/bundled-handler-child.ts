@@ -15,13 +15,13 @@ type BundledHandlerModule = typeof import('../../lambda/transformer/handler');
 async function main(): Promise<void> {
   const [bundlePath, inputPath, outputPath] = process.argv.slice(2) as [string, string, string];
   const { env, records } = JSON.parse(fs.readFileSync(inputPath, 'utf8')) as { env: Record<string, string>; records: SQSRecord[] };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle at a path known only at run time, loaded as the Lambda runtime loads it
   const bundled = require(bundlePath) as BundledHandlerModule;
   const sqsCalls: { name: string; input: unknown }[] = [];
   const sqs = {
-    send: async (command: { constructor: { name: string }; input: unknown }) => {
+    send: (command: { constructor: { name: string }; input: unknown }) => {
       sqsCalls.push({ name: command.constructor.name, input: command.input });
-      return {};
+      return Promise.resolve({});
     },
   };
   const handler = bundled.createTransformerHandler({

@@ -62,12 +62,15 @@ function synthTransformer(Notifier: typeof DodoSlackNotifier, Transform: typeof 
     ],
   });
   const assembly = app.synth();
-  const template = assembly.getStackByName('Bundled').template;
+  // The parts of the template read here: the function's asset key and its environment.
+  const template = assembly.getStackByName('Bundled').template as {
+    Resources: Record<string, { Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, string> } } }>;
+  };
   const fn = template.Resources[stack.getLogicalId(notifier.transformerFunction.node.defaultChild as never)];
-  const assetDir = path.join(assembly.directory, `asset.${(fn.Properties.Code.S3Key as string).replace(/\.zip$/, '')}`);
+  const assetDir = path.join(assembly.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
   return {
     bundlePath: path.join(assetDir, 'index.js'),
-    environment: fn.Properties.Environment.Variables as Record<string, string>,
+    environment: fn.Properties.Environment.Variables,
     assetFiles: fs.readdirSync(assetDir).sort(),
   };
 }
@@ -97,13 +100,13 @@ beforeAll(async () => {
   }
   jest.isolateModules(() => {
     jest.doMock('../../lib/lambda-entry', () => ({
-      ...jest.requireActual('../../lib/lambda-entry'),
+      ...jest.requireActual<typeof import('../../lib/lambda-entry')>('../../lib/lambda-entry'),
       locatePrebundledHandler: (name: string) => path.join(prebundledDir, name),
     }));
-    /* eslint-disable @typescript-eslint/no-require-imports */
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy inside isolateModules, loaded after the mock above
     const { DodoSlackNotifier: Prebundled } = require('../../lib/dodo-slack-notifier') as typeof import('../../lib/dodo-slack-notifier');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy inside isolateModules, loaded after the mock above
     const { Transformation: PrebundledTransformation } = require('../../lib/transformation') as typeof import('../../lib/transformation');
-    /* eslint-enable @typescript-eslint/no-require-imports */
     synthesized['prebundled by npm run build'] = synthTransformer(Prebundled, PrebundledTransformation, path.join(outdir, 'cdk.prebundled.out'));
   });
 
@@ -167,7 +170,7 @@ async function runBundle(bundlePath: string, environment: Record<string, string>
 
 test('the prebundled asset is the package\'s bundle with the user code beside it; the synth-time one embeds it', () => {
   expect(synthesized['prebundled by npm run build'].assetFiles).toEqual(['dodo-slack-user-code.json', 'index.js']);
-  const userCode = JSON.parse(fs.readFileSync(path.join(path.dirname(synthesized['prebundled by npm run build'].bundlePath), 'dodo-slack-user-code.json'), 'utf8'));
+  const userCode = JSON.parse(fs.readFileSync(path.join(path.dirname(synthesized['prebundled by npm run build'].bundlePath), 'dodo-slack-user-code.json'), 'utf8')) as Record<string, string>;
   expect(Object.values(userCode)).toEqual([`${SALES_CODE}\n//# sourceURL=inline-transformation.js\n`]);
   expect(fs.readFileSync(synthesized['prebundled by npm run build'].bundlePath, 'utf8')).not.toContain('bundled sale');
   expect(synthesized['bundled at synth from the sources'].assetFiles).toEqual(['index.js']);
@@ -180,7 +183,7 @@ test.each(['bundled at synth from the sources', 'prebundled by npm run build'])(
     slack.requests.length = 0;
     const { bundlePath, environment } = synthesized[how];
     const routes = JSON.parse(environment[TransformerEnv.Routes]) as { id: string; transformation: { kind: string; codeId?: string } }[];
-    expect(routes).toEqual([expect.objectContaining({ id: 'Sales', transformation: expect.objectContaining({ kind: 'code' }) })]);
+    expect(routes).toEqual([expect.objectContaining({ id: 'Sales', transformation: expect.objectContaining({ kind: 'code' }) as unknown })]);
 
     const { response, sqsCalls, logs } = await runBundle(bundlePath, environment, [record('failed', 'payment.failed'), record('paid', 'payment.succeeded')]);
 

@@ -39,17 +39,17 @@ describe('delivery table against a real Slack stand-in', () => {
   ])('%s: retried with growing backoff, no dedup record kept, dead-lettered at maxReceiveCount', async (_name, script, reason) => {
     scripted(script);
     const first = await deliverOne(1);
-    expect(first.outcome).toEqual({ kind: 'retry', delaySeconds: 30, reason: expect.stringMatching(reason) });
+    expect(first.outcome).toEqual({ kind: 'retry', delaySeconds: 30, reason: expect.stringMatching(reason) as unknown });
     expect(first.persistence.size).toBe(0);
     const second = await deliverOne(2);
     expect(second.outcome).toMatchObject({ kind: 'retry', delaySeconds: 60 });
     const last = await deliverOne(3);
     expect(last.outcome).toEqual({
       kind: 'dead-letter',
-      reason: expect.stringMatching(reason),
+      reason: expect.stringMatching(reason) as unknown,
       attempts: 3,
       routeId: 'default',
-      lastSlackResponse: expect.stringMatching(reason),
+      lastSlackResponse: expect.stringMatching(reason) as unknown,
     });
     expect(last.recorder.metric(MetricName.MessageDeadLettered)).toBe(1);
   });
@@ -169,9 +169,7 @@ describe('delivery table against a real Slack stand-in', () => {
 
   it('transformation error: straight to the DLQ with the reason, nothing posted', async () => {
     const failing = route('default', () => slack.url(), {
-      transform: async () => {
-        throw new TransformationError('handler returned a number, not a Slack message');
-      },
+      transform: () => Promise.reject(new TransformationError('handler returned a number, not a Slack message')),
     });
     const { processor, recorder } = processorFor([failing]);
     const outcomes = await processor.processBatch([{ id: 'r', webhook: webhook(), receiveCount: 1 }]);
@@ -186,7 +184,7 @@ describe('delivery table against a real Slack stand-in', () => {
   });
 
   it('skip: done without posting, counted as skipped, and remembered', async () => {
-    const skipping = route('default', () => slack.url(), { transform: async () => ({ kind: 'skip', reason: 'webhook.cancel = true' }) });
+    const skipping = route('default', () => slack.url(), { transform: () => Promise.resolve({ kind: 'skip', reason: 'webhook.cancel = true' }) });
     const { processor, recorder, persistence } = processorFor([skipping]);
     const outcomes = await processor.processBatch([{ id: 'r', webhook: webhook(), receiveCount: 1 }]);
     expect(outcomes.get('r')).toEqual({ kind: 'done', routes: [{ routeId: 'default', result: 'skipped' }] });
@@ -198,9 +196,9 @@ describe('delivery table against a real Slack stand-in', () => {
   it('placeholder secret: retried until the operator sets it, dead-lettered at the last attempt with that reason', async () => {
     const { SECRET_PLACEHOLDER } = await import('../../lambda/shared/function-env');
     const first = await deliverOne(1, () => SECRET_PLACEHOLDER);
-    expect(first.outcome).toMatchObject({ kind: 'retry', delaySeconds: 30, reason: expect.stringContaining('placeholder') });
+    expect(first.outcome).toMatchObject({ kind: 'retry', delaySeconds: 30, reason: expect.stringContaining('placeholder') as unknown });
     const last = await deliverOne(3, () => SECRET_PLACEHOLDER);
-    expect(last.outcome).toMatchObject({ kind: 'dead-letter', reason: expect.stringContaining('placeholder'), attempts: 3 });
+    expect(last.outcome).toMatchObject({ kind: 'dead-letter', reason: expect.stringContaining('placeholder') as unknown, attempts: 3 });
     expect(last.outcome).not.toHaveProperty('lastSlackResponse');
     expect(slack.requests).toHaveLength(0);
   });
@@ -232,15 +230,14 @@ describe('user code that could not be loaded in this instance', () => {
   const slack = useFakeSlack();
 
   it('is retried with backoff like an outage, and dead-lettered with its reason only at the last attempt', async () => {
-    const unavailable: Transform = async () => {
-      throw new TransformationUnavailableError('user code "r0" could not be loaded in this instance (retrying): worker did not start');
-    };
+    const unavailable: Transform = () =>
+      Promise.reject(new TransformationUnavailableError('user code "r0" could not be loaded in this instance (retrying): worker did not start'));
     const { processor } = processorFor([route('default', () => slack.url(), { transform: unavailable })]);
     const event = webhook();
     const first = await processor.processBatch([{ id: 'a', webhook: event, receiveCount: 1 }]);
     expect(first.get('a')).toMatchObject({ kind: 'retry', delaySeconds: 30 });
     const last = await processor.processBatch([{ id: 'a', webhook: event, receiveCount: 3 }]);
-    expect(last.get('a')).toMatchObject({ kind: 'dead-letter', reason: expect.stringMatching(/could not be loaded in this instance/) });
+    expect(last.get('a')).toMatchObject({ kind: 'dead-letter', reason: expect.stringMatching(/could not be loaded in this instance/) as unknown });
     expect(slack.requests).toHaveLength(0);
   });
 });
@@ -250,9 +247,9 @@ describe('one parse of the body per record', () => {
 
   it('every route gets the same parsed envelope', async () => {
     const seen: unknown[] = [];
-    const spy: Transform = async (input) => {
+    const spy: Transform = (input) => {
       seen.push(input.envelope);
-      return { kind: 'message', message: { text: input.eventType } };
+      return Promise.resolve({ kind: 'message', message: { text: input.eventType } });
     };
     const { processor } = processorFor([route('a', () => slack.url('/a'), { transform: spy }), route('b', () => slack.url('/b'), { transform: spy })]);
     const outcomes = await processor.processBatch([{ id: 'r', webhook: webhook(), receiveCount: 1 }]);

@@ -6,6 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { Defaults } from '../../lambda/shared/defaults';
 import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
+import { omit } from '../../lambda/shared/omit';
 import { createTransformerHandler, transformerConfigFromEnv } from '../../lambda/transformer/handler';
 
 const routes: RouteConfig[] = [{ id: 'default', events: ['*'], slackSecretId: 'arn:slack', transformation: { kind: 'builtin', options: {} } }];
@@ -77,7 +78,7 @@ test('every variable the construct sets is read', () => {
 });
 
 test('the table name is optional only for a caller that brings its own persistence store', () => {
-  const { [TransformerEnv.IdempotencyTableName]: _table, ...withoutTable } = requiredEnv;
+  const withoutTable = omit(requiredEnv, TransformerEnv.IdempotencyTableName);
   expect(() => transformerConfigFromEnv(withoutTable)).toThrow('transformer configuration: IDEMPOTENCY_TABLE_NAME is not set');
   expect(transformerConfigFromEnv(withoutTable, { idempotencyTableRequired: false }).idempotencyTableName).toBeUndefined();
 });

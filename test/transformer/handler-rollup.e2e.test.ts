@@ -36,7 +36,7 @@ const bodies = new Map<string, Record<string, unknown>>();
 
 function event(tag: string, index: number): QueuedWebhook {
   const type = rollupMixType(index);
-  if (!bodies.has(type)) bodies.set(type, JSON.parse(readFileSync(join(FIXTURES, `${type}.json`), 'utf8')));
+  if (!bodies.has(type)) bodies.set(type, JSON.parse(readFileSync(join(FIXTURES, `${type}.json`), 'utf8')) as Record<string, unknown>);
   const body = JSON.stringify({ ...bodies.get(type), timestamp: new Date((FIRST_MARKER + index) * 1000).toISOString() });
   return { webhookId: `msg_lambda_${tag}_${index}`, webhookTimestamp: String(Math.floor(Date.now() / 1000)), eventType: type, body };
 }
@@ -70,7 +70,7 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
     slack.requests.length = 0;
     slack.respond = () => ok;
     secretsManager.reset();
-    secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET_ARN }).callsFake(async () => ({ SecretString: JSON.stringify({ url: slack.url(SLACK_PATH) }) }));
+    secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET_ARN }).callsFake(() => Promise.resolve({ SecretString: JSON.stringify({ url: slack.url(SLACK_PATH) }) }));
     logged = [];
     restoreOutput = captureOutput(logged);
   });

@@ -43,10 +43,10 @@ afterEach(() => restoreOutput());
 let sqsCalls: string[];
 let sqsDown: boolean;
 const sqs = {
-  send: async (command: { constructor: { name: string } }) => {
+  send: (command: { constructor: { name: string } }) => {
     sqsCalls.push(command.constructor.name);
-    if (sqsDown) throw new Error('SQS is down');
-    return {};
+    if (sqsDown) return Promise.reject(new Error('SQS is down'));
+    return Promise.resolve({});
   },
 } as unknown as SQSClient;
 beforeEach(() => {

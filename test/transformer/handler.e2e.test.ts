@@ -76,7 +76,7 @@ describe('transformer handler over SQS (fauxqs)', () => {
     slack.respond = () => ok;
     slackSecret = slack.url(SLACK_PATH);
     secretsManager.reset();
-    secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET_ARN }).callsFake(async () => ({ SecretString: JSON.stringify({ url: slackSecret }) }));
+    secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET_ARN }).callsFake(() => Promise.resolve({ SecretString: JSON.stringify({ url: slackSecret }) }));
     stdout = [];
     // Powertools writes info lines to stdout, warnings and errors to stderr: capture both, echo nothing.
     restoreOutput = captureOutput(stdout);

@@ -38,7 +38,7 @@ test('the construct\'s table has the key and TTL attribute the Powertools layer 
 
 test('a delivered key is stored COMPLETED with its expiry, and the second run is a duplicate', async () => {
   const { tableName, runOnce } = await dedupOnNewTable(3600);
-  const work = jest.fn(async () => 'delivered' as const);
+  const work = jest.fn(() => Promise.resolve('delivered' as const));
   const before = Math.floor(Date.now() / 1000);
   expect(await runOnce('default:msg_1', work)).toEqual({ value: 'delivered', duplicate: false });
   expect(await runOnce('default:msg_1', work)).toEqual({ value: 'delivered', duplicate: true });
@@ -54,7 +54,7 @@ test('a delivered key is stored COMPLETED with its expiry, and the second run is
 
 test('the stored id is the one Powertools derives from the key (so a redeploy keeps recognising old records)', async () => {
   const { tableName, runOnce } = await dedupOnNewTable();
-  await runOnce('Risk:msg_7', async () => 'skipped' as const);
+  await runOnce('Risk:msg_7', () => Promise.resolve('skipped' as const));
   const [item] = await items(tableName);
   // Powertools hashes the JMESPath result ("Risk:msg_7") as JSON.
   expect(item.id.S).toMatch(/^slack-delivery#/);

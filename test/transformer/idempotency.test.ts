@@ -1,6 +1,5 @@
 import { createIdempotentRunOnce } from '../../lambda/transformer/idempotency';
 import { MemoryPersistenceLayer } from '../support/memory-persistence';
-import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { MetricName } from '../../lambda/shared/metrics';
 import { DeliveryInProgressError } from '../../lambda/transformer/delivery';
 import { answer, ok, useFakeSlack } from '../support/fake-slack';
@@ -51,7 +50,7 @@ describe('deduplication on webhook-id (Powertools idempotency over the in-memory
   it('records expire after the deduplication window', async () => {
     const persistence = new MemoryPersistenceLayer();
     const { runOnce } = createIdempotentRunOnce({ persistenceStore: persistence, expiresAfterSeconds: 60, inProgressTimeoutMs: 1000 });
-    const work = jest.fn(async () => 'delivered' as const);
+    const work = jest.fn(() => Promise.resolve('delivered' as const));
     await runOnce('default:msg_1', work);
     expect(await runOnce('default:msg_1', work)).toEqual({ value: 'delivered', duplicate: true });
     const realNow = Date.now();
@@ -67,17 +66,15 @@ describe('deduplication on webhook-id (Powertools idempotency over the in-memory
     // Never settles: the invocation dies with the record INPROGRESS.
     void dedup.runOnce('default:msg_2', () => new Promise(() => {}));
     await new Promise((resolve) => setImmediate(resolve));
-    await expect(dedup.runOnce('default:msg_2', async () => 'delivered')).rejects.toBeInstanceOf(DeliveryInProgressError);
+    await expect(dedup.runOnce('default:msg_2', () => Promise.resolve('delivered'))).rejects.toBeInstanceOf(DeliveryInProgressError);
     const realNow = Date.now();
     jest.spyOn(Date, 'now').mockReturnValue(realNow + 6_000);
-    await expect(dedup.runOnce('default:msg_2', async () => 'delivered')).resolves.toEqual({ value: 'delivered', duplicate: false });
+    await expect(dedup.runOnce('default:msg_2', () => Promise.resolve('delivered'))).resolves.toEqual({ value: 'delivered', duplicate: false });
   });
 
   it('a webhook in progress elsewhere comes back later without counting as a failure', async () => {
     const { processor } = processorFor([route('default', () => slack.url())], {
-      runOnce: async () => {
-        throw new DeliveryInProgressError('busy');
-      },
+      runOnce: () => Promise.reject(new DeliveryInProgressError('busy')),
       deferDelaySeconds: 20,
     });
     const outcomes = await processor.processBatch([
@@ -90,8 +87,8 @@ describe('deduplication on webhook-id (Powertools idempotency over the in-memory
 
   it('the store failing to complete a delivered record does not retry it (no second post)', async () => {
     class CompleteFails extends MemoryPersistenceLayer {
-      protected override async _updateRecord(_record: IdempotencyRecord): Promise<void> {
-        throw new Error('DynamoDB throttled');
+      protected override _updateRecord(): Promise<void> {
+        return Promise.reject(new Error('DynamoDB throttled'));
       }
     }
     const { processor, recorder } = processorFor([route('default', () => slack.url())], {
@@ -105,8 +102,8 @@ describe('deduplication on webhook-id (Powertools idempotency over the in-memory
 
   it('the store failing to remove a failed attempt keeps the attempt\'s own outcome (a 429 still stops the batch)', async () => {
     class DeleteFails extends MemoryPersistenceLayer {
-      protected override async _deleteRecord(_record: IdempotencyRecord): Promise<void> {
-        throw new Error('DynamoDB unavailable');
+      protected override _deleteRecord(): Promise<void> {
+        return Promise.reject(new Error('DynamoDB unavailable'));
       }
     }
     slack.respond = () => answer(429, 'rate_limited', { 'retry-after': '9' });

@@ -32,8 +32,8 @@ function ports(overrides: Partial<PipelinePorts> = {}): PipelinePorts {
       done.set(key, value);
       return { value, duplicate: false };
     },
-    secrets: { load: async () => 'http://127.0.0.1:9/services/T/B/X', minRefreshIntervalMs: 0 },
-    threads: { get: async () => undefined, create: async () => true, replace: async () => true },
+    secrets: { load: () => Promise.resolve('http://127.0.0.1:9/services/T/B/X'), minRefreshIntervalMs: 0 },
+    threads: { get: () => Promise.resolve(undefined), create: () => Promise.resolve(true), replace: () => Promise.resolve(true) },
     logger: recorder,
     metrics: recorder,
     ...overrides,
@@ -41,7 +41,7 @@ function ports(overrides: Partial<PipelinePorts> = {}): PipelinePorts {
 }
 
 function answering(result: SlackPostResult, settings: Partial<PipelineSettings> = {}) {
-  return createPipeline([hooks], ports({ postToSlack: async () => result }), { maxReceiveCount: 5, deliveryRatePerSecond: 1000, deliveryBurst: 1000, allowInsecureLocalhostSlack: true, ...settings });
+  return createPipeline([hooks], ports({ postToSlack: () => Promise.resolve(result) }), { maxReceiveCount: 5, deliveryRatePerSecond: 1000, deliveryBurst: 1000, allowInsecureLocalhostSlack: true, ...settings });
 }
 
 describe('retry timing is the engine\'s backoff, doubling; a 429 waits what Slack said', () => {
@@ -77,7 +77,7 @@ describe('what may fold is decided by the route, whichever engine runs it', () =
     { id: 'risk', events: ['dispute.*'], slackSecretId: 'RISK_URL', transformation: builtin },
   ];
   const posted: string[] = [];
-  const { rollups, processor } = createPipeline(routes, ports({ userCode: userCodeRegistryFrom({ 'sales.js': dashboardCode }), postToSlack: async (_url, message) => (posted.push(message.text), { kind: 'response', status: 200, body: 'ok' }) }), { maxReceiveCount: 3, allowInsecureLocalhostSlack: true, deliveryRatePerSecond: 1000, deliveryBurst: 1000 });
+  const { rollups, processor } = createPipeline(routes, ports({ userCode: userCodeRegistryFrom({ 'sales.js': dashboardCode }), postToSlack: (_url, message) => (posted.push(message.text), Promise.resolve({ kind: 'response', status: 200, body: 'ok' })) }), { maxReceiveCount: 3, allowInsecureLocalhostSlack: true, deliveryRatePerSecond: 1000, deliveryBurst: 1000 });
 
   test('incoming-webhook routes with the built-in templates fold; an app-mode route (threads) and a user-code route never do', () => {
     expect(rollups.matchingRoutes('payment.succeeded').map((route) => route.id)).toEqual(['hooks', 'code']);
@@ -88,8 +88,8 @@ describe('what may fold is decided by the route, whichever engine runs it', () =
   });
 
   test('an incoming-webhook URL on http://127.0.0.1 is refused unless the engine allows it (serve, stand-ins)', async () => {
-    const strict = createPipeline([hooks], ports({ postToSlack: async () => ({ kind: 'response', status: 200, body: 'ok' }) }), { maxReceiveCount: 3 });
-    expect((await strict.processor.processBatch([{ id: 'r', webhook: webhook('msg_http'), receiveCount: 1 }])).get('r')).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/https/) });
+    const strict = createPipeline([hooks], ports({ postToSlack: () => Promise.resolve({ kind: 'response', status: 200, body: 'ok' }) }), { maxReceiveCount: 3 });
+    expect((await strict.processor.processBatch([{ id: 'r', webhook: webhook('msg_http'), receiveCount: 1 }])).get('r')).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/https/) as unknown });
   });
 
   test("every route that takes the event gets it, a user-code route's message from its code", async () => {
@@ -122,7 +122,7 @@ describe('settings', () => {
     expect(() => createPipeline([broken], ports({ userCode }), { maxReceiveCount: 3, userCodeLoadFailure: 'throw' })).toThrow(UserCodeLoadError);
     expect(() => createPipeline([broken], ports({ userCode }), { maxReceiveCount: 3, userCodeLoadFailure: 'throw' })).toThrow(/broken\.js:1/);
     const { processor } = createPipeline([broken], ports({ userCode }), { maxReceiveCount: 3 });
-    expect((await processor.processBatch([{ id: 'r', webhook: webhook('msg_broken'), receiveCount: 1 }])).get('r')).toMatchObject({ kind: 'retry', reason: expect.stringContaining('could not be loaded') });
+    expect((await processor.processBatch([{ id: 'r', webhook: webhook('msg_broken'), receiveCount: 1 }])).get('r')).toMatchObject({ kind: 'retry', reason: expect.stringContaining('could not be loaded') as unknown });
   });
 
   test('the longest delivery is the worst user code of any route plus every Slack call it may make', () => {

@@ -53,7 +53,7 @@ describe('Slack URL rotation mid-run', () => {
     const routeWithLongTtl = route('default', () => secret);
     // A real cache with a 1 hour TTL and the default 10 s refresh limit, on a controllable clock.
     (routeWithLongTtl as { slackUrl: CachedSecret<string> }).slackUrl = new CachedSecret({
-      load: async () => secret,
+      load: () => Promise.resolve(secret),
       parse: (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true }),
       ttlMs: 3_600_000,
       now: () => now.value,
@@ -80,6 +80,6 @@ describe('Slack URL rotation mid-run', () => {
     const guarded = route('default', () => slack.url(OLD), { minRefreshIntervalMs: 10_000 });
     const { processor } = processorFor([guarded]);
     const outcomes = await processor.processBatch([{ id: 'r', webhook: webhook(), receiveCount: 1 }]);
-    expect(outcomes.get('r')).toMatchObject({ kind: 'retry', delaySeconds: 30, reason: expect.stringContaining('404 channel_not_found') });
+    expect(outcomes.get('r')).toMatchObject({ kind: 'retry', delaySeconds: 30, reason: expect.stringContaining('404 channel_not_found') as unknown });
   });
 });

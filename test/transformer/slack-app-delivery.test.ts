@@ -2,11 +2,12 @@
  * The app-mode delivery policy (slack-app-delivery.ts) through the delivery core, against the Web
  * API stand-in on 127.0.0.1 and threads in serve's SQLite store (a real ThreadStore).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type LocalStore } from '../../lambda/local/store';
 import { CachedSecret } from '../../lambda/shared/secret-cache';
+import { promiseOf } from '../../lambda/shared/promise';
 import type { RouteConfig } from '../../lambda/shared/function-env';
 import type { Transform } from '../../lambda/shared/transformation';
 import type { DeliveryRoute } from '../../lambda/transformer/delivery';
@@ -39,7 +40,7 @@ function appRoute(options: { transform?: Transform; channel?: string; broadcast?
     config,
     transform: options.transform ?? createTransform({ kind: 'builtin', options: {} }),
     slackApp: {
-      token: new CachedSecret({ load: async () => (options.token ?? (() => TOKEN))(), parse: parseSlackBotToken, ttlMs: 60_000, minRefreshIntervalMs: 0 }),
+      token: new CachedSecret({ load: () => promiseOf(options.token ?? (() => TOKEN)), parse: parseSlackBotToken, ttlMs: 60_000, minRefreshIntervalMs: 0 }),
       channel: options.channel ?? CHANNEL,
       broadcast: compileEventGlobs(options.broadcast ?? ['dispute.*']),
     },
@@ -79,10 +80,11 @@ test('two consumers starting the same thread at once end with one parent: the lo
 });
 
 test('a user transformation chooses the thread with thread_key, or none with null; thread_key never reaches Slack', async () => {
-  const transform: Transform = async (input) => ({
-    kind: 'message',
-    message: { text: `custom ${input.eventType}`, ...(input.eventType === 'refund.succeeded' ? { thread_key: null } : { thread_key: 'customer:cus_1' }) },
-  });
+  const transform: Transform = (input) =>
+    Promise.resolve({
+      kind: 'message',
+      message: { text: `custom ${input.eventType}`, ...(input.eventType === 'refund.succeeded' ? { thread_key: null } : { thread_key: 'customer:cus_1' }) },
+    });
   const { processor } = appProcessor(appRoute({ transform }));
   await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]);
   await processor.processBatch([record('dispute.opened', PAYMENT_STORY[2].body)]);
@@ -96,10 +98,10 @@ test('a user transformation chooses the thread with thread_key, or none with nul
 });
 
 test('a thread_key that is not a key is a clear, permanent error', async () => {
-  const transform: Transform = async () => ({ kind: 'message', message: { text: 'x', thread_key: 'has spaces in it' } });
+  const transform: Transform = () => Promise.resolve({ kind: 'message', message: { text: 'x', thread_key: 'has spaces in it' } });
   const { processor } = appProcessor(appRoute({ transform }));
   const outcome = [...(await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)])).values()][0];
-  expect(outcome).toMatchObject({ kind: 'dead-letter', reason: expect.stringMatching(/thread_key to a string that is not a key/) });
+  expect(outcome).toMatchObject({ kind: 'dead-letter', reason: expect.stringMatching(/thread_key to a string that is not a key/) as unknown });
 });
 
 test('a parent deleted in Slack: the next event starts a new thread with the card so far', async () => {
@@ -128,7 +130,7 @@ test('ratelimited chat.update: retried after Retry-After (not a failure); the re
   api.respond = (call) => (call.method === 'chat.update' ? { kind: 'answer', status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } } : { kind: 'normal' });
   const first = record('refund.succeeded', PAYMENT_STORY[1].body);
   const outcome = [...(await processor.processBatch([first])).values()][0];
-  expect(outcome).toMatchObject({ kind: 'retry', delaySeconds: 1, reason: expect.stringContaining('rate limit on chat.update') });
+  expect(outcome).toMatchObject({ kind: 'retry', delaySeconds: 1, reason: expect.stringContaining('rate limit on chat.update') as unknown });
   api.respond = () => ({ kind: 'normal' });
   const again = [...(await processor.processBatch([{ ...first, receiveCount: 2 }])).values()][0];
   expect(again?.kind).toBe('done');
@@ -175,7 +177,7 @@ test('Slack-paced posts: a channel at 1 post per second makes a new thread (pare
 });
 
 test('the docs/transformations.md example runs in the sandbox and its thread_key picks the thread', async () => {
-  const docs = require('node:fs').readFileSync(join(__dirname, '../../docs/transformations.md'), 'utf8') as string;
+  const docs = readFileSync(join(__dirname, '../../docs/transformations.md'), 'utf8');
   const code = /## Threads in Slack app mode[\s\S]*?```js\n([\s\S]*?)```/.exec(docs)![1];
   const transform = createTransformFromSource(code, 'threads-example.js', { timeoutMs: 1000 });
   try {
@@ -196,7 +198,7 @@ test('on an incoming-webhook route a thread_key is removed before posting (the w
   const { route } = await import('../support/delivery');
   const slack = await new FakeSlack().start();
   try {
-    const transform: Transform = async () => ({ kind: 'message', message: { text: 'hello', thread_key: 'customer:1' } });
+    const transform: Transform = () => Promise.resolve({ kind: 'message', message: { text: 'hello', thread_key: 'customer:1' } });
     const { processor } = processorFor([route('Ops', () => slack.url(), { transform })]);
     await processor.processBatch([record('payment.succeeded', PAYMENT_STORY[0].body)]);
     expect(slack.requests.map((r) => r.json)).toEqual([{ text: 'hello' }]);

@@ -56,7 +56,7 @@ describe('transformer handler in Slack app mode (fauxqs + dynalite + Web API sta
     api.reset();
     tokenValue = TOKEN;
     secretsManager.reset();
-    secretsManager.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).callsFake(async () => ({ SecretString: tokenValue }));
+    secretsManager.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).callsFake(() => Promise.resolve({ SecretString: tokenValue }));
     output = [];
     restoreOutput = captureOutput(output);
   });

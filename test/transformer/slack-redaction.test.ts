@@ -81,7 +81,7 @@ describe('the Slack client and the delivery processor', () => {
     }
 
     const last = outcomes.at(-1)!;
-    expect(last).toMatchObject({ kind: 'dead-letter', lastSlackResponse: expect.stringContaining(kept) });
+    expect(last).toMatchObject({ kind: 'dead-letter', lastSlackResponse: expect.stringContaining(kept) as unknown });
     expect(last.kind === 'dead-letter' && last.reason).toContain(`Slack answered ${kept}`);
     const text = JSON.stringify({ outcomes, lines: recorder.lines });
     expect(text).toContain(kept.split(' ')[1].replace(/"/g, '\\"'));
@@ -108,10 +108,10 @@ describe('the Slack client and the delivery processor', () => {
     const last = (await processor.processBatch([{ id: 'r3', webhook: event, receiveCount: 3 }])).get('r3')!;
 
     expect(slack.requests.map((r) => r.path)).toEqual([old.path, rotated.path, rotated.path]);
-    expect(first).toMatchObject({ kind: 'retry', reason: expect.stringContaining('Slack answered 500 internal_error') });
-    expect(last).toMatchObject({ kind: 'dead-letter', lastSlackResponse: expect.stringContaining('500 internal_error') });
+    expect(first).toMatchObject({ kind: 'retry', reason: expect.stringContaining('Slack answered 500 internal_error') as unknown });
+    expect(last).toMatchObject({ kind: 'dead-letter', lastSlackResponse: expect.stringContaining('500 internal_error') as unknown });
     const rotation = recorder.lines.find((line) => line.message.startsWith('Slack secret changed'));
-    expect(rotation?.extra).toMatchObject({ slackResponse: expect.stringContaining('404 channel_not_found') });
+    expect(rotation?.extra).toMatchObject({ slackResponse: expect.stringContaining('404 channel_not_found') as unknown });
     const text = JSON.stringify({ first, last, lines: recorder.lines });
     expectClean(text, [...forbiddenForms(oldUrl, old.tokens), ...forbiddenForms(newUrl, rotated.tokens)]);
   });

@@ -61,9 +61,10 @@ describe.each([
 
 test('a reason never contains the payload beyond ids the code itself put in its error', async () => {
   const transform = createTransformFromSource(codeThatFailsWith('return webhook;'), 'rule.js');
+  // jest's toThrow takes an asymmetric matcher; @types/jest's signature does not list one, hence the cast.
   await expect(transform(inputFor('payment.failed'))).rejects.toThrow(expect.objectContaining({
-    message: expect.not.stringContaining('ada@example.com'),
-  }));
+    message: expect.not.stringContaining('ada@example.com') as unknown,
+  }) as Error);
 });
 
 /**

@@ -74,8 +74,9 @@ describe('createRateLimiter', () => {
         ratePerSecond,
         burst,
         now: () => state.now,
-        sleep: async (ms) => {
+        sleep: (ms) => {
           state.waits.push(ms);
+          return Promise.resolve();
         },
       });
     return { state, limiter };

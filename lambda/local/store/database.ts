@@ -22,7 +22,7 @@ export interface StoreDatabase {
   readonly file: string;
   readonly db: Database.Database;
   /** The statement for `text`, prepared on first use (the read-only commands never prepare the writes). */
-  sql(text: string): Database.Statement;
+  readonly sql: (text: string) => Database.Statement;
 }
 
 export interface OpenOptions {
@@ -73,7 +73,7 @@ export function openDatabase(dataDir: string, options: OpenOptions = {}): { read
   const database: StoreDatabase = {
     file,
     db,
-    sql(text) {
+    sql: (text) => {
       let statement = statements.get(text);
       if (!statement) {
         statement = db.prepare(text);
@@ -99,7 +99,7 @@ export function openDatabase(dataDir: string, options: OpenOptions = {}): { read
 function loadSqliteDriver(): typeof Database {
   try {
     // A require (not an import) so that loading it is deferred to here and its absence can be reported.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy and optional: loaded when a store opens, and its absence is reported below
     return require('better-sqlite3') as typeof Database;
   } catch (error) {
     const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);

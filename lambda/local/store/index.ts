@@ -36,7 +36,8 @@ export interface LocalStore {
   runOnce(options: StoreRunOnceOptions): StoreRunOnce;
   /** App mode's threads, each forgotten `ttlSeconds` after its last write. */
   threads(options: { readonly ttlSeconds: number; readonly now?: () => number }): ThreadStore;
-  close(): void;
+  /** Closes the connection and releases the lock (a plain function: it may be passed on alone). */
+  readonly close: () => void;
 }
 
 /**

@@ -9,6 +9,7 @@
  * reported in the same transaction as the precomposed event that delivers it.
  */
 import type { QueuedWebhook } from '../../shared/webhook';
+import { promiseOf } from '../../shared/promise';
 import { addCounters, summaryFactsOfWebhook, type Counters } from '../../summaries/facts';
 import { postedSummaryKey, type PostedSummary, type SummarySource } from '../../summaries/compose';
 import type { StoreDatabase } from './database';
@@ -71,14 +72,16 @@ export function summaryStore(database: StoreDatabase): SummaryStore {
     },
   );
   return {
-    async count(webhook, now = Date.now()) {
-      const facts = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, now);
-      sql('INSERT OR IGNORE INTO summary_events (webhook_id, occurred_at, received_at, counters) VALUES (?, ?, ?, ?)').run(
-        webhook.webhookId,
-        facts.occurredAtMs,
-        now,
-        JSON.stringify(facts.counters),
-      );
+    count(webhook, now = Date.now()) {
+      return promiseOf(() => {
+        const facts = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, now);
+        sql('INSERT OR IGNORE INTO summary_events (webhook_id, occurred_at, received_at, counters) VALUES (?, ?, ?, ?)').run(
+          webhook.webhookId,
+          facts.occurredAtMs,
+          now,
+          JSON.stringify(facts.counters),
+        );
+      });
     },
     totals,
     posted,
@@ -86,8 +89,8 @@ export function summaryStore(database: StoreDatabase): SummaryStore {
       return postTransaction(key, summary, route, webhook, noted, now);
     },
     source: {
-      totals: async (startMs, endMs) => totals(startMs, endMs),
-      posted: async (spec, periodFirstDay) => posted(postedSummaryKey(spec, periodFirstDay)),
+      totals: (startMs, endMs) => promiseOf(() => totals(startMs, endMs)),
+      posted: (spec, periodFirstDay) => promiseOf(() => posted(postedSummaryKey(spec, periodFirstDay))),
     },
   };
 }

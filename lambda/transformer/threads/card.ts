@@ -14,6 +14,7 @@
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
 import { canonicalEventType } from '../../shared/event-glob';
+import { omit } from '../../shared/omit';
 import { formatMinorUnits, parseMinorUnits, currencyCode } from '../../messages/money';
 import { buildMessage, humanize, parseDate, plain, str, type Fact, type Tone } from '../../messages/templates/layout';
 import { dashboardLinks, idFact, textFact } from '../../messages/templates/common';
@@ -311,10 +312,9 @@ export function renderCard(state: CardState, options: BuiltinTemplateOptions = {
       ids.push(idFact('Key', state.key));
   }
   const when = state.updatedAt > 0 ? new Date(state.updatedAt).toISOString() : '';
-  const { mentions: _mentions, ...cardOptions } = options;
   return buildMessage(
     { tone, headline, summary: summary.join(' · '), facts, ids, links },
     { business_id: '', type: state.key, timestamp: when, data: {} },
-    cardOptions,
+    omit(options, 'mentions'),
   );
 }
