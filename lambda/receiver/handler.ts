@@ -4,7 +4,7 @@
  * function of the construct has (Powertools Logger and Metrics under middy, withTelemetry).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ReceiverEnv } from '../shared/function-env';
 import { ServiceName } from '../shared/metrics';
 import { createTelemetry, withTelemetry, type LambdaHandler } from '../shared/aws/telemetry';
@@ -109,7 +109,7 @@ export function createReceiverHandler(config: ReceiverConfig): ReceiverHandler {
     metrics: telemetry.coreMetrics,
   });
 
-  return withTelemetry(telemetry, async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
+  return withTelemetry(telemetry, async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const request: ReceiverRequest = { headers: requestHeaders(event), body: requestBody(event) };
     // The correlation id comes from the lower-cased headers rather than injectLambdaContext's
     // correlationIdPath: that JMESPath lookup would need the jmespath package in the bundle and

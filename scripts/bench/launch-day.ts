@@ -35,8 +35,8 @@ export function launchDayPicker(fixtures: readonly Fixture[]): (index: number) =
   }
   for (const [type] of SLOTS) if (!byName.has(type)) throw new Error(`launch-day mix: no fixture ${type}`);
   return (index) => {
-    const base = byName.get(order[index % PERIOD]!)!;
-    const currency = CURRENCIES[index % CURRENCIES.length]!;
+    const base = byName.get(order[index % PERIOD])!;
+    const currency = CURRENCIES[index % CURRENCIES.length];
     const scale = currency === 'JPY' ? 1 : currency === 'INR' ? 80 : 100;
     const amount = Math.round((9 + ((index * 7919) % 491)) * scale);
     const data = { ...(base.envelope.data as Record<string, unknown>), currency, ...amountFields(base.name, amount) };

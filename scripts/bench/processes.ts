@@ -75,9 +75,10 @@ export async function compareInit(probe: string, ours: string, theirs: string, k
 function initSample(probe: string, bundle: string, kind: 'receiver' | 'transformer'): Promise<InitSample> {
   return new Promise((resolve, reject) => {
     track(
-      execFile(process.execPath, [probe, bundle, kind], { env: lambdaEnv(kind), timeout: 30_000 }, (error, out) =>
-        error ? reject(error) : resolve(JSON.parse(out.trim().split('\n').pop()!) as InitSample),
-      ),
+      execFile(process.execPath, [probe, bundle, kind], { env: lambdaEnv(kind), timeout: 30_000, encoding: 'utf8' }, (error: Error | null, out: string) => {
+        if (error) reject(error);
+        else resolve(JSON.parse(out.trim().split('\n').pop()!) as InitSample);
+      }),
     );
   });
 }

@@ -234,7 +234,7 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
     output.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
     if (output.length > 200) output.splice(0, output.length - 200);
   };
-  child.stderr!.on('data', keep);
+  child.stderr.on('data', keep);
 
   let peakRssKb = 0;
   const sampleRss = () => {
@@ -304,7 +304,7 @@ export async function runServe(options: ServeRunOptions): Promise<ServeRunResult
     };
   } catch (error) {
     const tail = output.slice(-15).join('\n');
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\nlast serve output:\n${tail}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nlast serve output:\n${tail}`, { cause: error });
   } finally {
     clearInterval(rssTimer);
     agent.destroy();

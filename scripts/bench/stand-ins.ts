@@ -44,7 +44,7 @@ export async function startStandIns(): Promise<StandIns> {
   liveChildren.add(emulator);
   emulator.once('exit', () => liveChildren.delete(emulator));
   const line = await new Promise<string>((resolve, reject) => {
-    emulator.stdout!.once('data', (data: Buffer) => resolve(String(data)));
+    emulator.stdout.once('data', (data: Buffer) => resolve(String(data)));
     emulator.once('exit', (code) => reject(new Error(`the SQS emulator exited with ${code}`)));
   });
   const { address: sqsEndpoint } = JSON.parse(line) as { address: string };

@@ -42,12 +42,12 @@ async function main(): Promise<void> {
   const slackUrl = process.env.BENCH_SLACK_URL;
   if (!slackUrl) throw new Error('BENCH_SLACK_URL is not set: the Slack stand-in (stand-ins.ts) gives it');
   let secretReads = 0;
-  (SecretsManagerClient.prototype as unknown as { send: () => Promise<unknown> }).send = async () => {
+  (SecretsManagerClient.prototype as unknown as { send: () => Promise<unknown> }).send = () => {
     secretReads += 1;
-    return { SecretString: slackUrl };
+    return Promise.resolve({ SecretString: slackUrl });
   };
   let sqsCalls = 0;
-  const sqs = { send: async () => ((sqsCalls += 1), {}) } as unknown as SQSClient;
+  const sqs = { send: () => ((sqsCalls += 1), Promise.resolve({})) } as unknown as SQSClient;
   // Counts the posts the stand-in answered, for the handler and the twin alike.
   let posted = 0;
   const realFetch = globalThis.fetch;
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     const response = await realFetch(...args);
     if (response.ok) posted += 1;
     return response;
-  }) as typeof fetch;
+  });
 
   const route: RouteConfig = {
     id: 'default',

@@ -27,7 +27,7 @@ const rawBody = fs.readFileSync(path.join(__dirname, '..', '..', 'test', 'fixtur
 const input: TransformInput = {
   webhookId: 'msg_bench',
   eventType: 'payment.succeeded',
-  envelope: JSON.parse(rawBody),
+  envelope: JSON.parse(rawBody) as TransformInput['envelope'],
   rawBody,
   headers: { 'webhook-id': 'msg_bench', 'webhook-timestamp': '1773480413' },
 };
@@ -44,7 +44,7 @@ async function microsPerEvent(runner: Runner): Promise<number> {
     for (let i = 0; i < EVENTS; i++) await runner.run(input);
     rounds.push((millisSince(started) * 1000) / EVENTS);
   }
-  return rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
+  return rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)];
 }
 
 async function measure(name: string, compile: Compile): Promise<void> {
@@ -71,20 +71,20 @@ async function lazyStart(): Promise<void> {
     samples.push(millisSince(started));
   }
   samples.sort((a, b) => a - b);
-  console.log(`worker: first event with a lazily started worker (after a timeout) ${samples[5]!.toFixed(1)} ms median, ${samples[0]!.toFixed(1)}..${samples.at(-1)!.toFixed(1)} ms`);
+  console.log(`worker: first event with a lazily started worker (after a timeout) ${samples[5].toFixed(1)} ms median, ${samples[0].toFixed(1)}..${samples.at(-1)!.toFixed(1)} ms`);
   await runner.close();
 }
 
 async function main(): Promise<void> {
   const baselinePath = process.argv[2];
   if (baselinePath !== undefined) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the baseline build, at a path given on the command line
     const baseline = require(path.resolve(baselinePath)) as { compileUserCode: Compile };
     await measure('baseline', baseline.compileUserCode);
   }
-  await measure('worker', current.compileUserCode as Compile);
+  await measure('worker', current.compileUserCode);
   if (baselinePath !== undefined) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the baseline build, at a path given on the command line
     await measure('baseline again', (require(path.resolve(baselinePath)) as { compileUserCode: Compile }).compileUserCode);
   }
   await lazyStart();

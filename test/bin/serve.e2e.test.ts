@@ -332,7 +332,7 @@ describe('dodo-slack serve', () => {
     expect(insecure.stderr).toMatch(/must use https/);
     expect(insecure.stderr + insecure.stdout).not.toContain('SECRETPART');
     expect(badFlag.code).toBe(2);
-    expect(badFlag.stderr).toMatch(/--max-attempts must be an integer from 1 to 100, got "0"/);
+    expect(badFlag.stderr).toMatch(/--max-attempts must be an integer from 1 to 1000, got "0"/);
     expect(badBurst.code).toBe(2);
     expect(badBurst.stderr).toMatch(/--burst must be an integer from 1 to 1000, got "0"/);
     // Refused before anything was stored: no data dir appears.

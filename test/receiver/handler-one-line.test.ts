@@ -26,8 +26,8 @@ delete process.env.AWS_LAMBDA_LOG_LEVEL;
 process.env.AWS_REGION = 'eu-west-1';
 // What Lambda sets on an on-demand instance; without it Powertools reports no cold start at all.
 process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createReceiverHandler, receiverConfigFromEnv }: typeof import('../../lambda/receiver/handler') = require('../../lambda/receiver/handler');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment above is set: Powertools reads it when the module creates its logger
+const { createReceiverHandler, receiverConfigFromEnv } = require('../../lambda/receiver/handler') as typeof import('../../lambda/receiver/handler');
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dodo-signing-AbCdEf';
 const key = randomBytes(32);
@@ -95,7 +95,7 @@ test('an accepted webhook is one line: its metrics document, carrying id, type a
   const lines = linesOf(written.slice(mark));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatchObject({ webhookId: 'msg_one_line', eventType: 'payment.succeeded', outcome: 'queued', statusCode: 200, service: 'dodo-slack-receiver' });
-  expect(lines[0]._aws).toMatchObject({ Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'DodoSlackNotifier', Dimensions: [['service']] }] });
+  expect(lines[0]._aws).toMatchObject({ Timestamp: expect.any(Number) as unknown, CloudWatchMetrics: [{ Namespace: 'DodoSlackNotifier', Dimensions: [['service']] }] });
   expect(lines[0]).toMatchObject({ [MetricName.WebhookReceived]: 1, [MetricName.WebhookQueued]: 1, bodyBytes: Buffer.byteLength(body) });
   expect(metricNames(lines[0])).toEqual([MetricName.WebhookQueued, MetricName.WebhookReceived].sort());
 
@@ -125,7 +125,7 @@ test('a text body with a lone surrogate is queued with U+FFFD, the bytes its sig
   sqs.resetHistory();
 
   expect((await handle(request, fakeLambdaContext('dodo-slack-receiver'))).statusCode).toBe(200);
-  const queued = sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.MessageBody!;
+  const queued = sqs.commandCalls(SendMessageCommand)[0].args[0].input.MessageBody!;
   expect(queued).toBe(Buffer.from(withSurrogate, 'utf8').toString('utf8'));
   expect(wellFormed(queued)).toBe(true);
   expect(JSON.parse(queued)).toMatchObject({ note: 'a\ufffdb' });

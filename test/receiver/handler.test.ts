@@ -3,6 +3,7 @@
  * and Secrets Manager adapters; only the AWS SDK `send` is mocked (aws-sdk-client-mock).
  * All stdout/stderr/console output is captured to prove no signing key is ever logged.
  */
+import { omit } from '../../lambda/shared/omit';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ function capture(stream: NodeJS.WriteStream): void {
   stream.write = ((chunk: unknown) => {
     captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
     return true;
-  }) as typeof stream.write;
+  });
   restorers.push(() => (stream.write = original));
 }
 capture(process.stdout);
@@ -47,8 +48,8 @@ process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 process.env.AWS_REGION = 'eu-west-1';
 // What Lambda sets on an on-demand instance; without it Powertools never reports a cold start.
 process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const receiverModule: typeof import('../../lambda/receiver/handler') = require('../../lambda/receiver/handler');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment above is set: Powertools reads it when the module creates its logger
+const receiverModule = require('../../lambda/receiver/handler') as typeof import('../../lambda/receiver/handler');
 const { createReceiverHandler, receiverConfigFromEnv } = receiverModule;
 
 const secretsManager = mockClient(SecretsManagerClient);
@@ -115,12 +116,13 @@ function receiver(env: Record<string, string> = {}) {
 }
 
 /** The EMF documents written since `mark` (and before `until`). */
-function emfDocumentsSince(mark: number, until?: number): Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } }> {
+type EmfDocument = Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> } };
+function emfDocumentsSince(mark: number, until?: number): EmfDocument[] {
   return captured
     .slice(mark, until)
     .flatMap((chunk) => chunk.split('\n'))
     .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line));
+    .map((line) => JSON.parse(line) as EmfDocument);
 }
 
 /** Custom metric names in the EMF documents written since `mark`. */
@@ -134,7 +136,7 @@ function logLinesSince(mark: number): Array<Record<string, unknown>> {
     .slice(mark)
     .flatMap((chunk) => chunk.split('\n'))
     .filter((line) => line.startsWith('{') && !line.includes('"_aws"'))
-    .map((line) => JSON.parse(line));
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 beforeEach(() => {
@@ -188,7 +190,7 @@ describe('200 queued', () => {
     const sent = sentMessages();
     expect(sent).toHaveLength(files.length);
     expect(sent.map((message) => message.MessageAttributes?.[MessageAttribute.EventType].StringValue)).toEqual(
-      files.map((file) => JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')).type),
+      files.map((file) => (JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as { type: string }).type),
     );
   });
 
@@ -280,7 +282,7 @@ describe('401 unauthorized', () => {
     const result = await handle(apiEvent(body, headers));
 
     expect(result.statusCode).toBe(401);
-    expect(JSON.parse(result.body).error).toMatch(/missing/);
+    expect((JSON.parse(result.body) as { error: string }).error).toMatch(/missing/);
     expect(secretFetches()).toBe(0);
     expect(sentMessages()).toEqual([]);
     expect(metricsSince(mark)).toContain(MetricName.SignatureFailure);
@@ -309,7 +311,7 @@ describe('401 unauthorized', () => {
     for (const [delta, status] of [[-301, 401], [301, 401], [-300, 200], [300, 200]] as const) {
       const result = await handle(apiEvent(body, signedHeaders(body, keyA.secret, { timestamp: nowSeconds() + delta })));
       expect([delta, result.statusCode]).toEqual([delta, status]);
-      if (status === 401) expect(JSON.parse(result.body).error).toMatch(/tolerance/);
+      if (status === 401) expect((JSON.parse(result.body) as { error: string }).error).toMatch(/tolerance/);
     }
     expect(sentMessages()).toHaveLength(2);
   });
@@ -334,7 +336,7 @@ describe('400 invalid payload (after a valid signature)', () => {
     const mark = captured.length;
     const result = await handle(apiEvent(text, signedHeaders(text, keyA.secret)));
     expect(result.statusCode).toBe(400);
-    expect(JSON.parse(result.body)).toEqual({ error: expect.any(String) });
+    expect(JSON.parse(result.body)).toEqual({ error: expect.any(String) as unknown });
     expect(sentMessages()).toEqual([]);
     expect(metricsSince(mark)).toContain(MetricName.InvalidPayload);
   });
@@ -526,9 +528,9 @@ describe('configuration', () => {
 
 describe('metrics', () => {
   test('every EMF metric the handler emits has exactly the namespace and dimensions the construct\'s metricXxx() reads', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- aws-cdk-lib only for this test: the rest of the file runs without it
     const { App, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the construct only for this test, as aws-cdk-lib above
     const { DodoSlackNotifier } = require('../../lib/dodo-slack-notifier') as typeof import('../../lib/dodo-slack-notifier');
     const notifier = new DodoSlackNotifier(new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S'), 'Notifier');
 
@@ -564,12 +566,12 @@ describe('cold start', () => {
     // A fresh module: a fresh Lambda instance, whatever ran before in this file.
     let isolated!: typeof import('../../lambda/receiver/handler');
     jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      isolated = require('../../lambda/receiver/handler');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh copy inside isolateModules: a fresh Lambda instance
+      isolated = require('../../lambda/receiver/handler') as typeof import('../../lambda/receiver/handler');
     });
     const body = fixture('payment.succeeded');
     // Without webhook-id: answered 401 before any secret or queue call (the isolated module's SDK clients are not mocked).
-    const { 'webhook-id': _id, ...withoutId } = signedHeaders(body, keyA.secret);
+    const withoutId = omit(signedHeaders(body, keyA.secret), 'webhook-id');
     const invoke = isolated.createReceiverHandler(receiverConfigFromEnv(baseEnv));
 
     const first = captured.length;
@@ -585,7 +587,7 @@ describe('cold start', () => {
         ColdStart: 1,
         service: 'dodo-slack-receiver',
         function_name: 'dodo-slack-receiver',
-        _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'DodoSlackNotifier', Dimensions: [['service', 'function_name']] })] }),
+        _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'DodoSlackNotifier', Dimensions: [['service', 'function_name']] })] }) as unknown,
       }),
     ]);
     expect(coldStarts(second)).toEqual([]);
@@ -600,7 +602,7 @@ describe('log keys', () => {
     const body = fixture('payment.succeeded');
     const mark = captured.length;
     expect((await handle(apiEvent(body, signedHeaders(body, keyA.secret, { id: 'msg_keys_1' })))).statusCode).toBe(200);
-    const { 'webhook-id': _id, ...withoutId } = signedHeaders(body, keyA.secret);
+    const withoutId = omit(signedHeaders(body, keyA.secret), 'webhook-id');
     expect((await handle(apiEvent(body, withoutId))).statusCode).toBe(401);
 
     const answered = logLinesSince(mark).filter((line) => line['message'] === 'Webhook answered');

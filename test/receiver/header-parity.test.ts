@@ -24,7 +24,7 @@ import { fakeLambdaContext } from '../../scripts/bench/lambda-context';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.AWS_REGION ??= 'eu-west-1';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment above is set: Powertools reads it when the module creates its logger
 const { createReceiverHandler, receiverConfigFromEnv } = require('../../lambda/receiver/handler') as typeof import('../../lambda/receiver/handler');
 
 const SIGNING_SECRET = `whsec_${randomBytes(32).toString('base64')}`;

@@ -44,8 +44,8 @@ async function enqueueOnce(env: Record<string, string | undefined>): Promise<Inc
       webhookId: 'msg_1',
       webhookTimestamp: '1700000000',
       eventType: 'payment.succeeded',
-    } as never);
-    return seen[0]!;
+    });
+    return seen[0];
   } finally {
     sqs.destroy();
   }

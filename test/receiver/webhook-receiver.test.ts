@@ -2,6 +2,7 @@
  * The transport-neutral core with in-memory ports, as the local server will use it.
  * (The answer table itself is covered through the Lambda handler in handler.test.ts.)
  */
+import { promiseOf } from '../../lambda/shared/promise';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,19 +40,21 @@ function setup(secretValues: string[], options: { failRefresh?: boolean } = {}) 
   const telemetry = recorder();
   const queue: QueuedWebhook[] = [];
   const signingKeys = new CachedSecret({
-    load: async () => {
-      loads++;
-      if (options.failRefresh && loads > 1) throw new Error('ThrottlingException');
-      return secretValues[Math.min(loads, secretValues.length) - 1];
-    },
+    load: () =>
+      promiseOf(() => {
+        loads++;
+        if (options.failRefresh && loads > 1) throw new Error('ThrottlingException');
+        return secretValues[Math.min(loads, secretValues.length) - 1];
+      }),
     parse: signingKeyParser(telemetry.logger),
     ttlMs: 300_000,
     now: () => nowMs,
   });
   const receive = createWebhookReceiver({
     signingKeys,
-    enqueue: async (webhook) => {
+    enqueue: (webhook) => {
       queue.push(webhook);
+      return Promise.resolve();
     },
     eventGlobs: ['dispute.*'],
     toleranceSeconds: 300,
@@ -72,7 +75,7 @@ test('queues into any enqueue port and records id, type and outcome without the 
 
   expect(await request(key, 'msg_local_1')).toEqual({ statusCode: 200, body: '{"received":true}', outcome: 'queued' });
 
-  expect(queue).toEqual([{ webhookId: 'msg_local_1', webhookTimestamp: expect.stringMatching(/^\d+$/), eventType: 'dispute.opened', body: body.toString() }]);
+  expect(queue).toEqual([{ webhookId: 'msg_local_1', webhookTimestamp: expect.stringMatching(/^\d+$/) as unknown, eventType: 'dispute.opened', body: body.toString() }]);
   const answered = { webhookId: 'msg_local_1', bodyBytes: body.length, eventType: 'dispute.opened', outcome: 'queued', statusCode: 200 };
   // With the metrics (one document per request on Lambda); as a log line only at debug level.
   expect(telemetry.annotations).toEqual([answered]);

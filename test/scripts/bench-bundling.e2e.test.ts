@@ -63,6 +63,6 @@ describe('benchmark event markers', () => {
 });
 
 function isBuiltin(name: string): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- node:module only where a bundle input is checked
   return (require('node:module') as typeof import('node:module')).builtinModules.includes(name.split('/')[0]);
 }

@@ -120,8 +120,9 @@ describe('cpuPerEventSideBySide', () => {
         log.push(`${name} prepare`);
         return [1, 2];
       },
-      run: async (items) => {
+      run: (items) => {
         log.push(`${name} run ${items.length}`);
+        return Promise.resolve();
       },
     });
     let checks = 0;

@@ -15,9 +15,9 @@ test('POWERTOOLS_LOGGER_LOG_EVENT=true does not put the event in the logs', asyn
   const restore = captureOutput(output);
   try {
     const telemetry = createTelemetry(ServiceName.Transformer);
-    const handler = withTelemetry(telemetry, async (event: { body: string }) => {
+    const handler = withTelemetry(telemetry, (event: { body: string }) => {
       telemetry.logger.info('handled', { bytes: event.body.length });
-      return 'done';
+      return Promise.resolve('done');
     });
     expect(await handler({ body: '{"data":{"customer":{"email":"ada@example.com"}}}' }, lambdaContext())).toBe('done');
   } finally {
