@@ -7,6 +7,8 @@ import type { CoreLogger, CoreMetrics } from '../shared/ports';
 import type { MetricName } from '../shared/metrics';
 import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
 import type { ReceiverOutcome } from '../receiver/webhook-receiver';
+import type { RollupOutcome } from '../transformer/rollup';
+import type { OpenRollup, StoredEvent } from './store';
 import { stripControlCharacters } from './terminal-render';
 
 /** A timestamp for progress lines: local wall-clock time, to the second. */
@@ -80,15 +82,70 @@ function describeOutcome(outcome: RecordOutcome | undefined, isLastAttempt: bool
   }
 }
 
-/** Milliseconds of each message's latest delivery attempt, for the dead-letter progress line. */
-export type AttemptTimes = Map<string, number>;
+/** What serve prints as it delivers, and the counts it prints at shutdown. */
+export interface DeliveryProgress {
+  /** The processor, printing one line per delivery attempt. */
+  withLines(processor: DeliveryProcessor): DeliveryProcessor;
+  /** A dead letter, once it is stored. */
+  deadLettered(event: StoredEvent): void;
+  /** One roll-up attempt and what comes of it. */
+  rollup(rollup: OpenRollup, attempt: number, outcome: RollupOutcome, events: number, ms: number, next: 'closed' | 'retry' | 'fall-back'): void;
+  /** The shutdown line, from the metrics' totals. */
+  summary(totals: ReadonlyMap<MetricName, number>): string;
+}
+
+export function deliveryProgress(print: (text: string) => void, maxAttempts: number): DeliveryProgress {
+  /** Milliseconds of each message's latest delivery attempt, for the dead-letter line. */
+  const attemptTimes = new Map<string, number>();
+  let deadLettered = 0;
+  let rolledUp = 0;
+  let rollupMessages = 0;
+  return {
+    withLines: (processor) => withProgressLines(processor, maxAttempts, attemptTimes, print),
+    deadLettered(event) {
+      deadLettered += 1;
+      const id = String(event.id);
+      const ms = attemptTimes.get(id);
+      attemptTimes.delete(id);
+      print(
+        `${clock()} ${printable(event.webhookId)} ${printable(event.eventType)} → ` +
+          `${stripControlCharacters(`dead-lettered after ${event.attempts} attempt(s): ${event.reason ?? ''}`)}` +
+          ` (attempt ${event.attempts}${ms === undefined ? '' : `, ${ms} ms`}; dead-letters show ${event.id})\n`,
+      );
+    },
+    rollup(rollup, attempt, outcome, events, ms, next) {
+      let text: string;
+      if (outcome.kind === 'posted') {
+        rolledUp += outcome.covered.length;
+        rollupMessages += 1;
+        text = `posted: ${outcome.covered.length} events in one message`;
+        if (outcome.duplicates.length > 0) text += `, ${outcome.duplicates.length} already delivered`;
+        if (outcome.elsewhere.length > 0) text += `, ${outcome.elsewhere.length} left for later`;
+      } else if (outcome.released.length === 0 && outcome.elsewhere.length === 0) {
+        text = `nothing to post: ${outcome.duplicates.length} already delivered`;
+      } else {
+        text = `${next === 'retry' ? 'will retry as a whole' : 'its events go out one by one'}: ${outcome.reason}`;
+      }
+      print(`${clock()} roll-up #${rollup.id} (${events} pending events) → ${stripControlCharacters(text)} (attempt ${attempt}, ${ms} ms)\n`);
+    },
+    summary(totals) {
+      const total = (name: MetricName) => totals.get(name) ?? 0;
+      return (
+        `summary: ${total('WebhookReceived')} received, ${total('MessageDelivered')} delivered, ${total('MessageSkipped')} skipped, ` +
+        `${total('DuplicateSuppressed')} duplicates suppressed, ${deadLettered} dead-lettered` +
+        (rollupMessages > 0 ? `; ${rolledUp} rolled up into ${rollupMessages} message(s)` : '') +
+        '\n'
+      );
+    },
+  };
+}
 
 /**
  * Prints one line per delivery attempt. The delivery loop hands over one record at a time, so the
  * time measured here is that event's. Dead letters are announced once they are stored instead
  * (the loop applies outcomes after processBatch returns).
  */
-export function withProgressLines(processor: DeliveryProcessor, maxAttempts: number, attemptTimes: AttemptTimes, print: (text: string) => void): DeliveryProcessor {
+function withProgressLines(processor: DeliveryProcessor, maxAttempts: number, attemptTimes: Map<string, number>, print: (text: string) => void): DeliveryProcessor {
   return {
     async processBatch(records, options) {
       const started = Date.now();

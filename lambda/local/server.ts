@@ -14,22 +14,20 @@
  * This file starts and stops the parts in order; each part is in its own module.
  */
 import { Defaults } from '../shared/defaults';
-import type { MetricName } from '../shared/metrics';
 import { DEFAULT_ROUTE_ID } from '../shared/function-env';
 import { CachedSecret } from '../shared/secret-cache';
 import { promiseOf } from '../shared/promise';
 import { createWebhookReceiver, signingKeyParser } from '../receiver/webhook-receiver';
 import type { SummarySchedule } from '../summaries/schedule';
 import { localDateTime } from '../summaries/period';
-import { openStore, type StoredEvent } from './store';
+import { openStore } from './store';
 import { startDeliveryLoop } from './delivery-loop';
 import { createStoreRollups } from './rollup-loop';
 import { startWebhookHttpServer, type WebhookHttpServer } from './http';
-import { clock, counters, printable, terminalLogger, withProgressLines, type AttemptTimes } from './progress';
+import { clock, counters, deliveryProgress, terminalLogger } from './progress';
 import { serveRoutes } from './serve-routes';
 import { loadTransformationFile } from './transformation-file';
 import { startSummaryScheduler, type SummaryScheduler } from './summaries';
-import { stripControlCharacters } from './terminal-render';
 import type { Pipeline } from '../transformer/pipeline';
 
 /**
@@ -203,48 +201,19 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const resumed = store.events.count('pending');
   options.print(`store: ${store.file} (${resumed === 0 ? 'nothing pending' : `resuming ${resumed} pending event(s)`})\n`);
 
-  let deadLettered = 0;
-  const attemptTimes: AttemptTimes = new Map();
-  const onDeadLetter = (event: StoredEvent): void => {
-    deadLettered += 1;
-    const id = String(event.id);
-    const ms = attemptTimes.get(id);
-    attemptTimes.delete(id);
-    options.print(
-      `${clock()} ${printable(event.webhookId)} ${printable(event.eventType)} → ` +
-        `${stripControlCharacters(`dead-lettered after ${event.attempts} attempt(s): ${event.reason ?? ''}`)}` +
-        ` (attempt ${event.attempts}${ms === undefined ? '' : `, ${ms} ms`}; dead-letters show ${event.id})\n`,
-    );
-  };
-
-  let rolledUp = 0;
-  let rollupMessages = 0;
+  const progress = deliveryProgress(options.print, options.maxAttempts);
   const loop = startDeliveryLoop({
     events: store.events,
-    processor: withProgressLines(pipeline.processor, options.maxAttempts, attemptTimes, options.print),
+    processor: progress.withLines(pipeline.processor),
     maxAttempts: options.maxAttempts,
-    onDeadLetter,
+    onDeadLetter: (event) => progress.deadLettered(event),
     rollups: createStoreRollups({
       rollups: store.rollups,
       processor: pipeline.rollups,
       ratePerSecond: settings.ratePerSecond,
       maxAttempts: options.maxAttempts,
       retryDelayMs: options.retryDelayMs,
-      onOutcome: (rollup, attempt, outcome, events, ms, next) => {
-        let text: string;
-        if (outcome.kind === 'posted') {
-          rolledUp += outcome.covered.length;
-          rollupMessages += 1;
-          text = `posted: ${outcome.covered.length} events in one message`;
-          if (outcome.duplicates.length > 0) text += `, ${outcome.duplicates.length} already delivered`;
-          if (outcome.elsewhere.length > 0) text += `, ${outcome.elsewhere.length} left for later`;
-        } else if (outcome.released.length === 0 && outcome.elsewhere.length === 0) {
-          text = `nothing to post: ${outcome.duplicates.length} already delivered`;
-        } else {
-          text = `${next === 'retry' ? 'will retry as a whole' : 'its events go out one by one'}: ${outcome.reason}`;
-        }
-        options.print(`${clock()} roll-up #${rollup.id} (${events} pending events) → ${stripControlCharacters(text)} (attempt ${attempt}, ${ms} ms)\n`);
-      },
+      onOutcome: (...attempt) => progress.rollup(...attempt),
     }),
   });
 
@@ -309,13 +278,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         await httpClosed;
         const pending = store.events.count('pending');
         store.close();
-        const total = (name: MetricName) => metrics.totals.get(name) ?? 0;
-        options.print(
-          `summary: ${total('WebhookReceived')} received, ${total('MessageDelivered')} delivered, ${total('MessageSkipped')} skipped, ` +
-            `${total('DuplicateSuppressed')} duplicates suppressed, ${deadLettered} dead-lettered` +
-            (rollupMessages > 0 ? `; ${rolledUp} rolled up into ${rollupMessages} message(s)` : '') +
-            '\n',
-        );
+        options.print(progress.summary(metrics.totals));
         if (!finished) options.print('the delivery in flight did not finish within the shutdown timeout; it stays pending\n');
         options.print(pending === 0 ? 'nothing pending\n' : `${pending} event(s) pending in ${options.dataDir}: delivered when serve starts again on it\n`);
         return pending;
