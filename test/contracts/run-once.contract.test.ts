@@ -8,15 +8,12 @@
  *
  * Time is moved with Date.now, which all three read.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { openStore } from '../../lambda/local/store';
 import { DeliveryInProgressError, type RouteDone, type RunOnce } from '../../lambda/transformer/delivery';
 import { createIdempotentRunOnce } from '../../lambda/transformer/idempotency';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 import { MemoryPersistenceLayer } from '../support/memory-persistence';
+import { useScratchStores } from '../support/scratch-stores';
 
 interface Adapter {
   readonly name: string;
@@ -24,20 +21,13 @@ interface Adapter {
 }
 
 let db: Dynalite;
-let scratch: string;
-const closers: (() => void)[] = [];
 beforeAll(async () => {
   db = await startDynalite();
-  scratch = mkdtempSync(path.join(tmpdir(), 'run-once-contract-'));
 });
-afterAll(async () => {
-  closers.splice(0).forEach((close) => close());
-  await db.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => db.stop());
 afterEach(() => jest.restoreAllMocks());
+const scratchStore = useScratchStores();
 
-let stores = 0;
 const ADAPTERS: Adapter[] = [
   {
     name: 'Powertools idempotency on DynamoDB (dynalite)',
@@ -50,11 +40,7 @@ const ADAPTERS: Adapter[] = [
   },
   {
     name: "serve's SQLite store",
-    make: ({ windowSeconds, inProgressTimeoutMs }) => {
-      const store = openStore(path.join(scratch, `store-${++stores}`), { owner: true });
-      closers.push(() => store.close());
-      return Promise.resolve(store.runOnce({ deduplicationWindowSeconds: windowSeconds, inProgressTimeoutMs }).runOnce);
-    },
+    make: ({ windowSeconds, inProgressTimeoutMs }) => Promise.resolve(scratchStore().runOnce({ deduplicationWindowSeconds: windowSeconds, inProgressTimeoutMs }).runOnce),
   },
   {
     name: 'Powertools idempotency in memory (test double)',

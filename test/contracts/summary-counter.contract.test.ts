@@ -5,16 +5,13 @@
  * exactly the totals of each webhook-id counted once (its first body), in the period of its own
  * time: the sum of what lambda/summaries/facts.ts says each event adds.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import type { QueuedWebhook } from '../../lambda/shared/webhook';
-import { openStore } from '../../lambda/local/store';
 import { promiseOf } from '../../lambda/shared/promise';
 import { dynamoSummaryCounter, dynamoSummaryStore } from '../../lambda/summaries/dynamodb-aggregates';
 import { addCounters, summaryFactsOfWebhook, type Counters } from '../../lambda/summaries/facts';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 import { DAY_MIX, dodoEvent, PREVIOUS_DAY } from '../support/summary-events';
+import { useScratchStores } from '../support/scratch-stores';
 
 jest.setTimeout(30_000);
 
@@ -28,17 +25,11 @@ interface Adapter {
 }
 
 let db: Dynalite;
-let scratch: string;
-const closers: (() => void)[] = [];
 beforeAll(async () => {
   db = await startDynalite();
-  scratch = mkdtempSync(path.join(tmpdir(), 'summary-contract-'));
 });
-afterAll(async () => {
-  closers.splice(0).forEach((close) => close());
-  await db.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => db.stop());
+const scratchStore = useScratchStores();
 
 let made = 0;
 const ADAPTERS: Adapter[] = [
@@ -54,9 +45,8 @@ const ADAPTERS: Adapter[] = [
   {
     name: "serve's SQLite store",
     make: () => {
-      const store = openStore(path.join(scratch, `store-${++made}`), { owner: true });
-      closers.push(() => store.close());
-      return Promise.resolve({ count: (webhook) => store.summaries.count(webhook), totals: (start, end) => promiseOf(() => store.summaries.totals(start, end)) });
+      const { summaries } = scratchStore();
+      return Promise.resolve({ count: (webhook) => summaries.count(webhook), totals: (start, end) => promiseOf(() => summaries.totals(start, end)) });
     },
   },
 ];

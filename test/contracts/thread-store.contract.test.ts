@@ -4,14 +4,11 @@
  * create per key, a replace only at the version read, routes apart, and a thread past its TTL gone
  * for reads and creatable again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { openStore } from '../../lambda/local/store';
 import { createDynamoDbThreadStore } from '../../lambda/transformer/dynamodb-thread-store';
 import { emptyCard } from '../../lambda/transformer/threads/card';
 import type { ThreadStore } from '../../lambda/transformer/threads/thread-store';
 import { startThreadDynalite, type ThreadDynalite } from '../support/dynalite-threads';
+import { useScratchStores } from '../support/scratch-stores';
 
 jest.setTimeout(20_000);
 
@@ -24,28 +21,17 @@ interface Adapter {
 }
 
 let db: ThreadDynalite;
-let scratch: string;
-const closers: (() => void)[] = [];
 beforeAll(async () => {
   db = await startThreadDynalite();
-  scratch = mkdtempSync(path.join(tmpdir(), 'thread-contract-'));
 });
-afterAll(async () => {
-  closers.splice(0).forEach((close) => close());
-  await db.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => db.stop());
+const scratchStore = useScratchStores();
 
-let stores = 0;
 const ADAPTERS: Adapter[] = [
   { name: 'DynamoDB (dynalite)', make: async (now) => createDynamoDbThreadStore({ tableName: await db.createThreadTable(), ttlSeconds: TTL_SECONDS, client: db.client, now }) },
   {
     name: "serve's SQLite store",
-    make: (now) => {
-      const store = openStore(path.join(scratch, `store-${++stores}`), { owner: true });
-      closers.push(() => store.close());
-      return Promise.resolve(store.threads({ ttlSeconds: TTL_SECONDS, now }));
-    },
+    make: (now) => Promise.resolve(scratchStore().threads({ ttlSeconds: TTL_SECONDS, now })),
   },
 ];
 

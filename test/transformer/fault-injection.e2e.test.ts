@@ -11,17 +11,16 @@
  * Deterministic: the answer to each post of each event is fixed by the seed (faulty-slack.ts).
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
 import { MessageAttribute } from '../../lambda/shared/queue-message';
 import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { createTransformerHandler, type TransformerHandler } from '../../lambda/transformer/handler';
-import { startDynalite, type Dynalite } from '../support/dynalite';
 import { fixtureBody, toLambdaEvent } from '../support/delivery';
 import { lambdaContext } from '../support/lambda-context';
 import { captureOutput } from '../support/capture-output';
-import { startFauxqs, type Fauxqs } from '../support/fauxqs';
+import { useAwsEmulators } from '../support/aws-emulators';
 import { FaultySlack, faultOf, type Fault } from '../support/faulty-slack';
 
 const EVENTS = 80;
@@ -34,25 +33,9 @@ const ids = Array.from({ length: EVENTS }, (_, index) => `pay_sqsfault_${index}`
 
 jest.setTimeout(150_000);
 
-let fauxqs: Fauxqs;
-let sqs: SQSClient;
-let db: Dynalite;
-const savedEnv = { ...process.env };
+const emulators = useAwsEmulators();
 const secretsManager = mockClient(SecretsManagerClient);
-
-beforeAll(async () => {
-  db = await startDynalite();
-  Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
-  delete process.env.AWS_PROFILE;
-  fauxqs = await startFauxqs();
-  sqs = fauxqs.sqs;
-});
-afterAll(async () => {
-  fauxqs.stop();
-  await db.stop();
-  secretsManager.restore();
-  process.env = savedEnv;
-});
+afterAll(() => secretsManager.restore());
 
 test('the seed gives every kind of fault among the first posts', () => {
   const first = new Set<Fault>(ids.map((id) => faultOf(SEED, id, 1)));
@@ -62,10 +45,10 @@ test('the seed gives every kind of fault among the first posts', () => {
 test('80 events, seeded Slack faults, two handler instances: each delivered exactly once or dead-lettered with its reason', async () => {
   const slack = await new FaultySlack({ seed: SEED, keyOf: (body) => /pay_sqsfault_\d+/.exec(body)?.[0], slowMs: 1500 }).start();
   secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET_ARN }).resolves({ SecretString: slack.url() });
-  const deadLetterQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'faults-dlq' }))).QueueUrl!;
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const deadLetterQueueUrl = (await emulators.sqs.send(new CreateQueueCommand({ QueueName: 'faults-dlq' }))).QueueUrl!;
+  const dlqArn = (await emulators.sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   const queueUrl = (
-    await sqs.send(
+    await emulators.sqs.send(
       new CreateQueueCommand({
         QueueName: 'faults',
         Attributes: { VisibilityTimeout: '30', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(MAX_RECEIVE_COUNT) }) },
@@ -82,15 +65,15 @@ test('80 events, seeded Slack faults, two handler instances: each delivered exac
     [TransformerEnv.DeliveryRatePerSecond]: '500',
     [TransformerEnv.DeliveryBurst]: '50',
     [TransformerEnv.RollupAfterSeconds]: '0',
-    [TransformerEnv.IdempotencyTableName]: await db.createDeduplicationTable(),
+    [TransformerEnv.IdempotencyTableName]: await emulators.db.createDeduplicationTable(),
   };
   // Two instances, each with its own caches and pacing, sharing the queue and the deduplication table.
-  const instances: TransformerHandler[] = [0, 1].map(() => createTransformerHandler({ env, sqs, allowInsecureLocalhostSlack: true, baseBackoffSeconds: 1 }));
+  const instances: TransformerHandler[] = [0, 1].map(() => createTransformerHandler({ env, sqs: emulators.sqs, allowInsecureLocalhostSlack: true, baseBackoffSeconds: 1 }));
 
   const template = JSON.parse(fixtureBody('payment.succeeded')) as { data: Record<string, unknown> };
   for (const id of ids) {
     const body = JSON.stringify({ ...template, data: { ...template.data, payment_id: id } });
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, ...toSqsMessage({ webhookId: `msg_${id}`, webhookTimestamp: String(Math.floor(Date.now() / 1000)), eventType: 'payment.succeeded', body }) }));
+    await emulators.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, ...toSqsMessage({ webhookId: `msg_${id}`, webhookTimestamp: String(Math.floor(Date.now() / 1000)), eventType: 'payment.succeeded', body }) }));
   }
 
   const deadLetters: Message[] = [];
@@ -103,19 +86,19 @@ test('80 events, seeded Slack faults, two handler instances: each delivered exac
     const deadline = Date.now() + 120_000;
     const eventSource = async (handler: TransformerHandler): Promise<void> => {
       while (!settled() && Date.now() < deadline) {
-        const { Messages: messages = [] } = await sqs.send(
+        const { Messages: messages = [] } = await emulators.sqs.send(
           new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: BATCH_SIZE, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }),
         );
         if (messages.length > 0) {
           invocations += 1;
           const response = await handler(toLambdaEvent(messages), lambdaContext());
           const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-          for (const message of messages) if (!failed.has(message.MessageId!)) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+          for (const message of messages) if (!failed.has(message.MessageId!)) await emulators.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
         }
-        const { Messages: dead = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+        const { Messages: dead = [] } = await emulators.sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
         for (const message of dead) {
           deadLetters.push(message);
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle! }));
+          await emulators.sqs.send(new DeleteMessageCommand({ QueueUrl: deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle! }));
         }
         if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
       }

@@ -11,10 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toSqsMessage } from '../../lambda/shared/aws/sqs-message';
-import { startDynalite, type Dynalite } from '../support/dynalite';
 import { TransformerEnv, type RouteConfig } from '../../lambda/shared/function-env';
 import { createTransformerHandler } from '../../lambda/transformer/handler';
 import type { QueuedWebhook } from '../../lambda/shared/webhook';
@@ -23,7 +22,7 @@ import { toLambdaEvent } from '../support/delivery';
 import { lambdaContext } from '../support/lambda-context';
 import { rollupMixType } from '../support/rollup-mix';
 import { captureOutput } from '../support/capture-output';
-import { startFauxqs, type Fauxqs } from '../support/fauxqs';
+import { useAwsEmulators } from '../support/aws-emulators';
 import { embeddableSource, userCodeRegistryFrom, type UserCodeRegistry } from '../../lambda/sandbox/registry';
 
 jest.setTimeout(150_000);
@@ -44,28 +43,12 @@ function event(tag: string, index: number): QueuedWebhook {
 describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
   const slack = new FakeSlack();
   const secretsManager = mockClient(SecretsManagerClient);
-  let fauxqs: Fauxqs;
-  let sqs: SQSClient;
   let restoreOutput: () => void;
   let logged: string[];
-  let db: Dynalite;
-  const savedEnv = { ...process.env };
+  const emulators = useAwsEmulators();
 
-  beforeAll(async () => {
-    await slack.start();
-    db = await startDynalite();
-    // The SDK's default DynamoDB client (the one the handler builds) talks to dynalite.
-    Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
-    delete process.env.AWS_PROFILE;
-    fauxqs = await startFauxqs();
-    sqs = fauxqs.sqs;
-  });
-  afterAll(async () => {
-    fauxqs.stop();
-    await slack.stop();
-    await db.stop();
-    process.env = savedEnv;
-  });
+  beforeAll(() => slack.start());
+  afterAll(() => slack.stop());
   beforeEach(() => {
     slack.requests.length = 0;
     slack.respond = () => ok;
@@ -81,8 +64,8 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
 
   let queues = 0;
   async function setup(rollupAfterSeconds: number, options: { readonly transformation?: RouteConfig['transformation']; readonly userCode?: UserCodeRegistry; readonly ratePerSecond?: number } = {}) {
-    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `rollup-dlq-${++queues}` }))).QueueUrl!;
-    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `rollup-${queues}`, Attributes: { VisibilityTimeout: '360' } }))).QueueUrl!;
+    const dlqUrl = (await emulators.sqs.send(new CreateQueueCommand({ QueueName: `rollup-dlq-${++queues}` }))).QueueUrl!;
+    const queueUrl = (await emulators.sqs.send(new CreateQueueCommand({ QueueName: `rollup-${queues}`, Attributes: { VisibilityTimeout: '360' } }))).QueueUrl!;
     const routes: RouteConfig[] = [{ id: 'default', events: ['*'], slackSecretId: SLACK_SECRET_ARN, transformation: options.transformation ?? { kind: 'builtin', options: {} } }];
     const handler = createTransformerHandler({
       env: {
@@ -95,31 +78,31 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
         [TransformerEnv.DeliveryRatePerSecond]: String(options.ratePerSecond ?? 1),
         [TransformerEnv.DeliveryBurst]: '1',
         [TransformerEnv.RollupAfterSeconds]: String(rollupAfterSeconds),
-        [TransformerEnv.IdempotencyTableName]: await db.createDeduplicationTable(),
+        [TransformerEnv.IdempotencyTableName]: await emulators.db.createDeduplicationTable(),
       },
-      sqs,
+      sqs: emulators.sqs,
       allowInsecureLocalhostSlack: true,
       ...(options.userCode ? { userCode: options.userCode } : {}),
     });
     /** The event source: receive up to 5 (the construct's batch size), invoke, delete what did not fail. */
     async function invokeOnce(): Promise<number> {
-      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 5, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
+      const received = await emulators.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 5, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
       const messages = received.Messages ?? [];
       if (messages.length === 0) return 0;
       const response = await handler(toLambdaEvent(messages), lambdaContext());
       const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      for (const message of messages) if (!failed.has(message.MessageId!)) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      for (const message of messages) if (!failed.has(message.MessageId!)) await emulators.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
       return messages.length;
     }
     async function sendAll(events: QueuedWebhook[]): Promise<void> {
       for (let i = 0; i < events.length; i += 10) {
         const entries = events.slice(i, i + 10).map((e, j) => ({ Id: String(j), ...toSqsMessage(e) }));
-        const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        const result = await emulators.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
         expect(result.Failed ?? []).toEqual([]);
       }
     }
     async function depth(): Promise<number> {
-      const attributes = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
+      const attributes = (await emulators.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
       return Number(attributes.ApproximateNumberOfMessages ?? 0) + Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
     }
     return { queueUrl, invokeOnce, sendAll, depth };
@@ -196,7 +179,7 @@ describe('roll-ups through the transformer handler over SQS (fauxqs)', () => {
     expect(String(slack.requests[0].json.text)).toMatch(/^40 events /);
     // Every message is still on the queue, hidden for the retry's backoff.
     expect(await q.depth()).toBe(40);
-    const visible = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+    const visible = await emulators.sqs.send(new ReceiveMessageCommand({ QueueUrl: q.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
     expect(visible.Messages ?? []).toEqual([]);
   });
   test("a route with the Dodo dashboard's payment_notifs.js never folds: a burst of 30 behind the pace posts 30 messages from that code", async () => {
