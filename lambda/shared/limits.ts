@@ -57,9 +57,7 @@ export function withinLimit(limit: Limit, value: number): boolean {
 }
 
 /** The range in words, e.g. `a whole number from 1 to 1000` or `more than 0 and at most 1000`. */
-export function describeLimit(limit: Limit, scale: { readonly factor: number; readonly unit: string } = { factor: 1, unit: limit.unit }): string {
-  const min = limit.min / scale.factor;
-  const max = limit.max / scale.factor;
-  if (limit.minExclusive === true) return `more than ${min} and at most ${max} ${scale.unit}`;
-  return `${limit.integer === true ? 'a whole number' : 'a number'} from ${min} to ${max} ${scale.unit}`;
+export function describeLimit(limit: Limit): string {
+  if (limit.minExclusive === true) return `more than ${limit.min} and at most ${limit.max} ${limit.unit}`;
+  return `${limit.integer === true ? 'a whole number' : 'a number'} from ${limit.min} to ${limit.max} ${limit.unit}`;
 }
