@@ -7,12 +7,11 @@
  * serialisation and signing, undici's HTTP) is on both sides of the ratio, as it is in what a user
  * pays for on Lambda.
  */
-import { spawn } from 'node:child_process';
 import dns from 'node:dns';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { startFauxqs } from '../../test/support/fauxqs';
 import { liveChildren } from './processes';
 
 export interface StandIns {
@@ -26,8 +25,6 @@ export interface StandIns {
   stop(): Promise<void>;
 }
 
-const FAUXQS_SERVER = path.join(__dirname, '..', '..', 'test', 'transformer', 'fauxqs-server.mjs');
-
 export async function startStandIns(): Promise<StandIns> {
   const slack = createServer((request, response) => {
     request.resume();
@@ -40,27 +37,21 @@ export async function startStandIns(): Promise<StandIns> {
   await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
   const slackUrl = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/services/T00000000/B00000000/bench-stand-in`;
 
-  const emulator = spawn(process.execPath, [FAUXQS_SERVER], { stdio: ['ignore', 'pipe', 'ignore'] });
-  liveChildren.add(emulator);
-  emulator.once('exit', () => liveChildren.delete(emulator));
-  const line = await new Promise<string>((resolve, reject) => {
-    emulator.stdout.once('data', (data: Buffer) => resolve(String(data)));
-    emulator.once('exit', (code) => reject(new Error(`the SQS emulator exited with ${code}`)));
-  });
-  const { address: sqsEndpoint } = JSON.parse(line) as { address: string };
-  const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
-  const admin = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials });
+  const emulator = await startFauxqs();
+  liveChildren.add(emulator.process);
+  emulator.process.once('exit', () => liveChildren.delete(emulator.process));
+  const sqsEndpoint = emulator.address;
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   // The emulator names its queues under sqs.<region>.localhost, and the SDK sends to the queue URL's
   // host: a harness resolves that name itself (resolveLocalhostNames), since not every resolver does.
-  const queueUrl = (await admin.send(new CreateQueueCommand({ QueueName: 'dodo-events' }))).QueueUrl!;
-  admin.destroy();
+  const queueUrl = (await emulator.sqs.send(new CreateQueueCommand({ QueueName: 'dodo-events' }))).QueueUrl!;
   return {
     slackUrl,
     sqsEndpoint,
     queueUrl,
     env: { AWS_ENDPOINT_URL_SQS: sqsEndpoint, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, BENCH_QUEUE_URL: queueUrl, BENCH_SLACK_URL: slackUrl },
     async stop() {
-      emulator.kill('SIGTERM');
+      emulator.stop();
       slack.closeAllConnections();
       await new Promise<void>((resolve) => slack.close(() => resolve()));
     },

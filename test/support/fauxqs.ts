@@ -1,10 +1,14 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 /** fauxqs (the SQS emulator) running in a child process, and an SDK client pointed at it. */
 export interface Fauxqs {
   readonly sqs: SQSClient;
+  /** The emulator's endpoint, e.g. http://127.0.0.1:PORT. */
+  readonly address: string;
+  /** The emulator's process (the benchmark's watchdog stops what it started). */
+  readonly process: ChildProcess;
   stop(): void;
 }
 
@@ -22,6 +26,8 @@ export async function startFauxqs(): Promise<Fauxqs> {
   const sqs = new SQSClient({ endpoint: address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   return {
     sqs,
+    address,
+    process: emulator,
     stop: () => {
       emulator.kill('SIGTERM');
       sqs.destroy();
