@@ -4,6 +4,8 @@
  * `dodo-slack serve` builds the same route shape from its flags.
  */
 import type { TransformationSpec } from './transformation';
+import type { RouteFilter } from './route-filter';
+import type { WebhookMode } from './webhook';
 
 /**
  * Value a secret created by the construct holds until an operator sets it. The receiver answers
@@ -78,4 +80,18 @@ export interface RouteConfig {
   /** App mode: event-type globs whose thread replies are also broadcast to the channel (`reply_broadcast`). */
   readonly replyBroadcast?: readonly string[];
   readonly transformation: TransformationSpec;
+  /** Conditions on the event's envelope the route takes (see route-filter.ts). @default {} (every event its globs match) */
+  readonly filter?: RouteFilter;
+  /** Modes the route takes. @default both */
+  readonly modes?: readonly WebhookMode[];
+  /** Mentions added to the route's messages when their filter holds. @default none */
+  readonly mentions?: readonly RouteMention[];
+}
+
+/** A mention a route adds to a message whose event matches `filter`. */
+export interface RouteMention {
+  /** `@here`, `@channel`, a user ID (`U…`/`W…`) or a user-group ID (`S…`). */
+  readonly mention: string;
+  /** @default {} (every message of the route) */
+  readonly filter?: RouteFilter;
 }

@@ -5,6 +5,8 @@ export const MessageAttribute = {
   WebhookId: 'webhook-id',
   WebhookTimestamp: 'webhook-timestamp',
   EventType: 'event-type',
+  /** `test` when a test-mode signing key verified the webhook; absent for live. */
+  WebhookMode: 'webhook-mode',
   /** `true` on a precomposed message (a scheduled summary); the receiver never sets it. */
   Precomposed: 'dodo-slack-precomposed',
   /** Added on dead letters: why delivery stopped. */

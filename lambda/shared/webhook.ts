@@ -17,6 +17,15 @@ export interface DodoWebhookEnvelope {
   readonly data: Record<string, unknown>;
 }
 
+/**
+ * Which of Dodo's dashboards sent a webhook: its test mode and live mode each sign with their own
+ * key, and the receiver records which one verified the request (the payload itself does not say).
+ */
+export type WebhookMode = 'live' | 'test';
+
+/** The modes a route takes when it names none. */
+export const WEBHOOK_MODES: readonly WebhookMode[] = ['live', 'test'];
+
 /** A verified webhook as it travels through the queue (SQS body = `body`, the rest = attributes). */
 export interface QueuedWebhook {
   readonly webhookId: string;
@@ -30,4 +39,6 @@ export interface QueuedWebhook {
    * route, posted without a transformation and not counted in the summaries.
    */
   readonly precomposed?: true;
+  /** The mode whose signing key verified the request; absent means live (and on records queued before modes existed). */
+  readonly mode?: WebhookMode;
 }
