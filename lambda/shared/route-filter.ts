@@ -57,7 +57,7 @@
  * `explainFilter` says which condition failed and what value it found.
  */
 
-import { compileEventGlobs } from './event-glob';
+import { canonicalEventType, compileEventGlobs } from './event-glob';
 import { KNOWN_EVENT_PATHS } from './event-paths';
 
 /** A filter as written in the configuration: JSON whose keys are paths or `$and`/`$or`/`$not`. */
@@ -472,7 +472,8 @@ const ENVELOPE_PATHS: ReadonlySet<string> = new Set(['business_id', 'type', 'tim
  * When the globs match no known type, every other path is reported.
  */
 export function unknownFilterPaths(filter: RouteFilter, eventGlobs: readonly string[]): string[] {
-  const matches = compileEventGlobs(eventGlobs);
+  // A legacy name as a glob (`payout.not_initiated`) stands for its successor's events.
+  const matches = compileEventGlobs(eventGlobs.map(canonicalEventType));
   const known = new Set<string>(ENVELOPE_PATHS);
   for (const [type, paths] of Object.entries(KNOWN_EVENT_PATHS)) {
     if (matches(type)) for (const path of paths) known.add(path);
