@@ -36,16 +36,18 @@
  * never match: ask for `{"$exist": false}`.
  *
  * **Arrays: any element.** Where a path passes through an array, each element is followed on its
- * own and a condition holds when it holds for any element; arrays of arrays are flattened. An
- * element that is `null` or lacks the rest of the path is a missing element: it satisfies `$neq`,
- * `$nin` and `$exist: false` and nothing else, while an element that has a value is tested as
- * usual. So over a cart `[{product_id: "a"}, {}]`, `{"$neq": "a"}` and `{"$exist": false}` hold
- * (thanks to the second element), and so does `{"$eq": "a"}` (thanks to the first). Where the value
- * at the end of a path is an array, likewise any element, except that `$eq` and `$neq` with an
- * array literal compare the whole array (`{"data.subscription_ids": ["sub_1"]}` is the exact list).
- * This holds for every operator, `$neq` and `$nin` included: "no element is X" is
- * `{"$not": {"path": "X"}}`. Each operator and each dotted path is judged on its own: the operators
- * of `{"$gte": 2, "$lte": 5}` may be met by different elements, as may the two paths of
+ * own and a condition holds when it holds for any element; arrays of arrays are flattened. This is
+ * so for every operator, `$neq` and `$nin` included: "no element is X" is
+ * `{"$not": {"path": "X"}}`. An element that is `null` or lacks the rest of the path is a missing
+ * element: it satisfies `$neq`, `$nin` and `$exist: false` and nothing else, while an element that
+ * has a value is tested as usual. So over a cart `[{"product_id": "a"}, {}]`, the path
+ * `data.product_cart.product_id` meets `{"$neq": "a"}` and `{"$exist": false}` (through the second
+ * element) and also `{"$eq": "a"}` and `{"$exist": true}` (through the first).
+ * Where the value at the end of a path is an array, likewise any element (`{"$exist": true}` then
+ * means a non-null element), except that `$eq` and `$neq` with an array literal compare the whole
+ * array: `{"data.subscription_ids": ["sub_1"]}` is that exact list, and `[]` matches an empty one.
+ * Each operator and each dotted path is judged on its own: the operators of
+ * `{"$gte": 2, "$lte": 5}` may be met by different elements, as may the two paths of
  * `{"data.product_cart": {"product_id": "a", "quantity": 2}}`.
  *
  * **Combinators.** `$and` and `$or` take an array of filters; `$and: []` holds and `$or: []` holds
@@ -53,8 +55,9 @@
  * and holds when that filter does not.
  *
  * `filterProblems` reports every fault of a filter as written; `compileFilter` turns a valid one
- * into a predicate (once: the tree is precompiled and paths split when compiled), and
- * `explainFilter` says which condition failed and what value it found.
+ * into a predicate (once: the tree is precompiled and paths split when compiled, and kept per
+ * filter object, which must not change afterwards), and `explainFilter` says which condition
+ * failed and what value it found.
  */
 
 import { canonicalEventType, compileEventGlobs } from './event-glob';
@@ -240,7 +243,7 @@ export function compileFilter(filter: RouteFilter): (envelope: unknown) => boole
   return (envelope) => node.test(envelope);
 }
 
-/** Why a filter does not hold for the envelope, naming the first failing condition and the value found; undefined when it holds. */
+/** Why a filter does not hold for the envelope, naming the first failing condition and the value found; undefined when it holds. Throws as compileFilter does on an invalid filter. */
 export function explainFilter(filter: RouteFilter, envelope: unknown): string | undefined {
   return compiledNode(filter).explain(envelope);
 }
