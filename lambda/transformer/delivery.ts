@@ -20,7 +20,7 @@ import type { SlackMessage, Transform, TransformInput } from '../shared/transfor
 import { MetricName } from '../shared/metrics';
 import { SecretConfigurationError, TransformationError, TransformationUnavailableError } from '../shared/errors';
 import { omit } from '../shared/omit';
-import { compileEventGlobs } from '../shared/event-glob';
+import { withMentions, type RouteSelection } from '../shared/route-rules';
 import type { RateLimiter } from './rate-limiter';
 import type { CachedSecret } from '../shared/secret-cache';
 import { describeSlackResult, type PostToSlack, type SlackPostResult } from './slack-client';
@@ -64,9 +64,12 @@ export class DeliveryInProgressError extends Error {
 }
 
 /** A route posting to an incoming webhook (the default), or with a bot token in app mode (`slackApp`). */
-export type DeliveryRoute =
-  | { readonly config: RouteConfig; readonly transform: Transform; readonly slackUrl: CachedSecret<string>; readonly slackApp?: undefined }
-  | { readonly config: RouteConfig; readonly transform: Transform; readonly slackApp: SlackAppTarget; readonly slackUrl?: undefined };
+export type DeliveryRoute = {
+  readonly config: RouteConfig;
+  /** Which events the route takes and the mentions it adds (route-rules.ts). */
+  readonly selection: RouteSelection;
+  readonly transform: Transform;
+} & ({ readonly slackUrl: CachedSecret<string>; readonly slackApp?: undefined } | { readonly slackApp: SlackAppTarget; readonly slackUrl?: undefined });
 
 export interface DeliveryDeps {
   readonly routes: readonly DeliveryRoute[];
@@ -106,6 +109,11 @@ export interface DeliveryRecord {
   readonly webhook: QueuedWebhook;
   /** 1 on the first delivery attempt (SQS ApproximateReceiveCount). */
   readonly receiveCount: number;
+  /**
+   * Deliver to this route only (an engine that keeps one record per route, as serve's store does);
+   * unset: every route that takes the event (one SQS message for all routes).
+   */
+  readonly routeId?: string;
 }
 
 export type RouteResult = { readonly routeId: string; readonly result: RouteDone | 'duplicate' };
@@ -169,7 +177,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
   const maxBackoff = deps.maxBackoffSeconds ?? 900;
   const deferDelay = deps.deferDelaySeconds ?? 0;
   const { logger, metrics } = deps;
-  const routes = deps.routes.map((route) => ({ ...route, matches: compileEventGlobs(route.config.events) }));
+  const { routes } = deps;
   if (routes.some((route) => route.slackApp !== undefined) && deps.slackApp === undefined) {
     throw new Error('a route posts with a Slack bot token but the delivery processor has no slackApp (thread store and Web API client)');
   }
@@ -222,6 +230,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
       logger.info('Message skipped by the transformation', { ...context, reason: outcome.reason });
       return 'skipped';
     }
+    if (!precomposed) outcome = { kind: 'message', message: withMentions(outcome.message, route.selection.mentionsFor(webhook)) };
 
     if (route.slackApp !== undefined) {
       const input = transformInput();
@@ -340,6 +349,16 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
             logOutcome(record, outcome);
             continue;
           }
+        } else if (record.routeId !== undefined && !routes.some((route) => route.config.id === record.routeId)) {
+          const outcome: RecordOutcome = {
+            kind: 'dead-letter',
+            reason: `accepted for the route "${record.routeId}", which this configuration does not have (redrive it once the route is back, or its events go nowhere)`,
+            attempts: record.receiveCount,
+            routeId: record.routeId,
+          };
+          outcomes.set(record.id, outcome);
+          logOutcome(record, outcome);
+          continue;
         } else if (deps.countForSummaries) {
           try {
             await deps.countForSummaries(record.webhook);
@@ -352,7 +371,8 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
           }
         }
         for (const route of routes) {
-          if (precomposed ? route.config.id !== precomposed.route : !route.matches(record.webhook.eventType)) continue;
+          if (precomposed ? route.config.id !== precomposed.route : !route.selection.takes(record.webhook)) continue;
+          if (record.routeId !== undefined && route.config.id !== record.routeId) continue;
           if (batchRateLimitSeconds !== undefined || !hasTime()) {
             failures.push({ routeId: route.config.id, failure: new RouteFailure('deferred', 'not attempted') });
             continue;

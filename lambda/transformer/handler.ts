@@ -8,6 +8,7 @@
  *   requeue -> fresh copy on the queue, acknowledged; dead-letter -> copy with reason on the DLQ, acknowledged.
  * Powertools' context, log-key reset and metrics flush come from middy (withTelemetry).
  */
+import { routeRuleProblems } from '../shared/route-rules';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -308,6 +309,9 @@ function parseRoutes(raw: string, problems: string[]): RouteConfig[] {
     }
     if (route?.replyBroadcast !== undefined && !(Array.isArray(route.replyBroadcast) && route.replyBroadcast.every((glob) => typeof glob === 'string'))) {
       problems.push(`${TransformerEnv.Routes}[${index}].replyBroadcast must be an array of event globs`);
+    }
+    if (typeof route === 'object' && route !== null) {
+      problems.push(...routeRuleProblems(route, `${TransformerEnv.Routes}[${index}]`).map((problem) => `${problem.path}: ${problem.message}`));
     }
   });
   return parsed as RouteConfig[];

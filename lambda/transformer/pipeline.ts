@@ -21,6 +21,7 @@ import type { QueuedWebhook } from '../shared/webhook';
 import { Defaults } from '../shared/defaults';
 import { Limits, withinLimit, describeLimit, type Limit } from '../shared/limits';
 import { compileEventGlobs } from '../shared/event-glob';
+import { compileRouteSelection } from '../shared/route-rules';
 import { CachedSecret } from '../shared/secret-cache';
 import { embeddedUserCode, type UserCodeRegistry } from '../sandbox/registry';
 import { userCodeWorstCaseMs } from '../sandbox/runner';
@@ -106,6 +107,8 @@ export interface Pipeline {
   readonly rollups: RollupProcessor;
   /** Settings as the pipeline runs them (defaults applied). */
   readonly settings: ResolvedPipelineSettings;
+  /** The routes that take the event (globs, modes, filter), in configuration order: serve keeps one record per route. */
+  routesTaking(webhook: QueuedWebhook): readonly RouteConfig[];
 }
 
 export type ResolvedPipelineSettings = Required<Omit<PipelineSettings, 'slackApiUrl'>> & Pick<PipelineSettings, 'slackApiUrl'>;
@@ -137,9 +140,11 @@ export function createPipeline(routes: readonly RouteConfig[], ports: PipelinePo
 
   const deliveryRoutes = routes.map((route): DeliveryRoute => {
     const transform = createTransform(route.transformation, registry, { logger, failOnLoadError: resolved.userCodeLoadFailure === 'throw' });
+    const selection = compileRouteSelection(route);
     if (route.slackChannelId !== undefined) {
       return {
         config: route,
+        selection,
         transform,
         slackApp: {
           token: credential(route, parseSlackBotToken),
@@ -151,6 +156,7 @@ export function createPipeline(routes: readonly RouteConfig[], ports: PipelinePo
     }
     return {
       config: route,
+      selection,
       transform,
       slackUrl: credential(route, (raw) => parseSlackWebhookUrl(raw, { allowInsecureLocalhost: resolved.allowInsecureLocalhostSlack })),
     };
@@ -201,7 +207,12 @@ export function createPipeline(routes: readonly RouteConfig[], ports: PipelinePo
     ...(ports.countForSummaries === undefined ? {} : { countForSummaries: ports.countForSummaries }),
   });
 
-  return { processor, rollups, settings: resolved };
+  return {
+    processor,
+    rollups,
+    settings: resolved,
+    routesTaking: (webhook) => deliveryRoutes.filter((route) => route.selection.takes(webhook)).map((route) => route.config),
+  };
 }
 
 /**

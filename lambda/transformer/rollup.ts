@@ -25,6 +25,7 @@ import { Defaults } from '../shared/defaults';
 import { Limits, withinLimit } from '../shared/limits';
 import { MetricName } from '../shared/metrics';
 import { compileEventGlobs } from '../shared/event-glob';
+import { withMentions, type RouteSelection } from '../shared/route-rules';
 import { renderRollupMessage, type RollupItem } from '../messages/templates/rollup';
 import { DeliveryInProgressError, type DeliveryRecord, type RouteDone, type RunOnce } from './delivery';
 import type { RateLimiter } from './rate-limiter';
@@ -79,6 +80,7 @@ export function parseRollupAfter(raw: string): number | undefined {
 
 export interface RollupRoute {
   readonly config: RouteConfig;
+  readonly selection: RouteSelection;
   readonly slackUrl: CachedSecret<string>;
 }
 
@@ -126,10 +128,10 @@ export type RollupOutcome =
 
 export interface RollupProcessor {
   readonly policy: RollupPolicy;
-  /** Routes that could fold `eventType` (they take it, use built-in templates, and it may fold). */
-  foldingRoutes(eventType: string): readonly RouteConfig[];
-  /** Routes that take `eventType` at all. */
-  matchingRoutes(eventType: string): readonly RouteConfig[];
+  /** Routes that could fold the event (they take it, use built-in templates, and its type may fold). */
+  foldingRoutes(webhook: QueuedWebhook): readonly RouteConfig[];
+  /** Routes that take the event at all. */
+  matchingRoutes(webhook: QueuedWebhook): readonly RouteConfig[];
   /** Milliseconds until the route's next Slack post may go out (the shared pacing); 0 when unknown. */
   paceWaitMs(routeId: string): Promise<number>;
   /** Claims, posts one roll-up for `records` on `routeId`, settles the claims. Never throws. */
@@ -143,13 +145,15 @@ class RollupAbandoned extends Error {
 export function createRollupProcessor(deps: RollupDeps): RollupProcessor {
   const { policy, logger, metrics } = deps;
   const reserveTimeMs = deps.reserveTimeMs ?? 0;
-  const routes = deps.routes.map((route) => ({ ...route, matches: compileEventGlobs(route.config.events) }));
+  const { routes } = deps;
 
   return {
     policy,
-    matchingRoutes: (eventType) => routes.filter((route) => route.matches(eventType)).map((route) => route.config),
-    foldingRoutes: (eventType) =>
-      policy.isFoldable(eventType) ? routes.filter((route) => route.config.transformation.kind === 'builtin' && route.matches(eventType)).map((route) => route.config) : [],
+    matchingRoutes: (webhook) => routes.filter((route) => route.selection.takes(webhook)).map((route) => route.config),
+    foldingRoutes: (webhook) =>
+      policy.isFoldable(webhook.eventType)
+        ? routes.filter((route) => route.config.transformation.kind === 'builtin' && route.selection.takes(webhook)).map((route) => route.config)
+        : [],
 
     async paceWaitMs(routeId) {
       const route = routes.find((candidate) => candidate.config.id === routeId);
@@ -180,8 +184,11 @@ export function createRollupProcessor(deps: RollupDeps): RollupProcessor {
 
       // Distinct webhook-ids, each with a parsed body; a body that is not JSON goes out singly (and is dead-lettered with its reason).
       const items = new Map<string, RollupItem>();
+      const webhooks = new Map<string, QueuedWebhook>();
       for (const record of records) {
-        if (items.has(record.webhook.webhookId)) continue;
+        // An event the route does not take (its filter or modes) is no part of its roll-up.
+        if (items.has(record.webhook.webhookId) || !route.selection.takes(record.webhook)) continue;
+        webhooks.set(record.webhook.webhookId, record.webhook);
         try {
           const envelope = JSON.parse(record.webhook.body) as DodoWebhookEnvelope;
           if (typeof envelope !== 'object' || envelope === null) continue;
@@ -246,7 +253,9 @@ export function createRollupProcessor(deps: RollupDeps): RollupProcessor {
 
       let message: SlackMessage;
       try {
-        message = renderRollupMessage(claimed.map((id) => items.get(id)!), templateOptions);
+        // The route's mentions whose filter holds for any of the folded events, once each.
+        const mentions = [...new Set(claimed.flatMap((id) => route.selection.mentionsFor(webhooks.get(id)!)))];
+        message = withMentions(renderRollupMessage(claimed.map((id) => items.get(id)!), templateOptions), mentions);
       } catch (error) {
         return release(`the roll-up message could not be built: ${errorText(error)}`, false);
       }
@@ -300,7 +309,8 @@ export function planRollups(
   for (const record of records) {
     // A precomposed record (a scheduled summary) is a message of its own, never an event to fold.
     if (record.webhook.precomposed) continue;
-    for (const route of processor.foldingRoutes(record.webhook.eventType)) {
+    for (const route of processor.foldingRoutes(record.webhook)) {
+      if (record.routeId !== undefined && route.id !== record.routeId) continue;
       let list = perRoute.get(route.id);
       if (!list) perRoute.set(route.id, (list = []));
       list.push(record);

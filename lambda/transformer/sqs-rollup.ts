@@ -66,7 +66,7 @@ export function createSqsRollups(options: SqsRollupsOptions): SqsRollups {
     const sent = batch.map((record) => Number(record.attributes?.SentTimestamp)).filter((ms) => Number.isFinite(ms) && ms > 0);
     const oldestAgeSeconds = sent.length > 0 ? (now() - Math.min(...sent)) / 1000 : 0;
     if (oldestAgeSeconds > policy.rollupAfterSeconds) return true;
-    const foldable = records.filter((record) => processor.foldingRoutes(record.webhook.eventType).length > 0).length;
+    const foldable = records.filter((record) => processor.foldingRoutes(record.webhook).length > 0).length;
     return policy.shouldFold(foldable, options.ratePerSecond);
   }
 
@@ -144,7 +144,7 @@ export function createSqsRollups(options: SqsRollupsOptions): SqsRollups {
         }
       }
       for (const record of all) {
-        const matching = processor.matchingRoutes(record.webhook.eventType);
+        const matching = processor.matchingRoutes(record.webhook);
         const covered = coveredRoutes.get(record.id);
         if (matching.length > 0 && covered && matching.every((route) => covered.has(route.id))) {
           settled.set(record.id, { kind: 'done', routes: matching.map((route) => ({ routeId: route.id, result: 'delivered' as const })) });

@@ -1,3 +1,4 @@
+import { compileRouteSelection } from '../../lambda/shared/route-rules';
 import { readFileSync } from 'node:fs';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -55,6 +56,7 @@ export function route(
   const config: RouteConfig = { id, events: options.events ?? ['*'], slackSecretId: `${id}-secret`, transformation: { kind: 'builtin', options: {} } };
   return {
     config,
+    selection: compileRouteSelection(config),
     transform: options.transform ?? textTransform,
     slackUrl: new CachedSecret({
       load: () => promiseOf(secret),

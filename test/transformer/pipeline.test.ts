@@ -68,6 +68,9 @@ describe('retry timing is the engine\'s backoff, doubling; a 429 waits what Slac
   });
 });
 
+/** A queued event of this type (the fold decisions read only its type, mode and body). */
+const webhookOf = (eventType: string): QueuedWebhook => ({ webhookId: `msg_${eventType}`, webhookTimestamp: '1765000000', eventType, body: '{}' });
+
 describe('what may fold is decided by the route, whichever engine runs it', () => {
   const dashboardCode = 'function handler(webhook) { webhook.payload = { text: "paid " + webhook.payload.data.payment_id }; return webhook; }';
   const routes: RouteConfig[] = [
@@ -80,11 +83,11 @@ describe('what may fold is decided by the route, whichever engine runs it', () =
   const { rollups, processor } = createPipeline(routes, ports({ userCode: userCodeRegistryFrom({ 'sales.js': dashboardCode }), postToSlack: (_url, message) => (posted.push(message.text), Promise.resolve({ kind: 'response', status: 200, body: 'ok' })) }), { maxReceiveCount: 3, allowInsecureLocalhostSlack: true, deliveryRatePerSecond: 1000, deliveryBurst: 1000 });
 
   test('incoming-webhook routes with the built-in templates fold; an app-mode route (threads) and a user-code route never do', () => {
-    expect(rollups.matchingRoutes('payment.succeeded').map((route) => route.id)).toEqual(['hooks', 'code']);
-    expect(rollups.foldingRoutes('subscription.renewed').map((route) => route.id)).toEqual(['hooks']);
-    expect(rollups.foldingRoutes('payment.succeeded').map((route) => route.id)).toEqual(['hooks']);
+    expect(rollups.matchingRoutes(webhookOf('payment.succeeded')).map((route) => route.id)).toEqual(['hooks', 'code']);
+    expect(rollups.foldingRoutes(webhookOf('subscription.renewed')).map((route) => route.id)).toEqual(['hooks']);
+    expect(rollups.foldingRoutes(webhookOf('payment.succeeded')).map((route) => route.id)).toEqual(['hooks']);
     // Never-fold types keep their own messages on every route.
-    expect(rollups.foldingRoutes('dispute.opened')).toEqual([]);
+    expect(rollups.foldingRoutes(webhookOf('dispute.opened'))).toEqual([]);
   });
 
   test('an incoming-webhook URL on http://127.0.0.1 is refused unless the engine allows it (serve, stand-ins)', async () => {

@@ -2,6 +2,7 @@
  * The app-mode delivery policy (slack-app-delivery.ts) through the delivery core, against the Web
  * API stand-in on 127.0.0.1 and threads in serve's SQLite store (a real ThreadStore).
  */
+import { compileRouteSelection } from '../../lambda/shared/route-rules';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ function appRoute(options: { transform?: Transform; channel?: string; broadcast?
   const config: RouteConfig = { id: 'default', events: ['*'], slackSecretId: 'bot', slackChannelId: options.channel ?? CHANNEL, transformation: { kind: 'builtin', options: {} } };
   return {
     config,
+    selection: compileRouteSelection(config),
     transform: options.transform ?? createTransform({ kind: 'builtin', options: {} }),
     slackApp: {
       token: new CachedSecret({ load: () => promiseOf(options.token ?? (() => TOKEN)), parse: parseSlackBotToken, ttlMs: 60_000, minRefreshIntervalMs: 0 }),
