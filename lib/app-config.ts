@@ -1,5 +1,7 @@
 import { Annotations, App } from 'aws-cdk-lib';
 import { globProblems } from '../lambda/shared/event-glob';
+import { existsSync } from 'node:fs';
+import { COMPLETE_SECRET_ARN, DEFAULT_CONFIG_FILE } from '../lambda/shared/config-file';
 import { parseSummarySchedule, WEEKDAYS } from '../lambda/summaries/schedule';
 import { DodoSlackNotifierStack } from './dodo-slack-notifier-stack';
 import type { DodoSlackSummaries } from './summaries';
@@ -13,7 +15,8 @@ export const DEFAULT_STACK_NAME = 'DodoSlackNotifier';
  *
  * Context: slackWebhookSecretArn | slackWebhookSecretName, signingSecretArn | signingSecretName,
  * events (comma-separated globs), alarmEmail, stackName, summaries (`daily@09:00`, `weekly@mon-09:00`
- * or both, comma-separated) with summaryTimeZone (IANA, default UTC).
+ * or both, comma-separated) with summaryTimeZone (IANA, default UTC), config (a routing
+ * configuration file; default dodo-slack.config.json when it exists).
  */
 export function buildApp(app: App): DodoSlackNotifierStack {
   const text = (key: ContextKey): string | undefined => {
@@ -52,7 +55,10 @@ export function buildApp(app: App): DodoSlackNotifierStack {
         'Leave it out to forward every event type',
     );
   }
+  // The routing configuration: -c config=FILE, else dodo-slack.config.json when the app's directory has one.
+  const configFile = text('config') ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const stack = new DodoSlackNotifierStack(app, stackName ?? DEFAULT_STACK_NAME, {
+    ...(configFile === undefined ? {} : { routesConfigFile: configFile }),
     description: 'Dodo Payments webhooks to Slack (dodo-slack-notifier)',
     slackWebhookSecretArn: secretArn('slackWebhookSecretArn'),
     slackWebhookSecretName: text('slackWebhookSecretName'),
@@ -85,11 +91,10 @@ const CONTEXT_EXAMPLES = {
   stackName: DEFAULT_STACK_NAME,
   summaries: 'daily@09:00,weekly@mon-09:00',
   summaryTimeZone: 'Europe/Berlin',
+  config: DEFAULT_CONFIG_FILE,
 } as const;
 type ContextKey = keyof typeof CONTEXT_EXAMPLES;
 const CONTEXT_KEYS = Object.keys(CONTEXT_EXAMPLES) as ContextKey[];
-/** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`, as fromSecretCompleteArn needs. */
-const COMPLETE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /** `daily@09:00,weekly@mon-09:00` and a time zone → the `summaries` prop; undefined when not set. */

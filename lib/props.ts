@@ -9,7 +9,10 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { globProblems } from '../lambda/shared/event-glob';
-import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
+import { DEFAULT_ROUTE_ID, ROUTE_ID_SHAPE, type RouteMention } from '../lambda/shared/function-env';
+import type { RouteFilter } from '../lambda/shared/route-filter';
+import { routeRuleProblems } from '../lambda/shared/route-rules';
+import type { WebhookMode } from '../lambda/shared/webhook';
 import { Limits, withinLimit, type Limit } from '../lambda/shared/limits';
 import { summariesProblems, type DodoSlackSummaries } from './summaries';
 import type { Transformation } from './transformation';
@@ -62,6 +65,25 @@ export interface DodoSlackRoute {
    * @default Transformation.builtin()
    */
   readonly transformation?: Transformation;
+  /**
+   * Conditions on what the event says that must hold for this route to take it, e.g.
+   * `{ 'data.total_amount': { $gte: 50000 }, 'data.currency': 'USD' }` (see README "Routing rules").
+   * Applied before the transformation and roll-ups; summaries are not affected.
+   * @default {} (every event its `events` match)
+   */
+  readonly filter?: RouteFilter;
+  /**
+   * The modes this route takes: the mode whose signing key (`live:whsec_…`, `test:whsec_…`,
+   * unlabelled = live) verified the event, e.g. `['live']` to mute test mode.
+   * @default ['live', 'test']
+   */
+  readonly modes?: WebhookMode[];
+  /**
+   * Mentions (`@here`, `@channel`, a user ID `U…` or a user-group ID `S…`) added to this route's
+   * messages when their filter holds, e.g. `[{ mention: 'S0123ABCD', filter: { 'data.total_amount': { $gte: 100000 } } }]`.
+   * @default - none
+   */
+  readonly mentions?: RouteMention[];
 }
 
 /** Props of {@link DodoSlackNotifier}. All optional: the defaults deploy a working pipeline. */
@@ -252,7 +274,6 @@ export function knownGlobs(props: DodoSlackNotifierProps): string[] {
   return globs.filter((glob) => !Token.isUnresolved(glob));
 }
 
-const ROUTE_ID_SHAPE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Every problem with the props at once, so one failed synth shows them all. */
@@ -306,6 +327,7 @@ export function validateProps(props: DodoSlackNotifierProps): void {
     }
     seenRouteIds.add(route.id.toLowerCase());
     checkGlobs(`${where} events`, route.events);
+    problems.push(...routeRuleProblems(route, `routes[${index}]`).map((problem) => `${problem.path}: ${problem.message}`));
   }
 
   const maxReceiveCount = props.maxReceiveCount;

@@ -17,6 +17,9 @@ export const SECRET_PLACEHOLDER = 'PLACEHOLDER - set this secret in the AWS cons
 /** Id of the route made of the construct's top-level props (and of the single route of `serve`). */
 export const DEFAULT_ROUTE_ID = 'default';
 
+/** A route id: used in construct ids, idempotency keys, logs and dead-letter attributes. */
+export const ROUTE_ID_SHAPE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
 /** Environment variables the construct sets on the receiver function. */
 export const ReceiverEnv = {
   SigningSecretArn: 'SIGNING_SECRET_ARN',
