@@ -5,6 +5,7 @@
  *   dodo-slack preview <payload.json | event-type> [--transform <file>] [--format json|text]
  *   dodo-slack send <payload.json | event-type> --url <endpoint> [--secret <whsec_…>] [--webhook-id <id>]
  *   dodo-slack serve [--port 3000] [--host 127.0.0.1] [--transform <file>] [--events <globs>] [--summary daily@09:00 --tz Area/City] …
+ *   dodo-slack routes <payload.json | event-type> --config <file> [--mode live|test]
  *   dodo-slack summary --data-dir <dir> --period day|week --date YYYY-MM-DD [--tz Area/City] [--format json|text]
  *
  * This file only parses arguments and prints; the server wiring lives in lambda/local/server.ts.
@@ -14,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { WEBHOOK_PATH, type DodoWebhookEnvelope } from '../lambda/shared/webhook';
+import { WEBHOOK_PATH, type DodoWebhookEnvelope, type QueuedWebhook } from '../lambda/shared/webhook';
 import { type TransformInput } from '../lambda/shared/transformation';
 import { InvalidPayloadError, SecretConfigurationError, TransformationError } from '../lambda/shared/errors';
 import { canonicalEventType, globProblems, unknownGlobWarnings } from '../lambda/shared/event-glob';
@@ -36,6 +37,8 @@ import { parseSummarySchedule, ScheduleError, type SummarySchedule } from '../la
 import { parseRollupAfter } from '../lambda/transformer/rollup';
 import { DEFAULT_SLACK_API_URL } from '../lambda/transformer/slack-web-api';
 import { slackAppManifest } from '../lambda/local/slack-manifest';
+import { ConfigFileError, readNotifierConfig, type NotifierConfig } from '../lambda/shared/config-file';
+import { compileRouteSelection } from '../lambda/shared/route-rules';
 
 const USAGE = `Usage: dodo-slack <command> [options]
 
@@ -53,6 +56,9 @@ Commands:
   serve                                 Receiver → durable store → transformer → Slack, on this machine
       --port <n>              default ${ServeDefaults.port} (0 picks a free port)
       --host <address>        default ${ServeDefaults.host}
+      --config <file>         routes from a configuration file (events, filters, modes, mentions, transformation,
+                              each route's Slack URL from the environment variable its slackWebhookUrlEnv names);
+                              instead of --transform, --events and the SLACK_* settings
       --transform <file>      as for preview
       --events <globs>        comma-separated event-type globs to forward, e.g. "payment.*,dispute.*" (default "*")
       --max-attempts <n>      delivery attempts before a message is dead-lettered (default ${ServeDefaults.maxAttempts})
@@ -82,6 +88,12 @@ Commands:
     Every accepted event is on disk before Dodo gets its 200. Ctrl-C (or SIGTERM) stops accepting, lets the
     delivery in flight finish, leaves the rest pending in the store and exits within --shutdown-timeout;
     the next serve on the same --data-dir delivers them. A second Ctrl-C stops at once (still nothing lost).
+
+  routes <payload.json | event-type>    Which routes of a configuration file take the event, and why the others do not
+      --config <file>         the routing configuration (as for serve --config and cdk synth -c config=…)
+      --mode live|test        the mode whose signing key verified the event (default live)
+    Prints one JSON object: "routes" (the ids of the routes that take it, in file order) and "notTaken"
+    (each other route with the reason). A configuration with a fault exits 2 naming its JSON path.
 
   summary                               The summary of one day or week, from what serve accepted, as it would be posted
       --data-dir <dir>        the serve data dir (default ${ServeDefaults.dataDir})
@@ -144,6 +156,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return deadLetters(rest, io);
       case 'slack-manifest':
         return slackManifest(rest, io);
+      case 'routes':
+        return routes(rest, io);
       case 'summary':
         return await summary(rest, io);
       case '-h':
@@ -155,11 +169,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         io.stderr(`${USAGE}\n`);
         return 2;
       default:
-        throw new UsageError(`unknown command "${command}" (expected preview, send, serve, summary, dead-letters or slack-manifest)`);
+        throw new UsageError(`unknown command "${command}" (expected preview, send, serve, routes, summary, dead-letters or slack-manifest)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`dodo-slack: ${error.message}\nRun "dodo-slack --help" for usage.\n`);
+      return 2;
+    }
+    if (error instanceof ConfigFileError) {
+      io.stderr(`dodo-slack: ${error.message}\n`);
       return 2;
     }
     if (error instanceof CommandFailure || error instanceof InvalidPayloadError || error instanceof TransformationError ||
@@ -256,6 +274,41 @@ function parseEnvelope(raw: Buffer, source: string): DodoWebhookEnvelope {
 
 // ---------------------------------------------------------------------------------------------
 // preview
+
+// ---------------------------------------------------------------------------------------------
+// routes: which routes of a configuration take an event (the decision the engines make).
+
+/** Reads a configuration file and prints its warnings (a glob or a filter path no event type has). */
+function loadConfig(file: string, io: CliIo): NotifierConfig {
+  const { config, warnings } = readNotifierConfig(file);
+  for (const warning of warnings) io.stderr(`dodo-slack: warning: ${file}: ${warning}\n`);
+  return config;
+}
+
+function routes(args: readonly string[], io: CliIo): number {
+  const { values, positionals } = parse(args, { config: { type: 'string' }, mode: { type: 'string', default: 'live' } });
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.config === undefined) throw new UsageError('routes needs --config <file> (the routing configuration)');
+  const mode = values.mode;
+  if (mode !== 'live' && mode !== 'test') throw new UsageError(`--mode must be live or test, got "${mode}"`);
+  const config = loadConfig(values.config, io);
+  const { raw, source } = readPayload(onePositional(positionals, 'payload file or event type'));
+  const envelope = parseEnvelope(raw, source);
+  const webhook: QueuedWebhook = { webhookId: 'msg_explain', webhookTimestamp: '0', eventType: envelope.type, body: raw.toString('utf8'), mode };
+  const taken: string[] = [];
+  const notTaken: { id: string; reason: string }[] = [];
+  for (const route of config.routes) {
+    // The same decision the pipeline makes (lambda/shared/route-rules.ts).
+    const reason = compileRouteSelection(route).whyNot(webhook);
+    if (reason === undefined) taken.push(route.id);
+    else notTaken.push({ id: route.id, reason });
+  }
+  io.stdout(`${JSON.stringify({ routes: taken, eventType: envelope.type, mode, notTaken }, null, 2)}\n`);
+  return 0;
+}
 
 async function preview(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -391,8 +444,9 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
   const { values, positionals } = parse(args, {
     port: { type: 'string', default: String(ServeDefaults.port) },
     host: { type: 'string', default: ServeDefaults.host },
+    config: { type: 'string' },
     transform: { type: 'string' },
-    events: { type: 'string', default: '*' },
+    events: { type: 'string' },
     'max-attempts': { type: 'string', default: String(ServeDefaults.maxAttempts) },
     'retry-delay-ms': { type: 'string', default: String(ServeDefaults.retryDelayMs) },
     rate: { type: 'string', default: String(Defaults.deliveryRatePerSecond) },
@@ -428,7 +482,12 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
   if (values.tz !== undefined && schedules.length === 0) throw new UsageError('--tz applies to --summary; add --summary daily@09:00 or weekly@mon-09:00');
   const timeZone = timeZoneOption(values.tz);
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got: ${positionals.join(' ')}`);
-  const eventGlobs = values.events.split(',').map((glob) => glob.trim()).filter((glob) => glob !== '');
+  if (values.config !== undefined) {
+    // A configuration file names each route's events, transformation and destination itself.
+    const single = (['events', 'transform', 'slack-channel', 'slack-bot-token', 'reply-broadcast'] as const).filter((flag) => values[flag] !== undefined);
+    if (single.length > 0) throw new UsageError(`--${single.join(', --')} ${single.length > 1 ? 'apply' : 'applies'} without --config; with a configuration file, set ${single.length > 1 ? 'them' : 'it'} on its routes`);
+  }
+  const eventGlobs = (values.events ?? '*').split(',').map((glob) => glob.trim()).filter((glob) => glob !== '');
   const globErrors = eventGlobs.flatMap(globProblems);
   if (eventGlobs.length === 0) globErrors.push('--events needs at least one glob');
   if (globErrors.length > 0) throw new UsageError(globErrors.join('; '));
@@ -459,6 +518,7 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     port: integerOption('port', values.port, 0, 65535) as number,
     host: values.host,
     transformFile: values.transform,
+    ...(values.config === undefined ? {} : { config: loadConfig(values.config, io), environment: io.env }),
     eventGlobs,
     maxAttempts: integerOption('max-attempts', values['max-attempts'], Limits.maxReceiveCount.min, Limits.maxReceiveCount.max) as number,
     retryDelayMs: integerOption('retry-delay-ms', values['retry-delay-ms'], 0, 3_600_000) as number,

@@ -7,6 +7,9 @@
  */
 import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
 import type { EventStore, StoredEvent } from './store';
+import type { QueuedWebhook } from '../shared/webhook';
+import { ANY_ROUTE } from './store';
+import { DEFAULT_ROUTE_ID } from '../shared/function-env';
 import type { StoreRollups } from './rollup-loop';
 
 export interface DeliveryLoopOptions {
@@ -20,6 +23,8 @@ export interface DeliveryLoopOptions {
   readonly idlePollMs?: number;
   /** Roll-ups when a route is behind (rollup-loop.ts). @default - every event on its own */
   readonly rollups?: StoreRollups;
+  /** Ids of the routes serve runs: rows of `default` kept from a run without --config go to every route that takes them. */
+  readonly routeIds: ReadonlySet<string>;
 }
 
 export interface DeliveryLoop {
@@ -34,9 +39,24 @@ export interface DeliveryLoop {
   stop(timeoutMs: number): Promise<boolean>;
 }
 
+/** The queued webhook a stored event holds. */
+function webhookOf(event: StoredEvent): QueuedWebhook {
+  return {
+    webhookId: event.webhookId,
+    webhookTimestamp: event.webhookTimestamp,
+    eventType: event.eventType,
+    body: event.body,
+    ...(event.precomposed ? { precomposed: true as const } : {}),
+  };
+}
+
 export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
   const { events, processor, maxAttempts, rollups } = options;
   const idlePollMs = options.idlePollMs ?? 1000;
+  // A row is kept per route that took its event when it was accepted; a row of no route in particular
+  // (none took it, or `default` rows of a run without --config under a configuration that has no
+  // such route) goes to every route that takes it now, as one SQS message does on AWS.
+  const deliversToOneRoute = (route: string) => route !== ANY_ROUTE && (route !== DEFAULT_ROUTE_ID || options.routeIds.has(DEFAULT_ROUTE_ID));
   let stopping = false;
   let wakeSleeper: (() => void) | undefined;
   let idleWaiters: (() => void)[] = [];
@@ -82,7 +102,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
           await sleep(waitMs);
           continue;
         }
-        if (await rollups.foldFor(event, Date.now())) continue;
+        if (await rollups.foldFor({ id: event.id, route: event.route, webhook: webhookOf(event) }, Date.now())) continue;
       }
       await attempt(event);
     }
@@ -96,14 +116,9 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       const outcomes = await processor.processBatch([
         {
           id,
-          webhook: {
-            webhookId: event.webhookId,
-            webhookTimestamp: event.webhookTimestamp,
-            eventType: event.eventType,
-            body: event.body,
-            ...(event.precomposed ? { precomposed: true as const } : {}),
-          },
+          webhook: webhookOf(event),
           receiveCount: attempts,
+          ...(deliversToOneRoute(event.route) ? { routeId: event.route } : {}),
         },
       ]);
       outcome = outcomes.get(id);
@@ -120,7 +135,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       case 'done': {
         const results = outcome.routes.map((route) => route.result);
         if (results.includes('delivered')) events.finish(event.id, 'delivered');
-        else if (results.length === 0) events.finish(event.id, 'skipped', 'no route takes this event type');
+        else if (results.length === 0) events.finish(event.id, 'skipped', 'no route takes this event (its type, mode or the routes\' filters)');
         else if (results.every((result) => result === 'duplicate')) events.finish(event.id, 'skipped', 'duplicate: this webhook-id was already delivered');
         else events.finish(event.id, 'skipped', 'skipped by the transformation');
         return;

@@ -9,6 +9,7 @@
  * as a whole when serve starts again.
  */
 import type { DeliveryRecord } from '../transformer/delivery';
+import type { QueuedWebhook } from '../shared/webhook';
 import { MIN_ROLLUP_EVENTS, type RollupOutcome, type RollupProcessor } from '../transformer/rollup';
 import type { OpenRollup, RollupMember, RollupStore } from './store';
 
@@ -29,7 +30,7 @@ export interface StoreRollups {
   /** Runs an open roll-up that is due (a retry, or one a crash cut short); false when there is none. */
   resumeDue(now: number): Promise<boolean>;
   /** Folds `event`'s route when it is behind; false when `event` should go out on its own. */
-  foldFor(event: { readonly id: number; readonly route: string; readonly eventType: string }, now: number): Promise<boolean>;
+  foldFor(event: { readonly id: number; readonly route: string; readonly webhook: QueuedWebhook }, now: number): Promise<boolean>;
   /** When the next open roll-up is due, if any. */
   nextDueAt(): number | undefined;
   /**
@@ -88,7 +89,7 @@ export function createStoreRollups(options: StoreRollupsOptions): StoreRollups {
       return true;
     },
     async foldFor(event, now) {
-      if (!policy.enabled || processor.foldingRoutes(event.eventType).every((route) => route.id !== event.route)) return false;
+      if (!policy.enabled || processor.foldingRoutes(event.webhook).every((route) => route.id !== event.route)) return false;
       const candidates = rollups.candidates(event.route, now).filter((candidate) => policy.isFoldable(candidate.eventType));
       if (!candidates.some((candidate) => candidate.id === event.id)) return false;
       const distinct = new Set(candidates.map((candidate) => candidate.webhookId));

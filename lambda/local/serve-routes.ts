@@ -17,6 +17,9 @@ import { CHANNEL_ID_SHAPE, parseSlackBotToken } from '../transformer/slack-token
 import { normaliseSlackApiUrl } from '../transformer/slack-web-api';
 import { renderSlackMessageForTerminal } from './terminal-render';
 import { printable } from './progress';
+import { loadTransformationFile } from './transformation-file';
+import type { NotifierConfig } from '../shared/config-file';
+import type { UserCodeRegistry } from '../sandbox/registry';
 
 /** The environment variables serve's route reads its credential from. */
 export const SLACK_WEBHOOK_URL_ENV = 'SLACK_WEBHOOK_URL';
@@ -44,8 +47,8 @@ export interface ServeRoutes {
   readonly slackApiUrl?: string;
   /** The terminal instead of Slack, when no destination is set. */
   readonly postToSlack?: PostToSlack;
-  /** Where messages go, for the start-up line. */
-  readonly destination: 'app' | 'webhook' | 'terminal';
+  /** Where messages go, for the start-up line: one route's kind, or the routes of a configuration file. */
+  readonly destination: 'app' | 'webhook' | 'terminal' | 'config';
 }
 
 /** Throws SecretConfigurationError when the destination settings are unusable or inconsistent. */
@@ -121,4 +124,74 @@ function slackAppOf(options: ServeDestinationOptions): { readonly token: string;
     throw new SecretConfigurationError(`--slack-api-url: ${(error as Error).message}`);
   }
   return { token: parseSlackBotToken(slackBotToken), channel: slackChannel, apiUrl };
+}
+
+/**
+ * The routes of a configuration file (`serve --config`), each reading its credential from the
+ * environment variable it names. Every route is checked at start (the variable set, the URL or
+ * token usable), naming the route and the variable, never the value.
+ */
+export function configRoutes(
+  config: NotifierConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  options: { readonly slackApiUrl?: string },
+): ServeRoutes & { readonly userCode: UserCodeRegistry } {
+  const values: Record<string, string> = {};
+  const problems: string[] = [];
+  const registries: UserCodeRegistry[] = [];
+  const routes: RouteConfig[] = [];
+  for (const [index, route] of config.routes.entries()) {
+    const where = `routes[${index}] ("${route.id}")`;
+    const envName = route.slackWebhookUrlEnv ?? route.slackBotTokenEnv;
+    if (envName === undefined) {
+      problems.push(`${where} names no environment variable for serve: add "slackWebhookUrlEnv" (or "slackBotTokenEnv" with "slackChannelId" for app mode)`);
+      continue;
+    }
+    const raw = env[envName]?.trim();
+    if (raw === undefined || raw === '') {
+      problems.push(`${where}: the environment variable ${envName} is not set (it holds the route's ${route.slackBotTokenEnv ? 'bot token' : 'incoming-webhook URL'})`);
+      continue;
+    }
+    try {
+      values[envName] = route.slackBotTokenEnv ? parseSlackBotToken(raw) : parseSlackWebhookUrl(raw, { allowInsecureLocalhost: true });
+    } catch (error) {
+      problems.push(`${where}: ${envName}: ${(error as Error).message}`);
+      continue;
+    }
+    let transformation: TransformationSpec = { kind: 'builtin', options: {} };
+    const spec = route.transformation;
+    if (spec !== undefined && 'builtin' in spec) transformation = { kind: 'builtin', options: spec.builtin };
+    if (spec !== undefined && 'code' in spec) {
+      const loaded = loadTransformationFile(spec.codePath, { codeId: `${route.id}:${spec.code}`, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) });
+      transformation = loaded.spec;
+      registries.push(loaded.userCode);
+    }
+    routes.push({
+      id: route.id,
+      events: route.events,
+      slackSecretId: envName,
+      transformation,
+      ...(route.slackChannelId === undefined ? {} : { slackChannelId: route.slackChannelId, replyBroadcast: route.replyBroadcast ?? [...Defaults.replyBroadcast] }),
+      ...(route.filter === undefined ? {} : { filter: route.filter }),
+      ...(route.modes === undefined ? {} : { modes: route.modes }),
+      ...(route.mentions === undefined ? {} : { mentions: route.mentions }),
+    });
+  }
+  if (problems.length > 0) throw new SecretConfigurationError(problems.join('; '));
+  const app = routes.some((route) => route.slackChannelId !== undefined);
+  let slackApiUrl: string | undefined;
+  if (app) {
+    try {
+      slackApiUrl = normaliseSlackApiUrl(options.slackApiUrl ?? 'https://slack.com/api/');
+    } catch (error) {
+      throw new SecretConfigurationError(`--slack-api-url: ${(error as Error).message}`);
+    }
+  }
+  return {
+    routes,
+    secrets: environmentSecrets(values),
+    ...(slackApiUrl === undefined ? {} : { slackApiUrl }),
+    destination: 'config',
+    userCode: { get: (codeId) => registries.map((registry) => registry.get(codeId)).find((source) => source !== undefined) },
+  };
 }

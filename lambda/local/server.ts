@@ -14,7 +14,6 @@
  * This file starts and stops the parts in order; each part is in its own module.
  */
 import { Defaults } from '../shared/defaults';
-import { DEFAULT_ROUTE_ID } from '../shared/function-env';
 import { CachedSecret } from '../shared/secret-cache';
 import { promiseOf } from '../shared/promise';
 import { createWebhookReceiver, signingKeyParser } from '../receiver/webhook-receiver';
@@ -25,7 +24,9 @@ import { startDeliveryLoop } from './delivery-loop';
 import { createStoreRollups } from './rollup-loop';
 import { startWebhookHttpServer, type WebhookHttpServer } from './http';
 import { clock, counters, deliveryProgress, terminalLogger } from './progress';
-import { serveRoutes } from './serve-routes';
+import { configRoutes, serveRoutes } from './serve-routes';
+import type { NotifierConfig } from '../shared/config-file';
+import { ANY_ROUTE } from './store';
 import { loadTransformationFile } from './transformation-file';
 import { startSummaryScheduler, type SummaryScheduler } from './summaries';
 import type { Pipeline } from '../transformer/pipeline';
@@ -56,6 +57,13 @@ export interface LocalServerOptions {
   readonly host: string;
   /** A transformation file (see lambda/local/transformation-file.ts); undefined = built-in templates. */
   readonly transformFile?: string;
+  /**
+   * Routes from a configuration file (`--config`), instead of the one route of `eventGlobs`,
+   * `transformFile` and the Slack settings; each reads its credential from `environment`.
+   */
+  readonly config?: NotifierConfig;
+  /** Where a configuration's routes read their credentials (process.env). @default {} */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly eventGlobs: readonly string[];
   /** Delivery attempts before a failing message is dead-lettered (the queue's maxReceiveCount). */
   readonly maxAttempts: number;
@@ -130,8 +138,13 @@ export interface LocalServer {
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const logger = terminalLogger(options);
   const metrics = counters();
-  const transformation = loadTransformationFile(options.transformFile);
-  const destination = serveRoutes({ ...options, transformation: transformation.spec });
+  // A configuration file's routes, or the one route of the flags and SLACK_* variables.
+  const fromConfig = options.config === undefined ? undefined : configRoutes(options.config, options.environment ?? {}, options);
+  const transformation = fromConfig === undefined ? loadTransformationFile(options.transformFile) : undefined;
+  const destination = fromConfig ?? serveRoutes({ ...options, transformation: transformation!.spec });
+  const userCode = fromConfig?.userCode ?? transformation!.userCode;
+  // The receiver answers 200 and drops event types no route takes, as the construct's receiver does.
+  const eventGlobs = fromConfig === undefined ? options.eventGlobs : [...new Set(destination.routes.flatMap((route) => route.events))];
 
   const signingSecret = options.signingSecret;
   const signingKeys = new CachedSecret<Buffer[]>({
@@ -172,7 +185,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         secrets: destination.secrets,
         threads: store.threads({ ttlSeconds: Defaults.threadTtlSeconds }),
         countForSummaries: (webhook) => store.summaries.count(webhook),
-        userCode: transformation.userCode,
+        userCode,
         ...(destination.postToSlack ? { postToSlack: destination.postToSlack } : {}),
         logger,
         metrics,
@@ -206,6 +219,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     events: store.events,
     processor: progress.withLines(pipeline.processor),
     maxAttempts: options.maxAttempts,
+    routeIds: new Set(destination.routes.map((route) => route.id)),
     onDeadLetter: (event) => progress.deadLettered(event),
     rollups: createStoreRollups({
       rollups: store.rollups,
@@ -224,7 +238,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       store: store.summaries,
       schedules: options.summaries.schedules,
       timeZone,
-      routeId: DEFAULT_ROUTE_ID,
+      // Summaries go to the first route (the only one without --config).
+      routeId: destination.routes[0].id,
       ...(options.summaries.clock ? { now: options.summaries.clock } : {}),
       onQueued: (schedule, firstDay) => {
         options.print(`${clock()} ${schedule.kind === 'day' ? 'daily' : 'weekly'} summary of ${firstDay} (${timeZone}) queued\n`);
@@ -241,11 +256,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     signingKeys,
     enqueue: (webhook) =>
       promiseOf(() => {
+        // One row per route that takes the event, so each route is paced, rolled up, retried and
+        // dead-lettered on its own; an event no route takes is kept once, counted for the summaries, then skipped.
         // Committed before the receiver answers 200; a failure to write rejects (a 503), and Dodo retries.
-        store.events.accept(DEFAULT_ROUTE_ID, webhook);
+        const routeIds = pipeline.routesTaking(webhook).map((route) => route.id);
+        store.events.acceptForRoutes(routeIds.length > 0 ? routeIds : [ANY_ROUTE], webhook);
         loop.wake();
       }),
-    eventGlobs: options.eventGlobs,
+    eventGlobs,
     toleranceSeconds: settings.timestampToleranceSeconds,
     logger,
     metrics,

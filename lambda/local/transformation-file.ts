@@ -33,15 +33,19 @@ const TYPED_MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.c
  * Reads `file` (undefined: the built-in templates). Throws TransformFileError when it cannot be
  * read or bundled; whether the code loads is checked when the pipeline compiles it (file:line).
  */
-export function loadTransformationFile(file: string | undefined): LoadedTransformation {
+export function loadTransformationFile(
+  file: string | undefined,
+  options: { readonly codeId?: string; readonly timeoutMs?: number } = {},
+): LoadedTransformation {
   if (file === undefined) return { spec: { kind: 'builtin', options: {} }, userCode: userCodeRegistryFrom({}) };
   const typed = TYPED_MODULE_EXTENSIONS.has(path.extname(file));
   const source = typed ? bundleTypedModule(file) : readTransformFile(file);
   // Named as the construct names embedded code, so reasons read the same on both engines.
   const runtimeName = typed ? `${path.basename(file)}.js` : path.basename(file);
-  const codeId = runtimeName;
+  // Several routes of a configuration file may each have code: the caller gives each its own id.
+  const codeId = options.codeId ?? runtimeName;
   return {
-    spec: { kind: 'code', codeId, timeoutMs: Defaults.userCodeTimeoutMs },
+    spec: { kind: 'code', codeId, timeoutMs: options.timeoutMs ?? Defaults.userCodeTimeoutMs },
     userCode: userCodeRegistryFrom({ [codeId]: embeddableSource(source, runtimeName) }),
   };
 }

@@ -40,9 +40,17 @@ export interface StoredEvent {
   readonly precomposed: boolean;
 }
 
+/**
+ * The route of a row kept for every route that takes its event when it is delivered: an event no
+ * route took when it was accepted (it is still counted for the summaries, then skipped).
+ */
+export const ANY_ROUTE = '*';
+
 export interface EventStore {
   /** Stores a verified webhook as pending for `route`, committed and synced when this returns. */
   accept(route: string, webhook: QueuedWebhook, now?: number): number;
+  /** Stores a verified webhook as pending once per route, in one transaction committed and synced when this returns. */
+  acceptForRoutes(routes: readonly string[], webhook: QueuedWebhook, now?: number): number[];
   /** The pending event due first (at or before `now`), if any. */
   nextDue(now?: number): StoredEvent | undefined;
   /** When the next pending event is due (epoch ms), if any is pending. */
@@ -122,6 +130,14 @@ export function eventStore(database: StoreDatabase): EventStore {
       db.pragma('synchronous = FULL');
       try {
         return insertEvent(database, route, webhook, now);
+      } finally {
+        db.pragma('synchronous = NORMAL');
+      }
+    },
+    acceptForRoutes(routes, webhook, now = Date.now()) {
+      db.pragma('synchronous = FULL');
+      try {
+        return db.transaction(() => routes.map((route) => insertEvent(database, route, webhook, now)))();
       } finally {
         db.pragma('synchronous = NORMAL');
       }
