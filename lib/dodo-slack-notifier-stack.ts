@@ -1,8 +1,18 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { Annotations, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DodoSlackNotifier } from './dodo-slack-notifier';
-import type { DodoSlackNotifierProps } from './props';
+import type { DodoSlackNotifierProps, DodoSlackRoute } from './props';
+import { Transformation } from './transformation';
+import { COMPLETE_SECRET_ARN, ConfigFileError, readNotifierConfig, type ConfigFileTransformation } from '../lambda/shared/config-file';
+
+/** A configuration file's transformation as the construct's: the built-in templates, dashboard-style code (.js, .cjs) or a typed module. */
+function transformationOf(spec: ConfigFileTransformation): Transformation {
+  if ('builtin' in spec) return Transformation.builtin(spec.builtin);
+  const options = spec.timeoutMs === undefined ? {} : { timeout: Duration.millis(spec.timeoutMs) };
+  return ['.js', '.cjs'].includes(path.extname(spec.codePath)) ? Transformation.fromFile(spec.codePath, options) : Transformation.fromModule(spec.codePath, options);
+}
 
 /**
  * Props of {@link DodoSlackNotifierStack}: the stack's own, every notifier prop, and existing
@@ -30,6 +40,13 @@ export interface DodoSlackNotifierStackProps extends StackProps, DodoSlackNotifi
    * @default - `signingSecret`, or a new secret with a placeholder
    */
   readonly signingSecretName?: string;
+  /**
+   * A routing configuration file (the one `dodo-slack serve --config` runs; see README "Routing
+   * rules"): its routes are added to `routes`, each posting with the Secrets Manager secret its
+   * `slackWebhookSecret` / `slackBotTokenSecret` names (by name or complete ARN).
+   * @default - only `routes`
+   */
+  readonly routesConfigFile?: string;
 }
 
 /**
@@ -43,8 +60,10 @@ export class DodoSlackNotifierStack extends Stack {
 
   constructor(scope: Construct, id: string, props: DodoSlackNotifierStackProps = {}) {
     super(scope, id, props);
+    const routes = props.routesConfigFile === undefined ? props.routes : [...(props.routes ?? []), ...this.routesFromFile(props.routesConfigFile)];
     this.notifier = new DodoSlackNotifier(this, 'Notifier', {
       ...props,
+      ...(routes === undefined ? {} : { routes }),
       slackWebhookSecret: this.existingSecret(
         'SlackWebhookSecret',
         props.slackWebhookSecret,
@@ -75,7 +94,7 @@ export class DodoSlackNotifierStack extends Stack {
         value: this.secretConsoleUrl(notifier.slackBotTokenSecret),
       });
     }
-    for (const route of props.routes ?? []) {
+    for (const route of routes ?? []) {
       if (route.slackWebhookSecret) {
         new CfnOutput(this, `Route${route.id}SlackWebhookSecretConsoleUrl`, {
           description: `Set the Slack incoming-webhook URL of route ${route.id} here (Plaintext)`,
@@ -97,6 +116,45 @@ export class DodoSlackNotifierStack extends Stack {
     new CfnOutput(this, 'DashboardUrl', {
       description: 'The whole flow at a glance',
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${notifier.dashboard.dashboardName}`,
+    });
+  }
+
+  /** The routes of a configuration file, with their secrets imported by name or ARN; throws naming the JSON path of a fault. */
+  private routesFromFile(file: string): DodoSlackRoute[] {
+    let parsed;
+    try {
+      parsed = readNotifierConfig(file);
+    } catch (error) {
+      if (error instanceof ConfigFileError) throw new Error(`DodoSlackNotifierStack: ${error.message}`, { cause: error });
+      throw error;
+    }
+    for (const warning of parsed.warnings) Annotations.of(this).addWarningV2('dodo-slack-notifier:configWarning', `${file}: ${warning}`);
+    const missing = parsed.config.routes
+      .map((route, index) => ({ route, index }))
+      .filter(({ route }) => route.slackWebhookSecret === undefined && route.slackBotTokenSecret === undefined);
+    if (missing.length > 0) {
+      throw new Error(
+        `DodoSlackNotifierStack: ${file}: invalid configuration:\n${missing
+          .map(({ route, index }) => `- routes[${index}]: route "${route.id}" names no Secrets Manager secret for AWS: add "slackWebhookSecret" (or "slackBotTokenSecret" with "slackChannelId" for app mode), by name or complete ARN`)
+          .join('\n')}`,
+      );
+    }
+    return parsed.config.routes.map((route): DodoSlackRoute => {
+      const secretName = (route.slackWebhookSecret ?? route.slackBotTokenSecret)!;
+      const secret = COMPLETE_SECRET_ARN.test(secretName)
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, `Route${route.id}Secret`, secretName)
+        : secretsmanager.Secret.fromSecretNameV2(this, `Route${route.id}Secret`, secretName);
+      return {
+        id: route.id,
+        events: [...route.events],
+        ...(route.slackBotTokenSecret === undefined ? { slackWebhookSecret: secret } : { slackBotTokenSecret: secret }),
+        ...(route.slackChannelId === undefined ? {} : { slackChannelId: route.slackChannelId }),
+        ...(route.replyBroadcast === undefined ? {} : { replyBroadcast: [...route.replyBroadcast] }),
+        ...(route.transformation === undefined ? {} : { transformation: transformationOf(route.transformation) }),
+        ...(route.filter === undefined ? {} : { filter: route.filter }),
+        ...(route.modes === undefined ? {} : { modes: [...route.modes] }),
+        ...(route.mentions === undefined ? {} : { mentions: [...route.mentions] }),
+      };
     });
   }
 

@@ -24,7 +24,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Defaults } from '../lambda/shared/defaults';
 import { unknownGlobWarnings } from '../lambda/shared/event-glob';
-import { DEFAULT_ROUTE_ID, ReceiverEnv, RouteConfig, SECRET_PLACEHOLDER, TransformerEnv } from '../lambda/shared/function-env';
+import { DEFAULT_ROUTE_ID, ReceiverEnv, RouteConfig, SECRET_PLACEHOLDER, TransformerEnv, type RouteMention } from '../lambda/shared/function-env';
+import type { RouteFilter } from '../lambda/shared/route-filter';
+import type { WebhookMode } from '../lambda/shared/webhook';
 import { METRICS_NAMESPACE, MetricName, ServiceName } from '../lambda/shared/metrics';
 import { WEBHOOK_PATH } from '../lambda/shared/webhook';
 import { USER_CODE_FILE } from '../lambda/sandbox/registry';
@@ -70,6 +72,9 @@ interface ResolvedRoute {
   readonly slackChannelId?: string;
   readonly replyBroadcast?: readonly string[];
   readonly transformation: Transformation;
+  readonly filter?: RouteFilter;
+  readonly modes?: readonly WebhookMode[];
+  readonly mentions?: readonly RouteMention[];
 }
 
 /**
@@ -197,6 +202,9 @@ export class DodoSlackNotifier extends Construct {
         slackSecret: (route.slackBotTokenSecret ?? route.slackWebhookSecret)!,
         ...slackAppOfRoute(route),
         transformation: route.transformation ?? Transformation.builtin(),
+        ...(route.filter === undefined ? {} : { filter: route.filter }),
+        ...(route.modes === undefined ? {} : { modes: route.modes }),
+        ...(route.mentions === undefined ? {} : { mentions: route.mentions }),
       })),
     ];
 
@@ -212,8 +220,12 @@ export class DodoSlackNotifier extends Construct {
         ...(route.slackChannelId === undefined ? {} : { slackChannelId: route.slackChannelId }),
         ...(route.replyBroadcast === undefined ? {} : { replyBroadcast: [...route.replyBroadcast] }),
         transformation: bound.spec,
+        ...(route.filter === undefined ? {} : { filter: route.filter }),
+        ...(route.modes === undefined ? {} : { modes: [...route.modes] }),
+        ...(route.mentions === undefined ? {} : { mentions: [...route.mentions] }),
       };
     });
+    checkRoutesFitTheEnvironment(routeConfigs);
 
     // Queues. The queue has a fixed name so the dead-letter queue's redrive-allow policy can name
     // it by ARN: a reference to the queue's ARN would be a cycle (the queue names the DLQ).
@@ -623,6 +635,24 @@ export class DodoSlackNotifier extends Construct {
       // code is a JS expression that evaluates to a JSON string: { [codeId]: source }.
       bundling: { ...LAMBDA_BUNDLING, define: handler === 'transformer' ? { [USER_CODE_DEFINE]: JSON.stringify(JSON.stringify(userCode)) } : {} },
     };
+  }
+}
+
+/**
+ * Lambda holds at most 4 KB of environment variables per function, and the routes travel in one
+ * (their secrets' ARNs are resolved only at deploy time). Checked at synth with each ARN counted at
+ * its longest likely length, so a deploy never fails on it: filters and mentions are what grow.
+ */
+const ROUTES_ENVIRONMENT_BUDGET_BYTES = 2_800;
+const SECRET_ARN_LENGTH = 110;
+
+function checkRoutesFitTheEnvironment(routes: readonly RouteConfig[]): void {
+  const bytes = Buffer.byteLength(JSON.stringify(routes.map((route) => ({ ...route, slackSecretId: 'a'.repeat(SECRET_ARN_LENGTH) }))));
+  if (bytes > ROUTES_ENVIRONMENT_BUDGET_BYTES) {
+    throw new Error(
+      `DodoSlackNotifier: the routes take about ${bytes} bytes of the transformer's environment, more than the ${ROUTES_ENVIRONMENT_BUDGET_BYTES} ` +
+        'left of Lambda\'s 4 KB: shorten the filters and mentions (one $in instead of several $or), or split the routes across two notifiers',
+    );
   }
 }
 

@@ -68,7 +68,13 @@ export class ConfigFileError extends Error {
     readonly file: string,
     readonly problems: readonly ConfigProblem[],
   ) {
-    super(`${file}: invalid configuration:\n${problems.map((problem) => `- ${problem.path === '' ? '' : `${problem.path}: `}${problem.message}`).join('\n')}`);
+    // A file that cannot be read or parsed has one problem of the whole file: said on one line.
+    const whole = problems.length === 1 && problems[0].path === '';
+    super(
+      whole
+        ? `${file}: ${problems[0].message}`
+        : `${file}: invalid configuration:\n${problems.map((problem) => `- ${problem.path === '' ? '' : `${problem.path}: `}${problem.message}`).join('\n')}`,
+    );
   }
 }
 

@@ -10,6 +10,7 @@
  * environment-bound one as it is.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
@@ -19,6 +20,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { buildApp } from '../../lib/app-config';
+import { ROUTING_CONFIG } from '../support/routing-story';
 import { CONTROL_TOWER_DISABLED_RULES } from '../../lib/control-tower';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
 import { DodoSlackNotifierStack } from '../../lib/dodo-slack-notifier-stack';
@@ -102,6 +104,19 @@ describe('the deployable stack (bin/app.ts)', () => {
     expect(guardFindings(templateFile(app, stack))).toEqual([
       expect.stringMatching(/^ct-lambda-pr-2 NotifierApiwebhooksdodoPOSTApiPermission/),
     ]);
+  });
+
+  test('with a routing configuration file (-c config=FILE), no finding but the acknowledged ones', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dodo-ct-config-'));
+    try {
+      const config = path.join(dir, 'dodo-slack.config.json');
+      fs.writeFileSync(config, JSON.stringify(ROUTING_CONFIG));
+      const app = testApp({ config });
+      const stack = buildApp(app);
+      expect(guardFindings(asDeployed(templateFile(app, stack)))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('bound to an account and region, with context, its template has no finding but the acknowledged ones', () => {
