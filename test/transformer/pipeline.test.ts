@@ -137,3 +137,65 @@ describe('settings', () => {
     expect(longestDeliveryMs([hooks, app], 5000)).toBe(7 * 5000);
   });
 });
+
+describe('routing rules apply before the transformation and before roll-ups', () => {
+  const payment = (id: string, amount: number): QueuedWebhook => {
+    const parsed = JSON.parse(body) as { data: Record<string, unknown> };
+    return { webhookId: id, webhookTimestamp: '1700000000', eventType: 'payment.succeeded', body: JSON.stringify({ ...parsed, data: { ...parsed.data, total_amount: amount } }) };
+  };
+  const big: RouteConfig = { id: 'big', events: ['payment.*'], slackSecretId: 'BIG_URL', transformation: builtin, filter: { 'data.total_amount': { $gte: 50_000 } }, mentions: [{ mention: '@here', filter: { 'data.total_amount': { $gte: 100_000 } } }] };
+  const liveOnly: RouteConfig = { id: 'live', events: ['*'], slackSecretId: 'LIVE_URL', transformation: builtin, modes: ['live'] };
+
+  function pipeline() {
+    const posted: { url: string; text: string }[] = [];
+    const built = createPipeline(
+      [big, liveOnly],
+      ports({
+        secrets: { load: (name) => Promise.resolve(`http://127.0.0.1:9/services/T/B/${name}`), minRefreshIntervalMs: 0 },
+        postToSlack: (url, message) => (posted.push({ url, text: message.text }), Promise.resolve({ kind: 'response', status: 200, body: 'ok' })),
+      }),
+      { maxReceiveCount: 3, allowInsecureLocalhostSlack: true, deliveryRatePerSecond: 1000, deliveryBurst: 1000 },
+    );
+    return { ...built, posted };
+  }
+
+  test('routesTaking and the processor agree: filter and modes decide, mentions follow their own filter', async () => {
+    const { processor, routesTaking, posted } = pipeline();
+    expect(routesTaking(payment('a', 2_999)).map((route) => route.id)).toEqual(['live']);
+    expect(routesTaking(payment('b', 150_000)).map((route) => route.id)).toEqual(['big', 'live']);
+    expect(routesTaking({ ...payment('c', 150_000), mode: 'test' }).map((route) => route.id)).toEqual(['big']);
+    const outcomes = await processor.processBatch([
+      { id: '1', webhook: payment('a', 2_999), receiveCount: 1 },
+      { id: '2', webhook: payment('b', 60_000), receiveCount: 1 },
+      { id: '3', webhook: { ...payment('c', 150_000), mode: 'test' }, receiveCount: 1 },
+    ]);
+    expect([...outcomes.values()].map((outcome) => (outcome.kind === 'done' ? outcome.routes.map((route) => route.routeId) : outcome.kind))).toEqual([['live'], ['big', 'live'], ['big']]);
+    expect(posted.map((post) => [post.url.split('/').pop(), post.text.startsWith('<!here> ')])).toEqual([
+      ['LIVE_URL', false],
+      ['BIG_URL', false],
+      ['LIVE_URL', false],
+      ['BIG_URL', true],
+    ]);
+  });
+
+  test('a record for one route (serve keeps one per route) goes to that route only; a route no longer configured is a dead letter with its reason', async () => {
+    const { processor, posted } = pipeline();
+    const outcomes = await processor.processBatch([
+      { id: '1', webhook: payment('d', 150_000), receiveCount: 1, routeId: 'live' },
+      { id: '2', webhook: payment('e', 150_000), receiveCount: 1, routeId: 'gone' },
+    ]);
+    expect(outcomes.get('1')).toEqual({ kind: 'done', routes: [{ routeId: 'live', result: 'delivered' }] });
+    expect(outcomes.get('2')).toMatchObject({ kind: 'dead-letter', routeId: 'gone', reason: expect.stringContaining('route "gone", which this configuration does not have') as unknown });
+    expect(posted.map((post) => post.url.split('/').pop())).toEqual(['LIVE_URL']);
+  });
+
+  test('a roll-up covers only the events its route takes, and carries the mentions any of them earns', async () => {
+    const { rollups, posted } = pipeline();
+    const records = [payment('f', 2_999), payment('g', 60_000), payment('h', 70_000), payment('i', 120_000)].map((webhook, index) => ({ id: String(index), webhook, receiveCount: 1 }));
+    expect(records.filter((record) => rollups.foldingRoutes(record.webhook).some((route) => route.id === 'big')).map((record) => record.webhook.webhookId)).toEqual(['g', 'h', 'i']);
+    const outcome = await rollups.deliver('big', records);
+    expect(outcome).toMatchObject({ kind: 'posted', covered: ['g', 'h', 'i'] });
+    expect(posted).toHaveLength(1);
+    expect(posted[0].text).toMatch(/^<!here> 3 events rolled up/);
+  });
+});
