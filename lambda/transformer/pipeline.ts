@@ -108,7 +108,7 @@ export interface Pipeline {
   /** Settings as the pipeline runs them (defaults applied). */
   readonly settings: ResolvedPipelineSettings;
   /** The routes that take the event (globs, modes, filter), in configuration order: serve keeps one record per route. */
-  routesTaking(webhook: QueuedWebhook): readonly RouteConfig[];
+  readonly routesTaking: (webhook: QueuedWebhook) => readonly RouteConfig[];
 }
 
 export type ResolvedPipelineSettings = Required<Omit<PipelineSettings, 'slackApiUrl'>> & Pick<PipelineSettings, 'slackApiUrl'>;
