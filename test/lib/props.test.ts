@@ -1,4 +1,5 @@
 /** Each prop of DodoSlackNotifier changes what it should, and only that. */
+import { CONFIG_ROUTE_FIELDS } from '../../lambda/shared/config-file';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
@@ -182,4 +183,19 @@ test('the README props table has a row for every prop, and no row for a prop tha
   const rows = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((match) => match[1]).sort();
   expect(props.length).toBeGreaterThan(20);
   expect(rows).toEqual(props);
+});
+
+test("a DodoSlackRoute has the configuration file's route fields (secrets as ISecret there, by name in the file), and the README's routes row names them all", () => {
+  const root = path.join(__dirname, '..', '..');
+  const source = fs.readFileSync(path.join(root, 'lib', 'props.ts'), 'utf8');
+  const body = source.slice(source.indexOf('export interface DodoSlackRoute'));
+  const fields = [...body.slice(0, body.indexOf('\n}\n')).matchAll(/^ {2}readonly (\w+)\??:/gm)].map((match) => match[1]);
+  // The environment variables are serve's alone; everything else is the same field on both.
+  const fileFields = CONFIG_ROUTE_FIELDS.filter((field) => !field.endsWith('Env'));
+  expect([...fields].sort()).toEqual([...fileFields].sort());
+  const schema = JSON.parse(fs.readFileSync(path.join(root, 'schema', 'dodo-slack.config.schema.json'), 'utf8')) as { definitions: { route: { properties: Record<string, unknown> } } };
+  expect(Object.keys(schema.definitions.route.properties).filter((field) => !field.endsWith('Env')).sort()).toEqual([...fields].sort());
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const routesRow = /^\| `routes` \|.*$/m.exec(readme)![0];
+  for (const field of fields) expect(routesRow).toContain(field);
 });
