@@ -116,3 +116,7 @@ test('the build runs when the package is packed, never on install: npm ci and th
   expect(pkg.scripts.prepack).toBe('npm run build');
   expect(pkg.scripts.build).toContain('tsc -p tsconfig.build.json');
 });
+
+test('the routing configuration schema is packed where the README points editors to it', () => {
+  expect(packed('schema/dodo-slack.config.schema.json')).toBe(true);
+});
