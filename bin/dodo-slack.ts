@@ -589,7 +589,13 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
         `try it, in another terminal:\n  npx dodo-slack send payment.succeeded --url ${server.url} --secret ${demoKey}\n`,
     );
   }
-  io.stdout(
+  if (options.config !== undefined) {
+    for (const route of options.config.routes) {
+      const rules = [route.filter !== undefined && Object.keys(route.filter).length > 0 ? 'with a filter' : '', route.modes?.length === 1 ? `${route.modes[0]} mode only` : ''].filter((rule) => rule !== '');
+      const target = route.slackBotTokenEnv !== undefined ? `channel ${route.slackChannelId} as the app whose bot token is in ${route.slackBotTokenEnv}` : `the Slack webhook in ${route.slackWebhookUrlEnv}`;
+      io.stdout(`route ${route.id}: ${route.events.join(', ')}${rules.length > 0 ? ` (${rules.join(', ')})` : ''} → ${target}\n`);
+    }
+  } else io.stdout(
     options.slackChannel !== undefined
       ? `posting to Slack channel ${options.slackChannel} as the app whose bot token is in SLACK_BOT_TOKEN (threads and live cards)\n`
       : options.slackWebhookUrl

@@ -22,7 +22,7 @@ function sample(type: string, data: Record<string, unknown> = {}, mode?: Webhook
 }
 
 /** Per recipe, in README order: events with the route ids that must take them. */
-const EXPECTATIONS: readonly (readonly (readonly [string, QueuedWebhook, readonly string[], readonly string[]?])[])[] = [
+const EXPECTATIONS: readonly (readonly (readonly [string, QueuedWebhook, readonly string[], (readonly string[])?])[])[] = [
   [
     ['29.99 USD', sample('payment.succeeded'), []],
     ['600 USD', sample('payment.succeeded', { total_amount: 60_000 }), ['BigPayments'], []],
