@@ -360,7 +360,7 @@ async function send(args: readonly string[], io: CliIo): Promise<number> {
       'content-type': 'application/json',
       'webhook-id': webhookId,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signWebhook(key, webhookId, timestamp, raw),
+      'webhook-signature': signWebhook(key.bytes, webhookId, timestamp, raw),
     },
     body: new Uint8Array(raw),
   }).catch((error: unknown) => {

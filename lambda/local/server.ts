@@ -18,6 +18,7 @@ import { DEFAULT_ROUTE_ID } from '../shared/function-env';
 import { CachedSecret } from '../shared/secret-cache';
 import { promiseOf } from '../shared/promise';
 import { createWebhookReceiver, signingKeyParser } from '../receiver/webhook-receiver';
+import type { SigningKey } from '../receiver/signature';
 import type { SummarySchedule } from '../summaries/schedule';
 import { localDateTime } from '../summaries/period';
 import { openStore } from './store';
@@ -134,7 +135,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const destination = serveRoutes({ ...options, transformation: transformation.spec });
 
   const signingSecret = options.signingSecret;
-  const signingKeys = new CachedSecret<Buffer[]>({
+  const signingKeys = new CachedSecret<SigningKey[]>({
     load: () => Promise.resolve(signingSecret),
     parse: signingKeyParser(logger),
     ttlMs: Number.MAX_SAFE_INTEGER,
