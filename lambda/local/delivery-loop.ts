@@ -6,7 +6,7 @@
  * restart resumes exactly where a stop or a crash left off.
  */
 import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
-import type { EventStore, StoredEvent } from './store';
+import { queuedWebhookOf, type EventStore, type StoredEvent } from './store';
 import type { StoreRollups } from './rollup-loop';
 
 export interface DeliveryLoopOptions {
@@ -96,13 +96,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       const outcomes = await processor.processBatch([
         {
           id,
-          webhook: {
-            webhookId: event.webhookId,
-            webhookTimestamp: event.webhookTimestamp,
-            eventType: event.eventType,
-            body: event.body,
-            ...(event.precomposed ? { precomposed: true as const } : {}),
-          },
+          webhook: queuedWebhookOf(event),
           receiveCount: attempts,
         },
       ]);
