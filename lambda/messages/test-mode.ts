@@ -51,8 +51,3 @@ export function markTestMode<M extends SlackMessage>(message: M): M {
   }
   return marked;
 }
-
-/** True when `message` carries the marker (its text prefix). */
-export function isMarkedTestMode(message: Pick<SlackMessage, 'text'>): boolean {
-  return message.text.startsWith(TEST_MODE_PREFIX);
-}
