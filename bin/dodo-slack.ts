@@ -2,7 +2,7 @@
  * `dodo-slack`: the local workbench. The same core as the Lambdas (signature, receiver, transform,
  * delivery), with local adapters instead of API Gateway, SQS, DynamoDB and Secrets Manager.
  *
- *   dodo-slack preview <payload.json | event-type> [--transform <file>] [--format json|text]
+ *   dodo-slack preview <payload.json | event-type> [--transform <file>] [--format json|text] [--mode live|test]
  *   dodo-slack send <payload.json | event-type> --url <endpoint> [--secret <whsec_…>] [--webhook-id <id>]
  *   dodo-slack serve [--port 3000] [--host 127.0.0.1] [--transform <file>] [--events <globs>] [--summary daily@09:00 --tz Area/City] …
  *   dodo-slack routes <payload.json | event-type> --config <file> [--mode live|test]
@@ -39,6 +39,7 @@ import { DEFAULT_SLACK_API_URL } from '../lambda/transformer/slack-web-api';
 import { slackAppManifest } from '../lambda/local/slack-manifest';
 import { ConfigFileError, readNotifierConfig, type NotifierConfig } from '../lambda/shared/config-file';
 import { compileRouteSelection } from '../lambda/shared/route-rules';
+import { markTestMode } from '../lambda/messages/test-mode';
 
 const USAGE = `Usage: dodo-slack <command> [options]
 
@@ -47,10 +48,12 @@ Commands:
       --transform <file>      .js: dashboard-style \`function handler(webhook)\`; .ts/.mjs: a module exporting
                               \`transform(event)\` (bundled with esbuild); default: the built-in templates
       --format json|text      json (default): the exact body posted to Slack; text: a terminal rendering
+      --mode live|test        test: as a test-mode event's message, marked TEST (default live)
 
   send <payload.json | event-type>      Sign a payload like Dodo does and POST it
       --url <endpoint>        e.g. http://127.0.0.1:3000${WEBHOOK_PATH} or your deployed webhook URL (required)
-      --secret <whsec_…>      signing key (default: $DODO_WEBHOOK_SECRET, first usable key)
+      --secret <whsec_…>      signing key (default: $DODO_WEBHOOK_SECRET, first usable key); a label such as
+                              test:whsec_… is accepted, and the key after it signs
       --webhook-id <id>       reuse a webhook-id, as Dodo does when it retries (default: a fresh one)
 
   serve                                 Receiver → durable store → transformer → Slack, on this machine
@@ -314,6 +317,7 @@ async function preview(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
     transform: { type: 'string' },
     format: { type: 'string', default: 'json' },
+    mode: { type: 'string', default: 'live' },
   });
   if (values.help) {
     io.stdout(`${USAGE}\n`);
@@ -321,6 +325,8 @@ async function preview(args: readonly string[], io: CliIo): Promise<number> {
   }
   const format = values.format;
   if (format !== 'json' && format !== 'text') throw new UsageError(`--format must be json or text, got "${format}"`);
+  const mode = values.mode;
+  if (mode !== 'live' && mode !== 'test') throw new UsageError(`--mode must be live or test, got "${mode}"`);
   const { raw, source } = readPayload(onePositional(positionals, 'payload file or event type'));
   const envelope = parseEnvelope(raw, source);
 
@@ -348,7 +354,9 @@ async function preview(args: readonly string[], io: CliIo): Promise<number> {
     io.stderr(`dodo-slack: ${envelope.type} was cancelled by the transformation (${outcome.reason}); nothing would be posted\n`);
     return 0;
   }
-  io.stdout(format === 'json' ? `${JSON.stringify(outcome.message, null, 2)}\n` : renderSlackMessageForTerminal(outcome.message, { color: useColor(io) }));
+  // As the pipeline marks a test-mode event's message after its transformation.
+  const message = mode === 'test' ? markTestMode(outcome.message) : outcome.message;
+  io.stdout(format === 'json' ? `${JSON.stringify(message, null, 2)}\n` : renderSlackMessageForTerminal(message, { color: useColor(io) }));
   return 0;
 }
 
@@ -413,7 +421,7 @@ async function send(args: readonly string[], io: CliIo): Promise<number> {
       'content-type': 'application/json',
       'webhook-id': webhookId,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signWebhook(key, webhookId, timestamp, raw),
+      'webhook-signature': signWebhook(key.bytes, webhookId, timestamp, raw),
     },
     body: new Uint8Array(raw),
   }).catch((error: unknown) => {
@@ -423,7 +431,7 @@ async function send(args: readonly string[], io: CliIo): Promise<number> {
     throw new CommandFailure(`could not reach ${url.origin}: ${why}`);
   });
   const body = await response.text();
-  io.stderr(`sent ${source} as webhook-id ${webhookId}\n`);
+  io.stderr(`sent ${source} as webhook-id ${webhookId}${key.mode === 'test' ? ', signed with a test-mode key' : ''}\n`);
   io.stdout(`${response.status} ${response.statusText}\n${body}${body.endsWith('\n') ? '' : '\n'}`);
   return response.ok ? 0 : 1;
 }

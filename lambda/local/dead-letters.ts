@@ -15,6 +15,7 @@ export function deadLetterRecord(event: StoredEvent): Record<string, unknown> {
     webhookId: event.webhookId,
     webhookTimestamp: event.webhookTimestamp,
     type: event.eventType,
+    mode: event.mode,
     reason: event.reason ?? null,
     attempts: event.attempts,
     lastSlackResponse: event.lastSlackResponse ?? null,

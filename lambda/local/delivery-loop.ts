@@ -6,9 +6,7 @@
  * restart resumes exactly where a stop or a crash left off.
  */
 import type { DeliveryProcessor, RecordOutcome } from '../transformer/delivery';
-import type { EventStore, StoredEvent } from './store';
-import type { QueuedWebhook } from '../shared/webhook';
-import { ANY_ROUTE } from './store';
+import { ANY_ROUTE, queuedWebhookOf, type EventStore, type StoredEvent } from './store';
 import { DEFAULT_ROUTE_ID } from '../shared/function-env';
 import type { StoreRollups } from './rollup-loop';
 
@@ -37,17 +35,6 @@ export interface DeliveryLoop {
    * when it finished (its outcome is on disk), false when the time ran out (it stays pending).
    */
   stop(timeoutMs: number): Promise<boolean>;
-}
-
-/** The queued webhook a stored event holds. */
-function webhookOf(event: StoredEvent): QueuedWebhook {
-  return {
-    webhookId: event.webhookId,
-    webhookTimestamp: event.webhookTimestamp,
-    eventType: event.eventType,
-    body: event.body,
-    ...(event.precomposed ? { precomposed: true as const } : {}),
-  };
 }
 
 export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
@@ -102,7 +89,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
           await sleep(waitMs);
           continue;
         }
-        if (await rollups.foldFor({ id: event.id, route: event.route, webhook: webhookOf(event) }, Date.now())) continue;
+        if (await rollups.foldFor({ id: event.id, route: event.route, webhook: queuedWebhookOf(event) }, Date.now())) continue;
       }
       await attempt(event);
     }
@@ -116,7 +103,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       const outcomes = await processor.processBatch([
         {
           id,
-          webhook: webhookOf(event),
+          webhook: queuedWebhookOf(event),
           receiveCount: attempts,
           ...(deliversToOneRoute(event.route) ? { routeId: event.route } : {}),
         },

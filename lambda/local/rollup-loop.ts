@@ -10,7 +10,7 @@
  */
 import type { DeliveryRecord } from '../transformer/delivery';
 import type { QueuedWebhook } from '../shared/webhook';
-import { MIN_ROLLUP_EVENTS, type RollupOutcome, type RollupProcessor } from '../transformer/rollup';
+import { MIN_ROLLUP_EVENTS, mayFold, type RollupOutcome, type RollupProcessor } from '../transformer/rollup';
 import type { OpenRollup, RollupMember, RollupStore } from './store';
 
 export interface StoreRollupsOptions {
@@ -90,7 +90,7 @@ export function createStoreRollups(options: StoreRollupsOptions): StoreRollups {
     },
     async foldFor(event, now) {
       if (!policy.enabled || processor.foldingRoutes(event.webhook).every((route) => route.id !== event.route)) return false;
-      const candidates = rollups.candidates(event.route, now).filter((candidate) => policy.isFoldable(candidate.eventType));
+      const candidates = rollups.candidates(event.route, now).filter((candidate) => policy.isFoldable(candidate.eventType) && mayFold(candidate));
       if (!candidates.some((candidate) => candidate.id === event.id)) return false;
       const distinct = new Set(candidates.map((candidate) => candidate.webhookId));
       if (!policy.shouldFold(distinct.size, options.ratePerSecond)) return false;
@@ -115,7 +115,7 @@ export function createStoreRollups(options: StoreRollupsOptions): StoreRollups {
 function toRecord(member: RollupMember, attempt: number): DeliveryRecord {
   return {
     id: String(member.id),
-    webhook: { webhookId: member.webhookId, webhookTimestamp: member.webhookTimestamp, eventType: member.eventType, body: member.body },
+    webhook: { webhookId: member.webhookId, webhookTimestamp: member.webhookTimestamp, eventType: member.eventType, body: member.body, mode: member.mode },
     receiveCount: attempt,
   };
 }

@@ -17,6 +17,7 @@ import { Defaults } from '../shared/defaults';
 import { CachedSecret } from '../shared/secret-cache';
 import { promiseOf } from '../shared/promise';
 import { createWebhookReceiver, signingKeyParser } from '../receiver/webhook-receiver';
+import type { SigningKey } from '../receiver/signature';
 import type { SummarySchedule } from '../summaries/schedule';
 import { localDateTime } from '../summaries/period';
 import { openStore } from './store';
@@ -147,7 +148,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const eventGlobs = fromConfig === undefined ? options.eventGlobs : [...new Set(destination.routes.flatMap((route) => route.events))];
 
   const signingSecret = options.signingSecret;
-  const signingKeys = new CachedSecret<Buffer[]>({
+  const signingKeys = new CachedSecret<SigningKey[]>({
     load: () => Promise.resolve(signingSecret),
     parse: signingKeyParser(logger),
     ttlMs: Number.MAX_SAFE_INTEGER,

@@ -3,7 +3,8 @@
  * (lambda/receiver/handler.ts) and the local server call the same function with their own ports.
  *
  * Answer table (the README's "What the receiver answers"):
- *   200 {"received":true}                  valid signature, event type forwarded (queued)
+ *   200 {"received":true}                  valid signature, event type forwarded (queued, with the mode
+ *                                          of the key that verified it: test or live)
  *   200 {"received":true,"ignored":true}   valid signature, event type filtered out (not queued)
  *   401 {"error":…}                        missing headers, bad signature, timestamp outside tolerance
  *   400 {"error":…}                        signature fine but body not JSON or without a string `type`
@@ -15,7 +16,7 @@ import { MetricName } from '../shared/metrics';
 import { type CoreLogger, type CoreMetrics } from '../shared/ports';
 import { InvalidPayloadError, SecretConfigurationError } from '../shared/errors';
 import { compileEventGlobs } from '../shared/event-glob';
-import { parseSigningKeys, readSignatureHeaders, verifyWebhook, type VerificationFailure } from './signature';
+import { parseSigningKeys, readSignatureHeaders, verifyWebhook, type SigningKey, type VerificationFailure } from './signature';
 
 /** What every outcome is called in logs (and returned to adapters for their own bookkeeping). */
 export type ReceiverOutcome =
@@ -48,9 +49,9 @@ export interface ReceiverResponse {
 
 /** The part of CachedSecret the receiver needs. */
 export interface SigningKeySource {
-  get(): Promise<readonly Buffer[]>;
+  get(): Promise<readonly SigningKey[]>;
   /** Refetch unless rate-limited; `refreshed: false` means the cached keys came back unchanged. */
-  refresh(): Promise<{ readonly value: readonly Buffer[]; readonly refreshed: boolean }>;
+  refresh(): Promise<{ readonly value: readonly SigningKey[]; readonly refreshed: boolean }>;
 }
 
 export interface WebhookReceiverDeps {
@@ -97,7 +98,7 @@ type AnswerFields = Record<string, string | number | undefined>;
  * Builds the signing-key parser for a CachedSecret: logs each unusable key's problem (never the
  * key) and keeps the valid ones; throws SecretConfigurationError when none is usable.
  */
-export function signingKeyParser(logger: CoreLogger): (secretString: string) => Buffer[] {
+export function signingKeyParser(logger: CoreLogger): (secretString: string) => SigningKey[] {
   return (secretString) => {
     const { keys, problems } = parseSigningKeys(secretString);
     for (const problem of problems) logger.error('Signing secret has an unusable key', { problem });
@@ -154,14 +155,14 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): (request: Rece
       return answer('unauthorized', 401, { error: UNAUTHORIZED_MESSAGE['missing-headers'] }, { ...fields, reason: 'missing-headers' });
     }
 
-    let keys: readonly Buffer[];
+    let keys: readonly SigningKey[];
     try {
       keys = await deps.signingKeys.get();
     } catch (error) {
       return unavailable(error, fields);
     }
 
-    const verify = (candidateKeys: readonly Buffer[]) =>
+    const verify = (candidateKeys: readonly SigningKey[]) =>
       verifyWebhook({
         rawBody: request.body,
         headers: request.headers,
@@ -197,12 +198,20 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): (request: Rece
       return answer('invalid-payload', 400, { error: reason }, { ...fields, reason });
     }
     fields.eventType = eventType;
+    // Only test mode is said: a webhook without a mode is live, as every record queued before modes existed.
+    if (verification.mode === 'test') fields.mode = 'test';
 
     if (!isForwarded(eventType)) {
       return answer('ignored', 200, IGNORED_BODY, fields);
     }
     try {
-      await deps.enqueue({ webhookId: headers.id, webhookTimestamp: headers.timestamp, eventType, body: text });
+      await deps.enqueue({
+        webhookId: headers.id,
+        webhookTimestamp: headers.timestamp,
+        eventType,
+        body: text,
+        ...(verification.mode === 'test' ? { mode: 'test' as const } : {}),
+      });
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
       return answer('queue-unavailable', 503, { error: 'queue unavailable, retry later' }, { ...fields, reason });

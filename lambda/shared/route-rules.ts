@@ -19,7 +19,7 @@ export interface RouteSelection {
   takes(webhook: QueuedWebhook): boolean;
   /** Why the route does not take the event (its globs, its modes or the first filter condition that fails); undefined when it does. */
   whyNot(webhook: QueuedWebhook): string | undefined;
-  /** The mentions (Slack syntax, e.g. `<!subteam^S0123>`) the route adds to this event's message, in configuration order. */
+  /** The mentions (Slack syntax, e.g. `<!subteam^S0123>`) the route adds to this event's message, in configuration order; none for a test-mode event. */
   mentionsFor(webhook: QueuedWebhook): string[];
 }
 
@@ -83,7 +83,8 @@ export function compileRouteSelection(rules: RouteRules): RouteSelection {
       return reason === undefined ? undefined : `its filter does not hold: ${reason}`;
     },
     mentionsFor(webhook) {
-      if (mentions.length === 0) return [];
+      // A test payment pages nobody: its message is marked TEST and goes out without the mentions.
+      if (mentions.length === 0 || modeOf(webhook) === 'test') return [];
       const parsed = envelopeOf(webhook);
       if (parsed === undefined) return [];
       return [...new Set(mentions.filter((mention) => mention.holds(parsed.envelope)).map((mention) => mention.text))];

@@ -59,7 +59,7 @@ export function markerName(webhookId: string): string {
  */
 export function dynamoSummaryCounter(client: DynamoDBClient, tableName: string, now: () => number = Date.now): (webhook: QueuedWebhook) => Promise<void> {
   return async (webhook) => {
-    const { occurredAtMs, counters } = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, now());
+    const { occurredAtMs, counters } = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, now(), webhook.mode);
     const names: Record<string, string> = { '#w': markerName(webhook.webhookId) };
     const values: Record<string, AttributeValue> = { ':one': { N: '1' } };
     const adds = Object.entries(counters).map(([name, value], index) => {

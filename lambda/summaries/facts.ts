@@ -15,6 +15,8 @@
  *   mrr.gained|C  mrr.lost|C            monthly recurring revenue started / cancelled (see below)
  *   product|C|PRODUCT_ID                revenue of successful single-product payments
  *   unknown.amount                      money events whose amount or currency could not be read
+ *   test.left_out                       test-mode events (a `test:` key verified them): the only
+ *                                       counter they add, so no figure above includes them
  *
  * MRR normalisation: a subscription's `recurring_pre_tax_amount` is what one billing period
  * charges (pre-tax, quantity included) for `payment_frequency_count` × `payment_frequency_interval`.
@@ -25,7 +27,7 @@
  * the new plan, not what it replaced.
  */
 import { currencyCode, parseMinorUnits } from '../messages/money';
-import type { DodoWebhookEnvelope } from '../shared/webhook';
+import type { DodoWebhookEnvelope, WebhookMode } from '../shared/webhook';
 
 /** Named counters; a missing name is 0. */
 export type Counters = Readonly<Record<string, number>>;
@@ -72,12 +74,22 @@ export function eventTimeMs(envelope: Partial<DodoWebhookEnvelope>, webhookTimes
   return fallbackMs;
 }
 
+/** The one counter a test-mode event adds: how many the period's summary leaves out. */
+export const TEST_LEFT_OUT = 'test.left_out';
+
 /**
- * What one webhook, as queued (its raw body and `webhook-timestamp`), adds to the summaries and
- * when it happened: every store counts with this, so they agree. A body that is not a JSON object
- * still counts as one event (the receiver only queues JSON; an older local store may hold anything).
+ * What one webhook, as queued (its raw body, `webhook-timestamp` and mode), adds to the summaries
+ * and when it happened: every store counts with this, so they agree. A body that is not a JSON
+ * object still counts as one event (the receiver only queues JSON; an older local store may hold
+ * anything). A test-mode event adds only {@link TEST_LEFT_OUT}, in the period of its own time:
+ * test payments are no revenue, and the summary says how many it left out.
  */
-export function summaryFactsOfWebhook(body: string, webhookTimestamp: string | undefined, fallbackMs: number): { readonly occurredAtMs: number; readonly counters: Counters } {
+export function summaryFactsOfWebhook(
+  body: string,
+  webhookTimestamp: string | undefined,
+  fallbackMs: number,
+  mode: WebhookMode = 'live',
+): { readonly occurredAtMs: number; readonly counters: Counters } {
   let envelope: Partial<DodoWebhookEnvelope> = {};
   try {
     const parsed = JSON.parse(body) as unknown;
@@ -85,7 +97,8 @@ export function summaryFactsOfWebhook(body: string, webhookTimestamp: string | u
   } catch {
     // Counted as one event of no known kind.
   }
-  return { occurredAtMs: eventTimeMs(envelope, webhookTimestamp, fallbackMs), counters: summaryFactsOf(envelope) };
+  const occurredAtMs = eventTimeMs(envelope, webhookTimestamp, fallbackMs);
+  return { occurredAtMs, counters: mode === 'test' ? { [TEST_LEFT_OUT]: 1 } : summaryFactsOf(envelope) };
 }
 
 /** The counters one event adds. Every event counts in `events`; types a summary does not show add nothing else. */

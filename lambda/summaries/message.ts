@@ -9,7 +9,7 @@ import type { SlackMessage } from '../shared/transformation';
 import { formatMinorUnits } from '../messages/money';
 import { escapeMrkdwn, truncate } from '../messages/mrkdwn';
 import { SlackLimits } from '../messages/slack-limits';
-import type { Counters } from './facts';
+import { TEST_LEFT_OUT, type Counters } from './facts';
 import { localDateTime, offsetLabel, periodLabel, type Period } from './period';
 
 /** Late arrivals for an earlier period, already posted: what they added since. */
@@ -194,9 +194,16 @@ function lateBlocks(late: readonly LateArrivals[]): KnownBlock[] {
   return [{ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(escapeMrkdwn(lines.join('\n')), 3000) }] }];
 }
 
+/** How many test-mode events the figures leave out; nothing when there were none (the message is then as before modes). */
+function testModeBlocks(totals: Counters): KnownBlock[] {
+  const leftOut = totals[TEST_LEFT_OUT] ?? 0;
+  if (leftOut <= 0) return [];
+  return [{ type: 'context', elements: [{ type: 'mrkdwn', text: `${plural(leftOut, 'test-mode event')} left out (signed with a test-mode key: not in these figures)` }] }];
+}
+
 const TITLE: Readonly<Record<Period['kind'], string>> = { day: 'Daily summary', week: 'Weekly summary' };
 const VERSUS: Readonly<Record<Period['kind'], string>> = { day: 'vs previous day', week: 'vs previous week' };
-/** Room for the subscription, reason, late and footer blocks within Slack's 50. */
+/** Room for the subscription, reason, unknown-amount, test-mode, late and footer blocks within Slack's 50. */
 const MAX_CURRENCY_SECTIONS = 40;
 
 /** The summary message for one period. */
@@ -208,7 +215,7 @@ export function buildSummaryMessage(input: SummaryInput): SlackMessage {
     const line = `${title}: no events in this period.`;
     return {
       text: escapeMrkdwn(line),
-      attachments: [{ color: '#1D9BD1', fallback: escapeMrkdwn(line), blocks: [...late, footer(input)] }],
+      attachments: [{ color: '#1D9BD1', fallback: escapeMrkdwn(line), blocks: [...testModeBlocks(totals), ...late, footer(input)] }],
     };
   }
 
@@ -244,7 +251,7 @@ export function buildSummaryMessage(input: SummaryInput): SlackMessage {
   if (unknown > 0) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${plural(unknown, 'event')} without a readable amount or currency (counted, not summed)` }] });
   }
-  blocks.push(...late, footer(input));
+  blocks.push(...testModeBlocks(totals), ...late, footer(input));
 
   return {
     text: truncate(escapeMrkdwn(line), 3000),

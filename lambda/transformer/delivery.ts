@@ -25,6 +25,7 @@ import type { RateLimiter } from './rate-limiter';
 import type { CachedSecret } from '../shared/secret-cache';
 import { describeSlackResult, type PostToSlack, type SlackPostResult } from './slack-client';
 import { createAppDelivery, SlackAppFailure, type SlackAppDeps, type SlackAppTarget } from './slack-app-delivery';
+import { markTestMode } from '../messages/test-mode';
 
 /** The body of a precomposed record: which route posts it, and the message. */
 export interface PrecomposedPost {
@@ -225,6 +226,8 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
       // Code that could not be loaded in this instance is no fault of the event: retry it.
       throw new RouteFailure(error instanceof TransformationUnavailableError ? 'transient' : 'permanent', reason);
     }
+    // A test-mode event's message says so, whatever made it (built-in templates or user code).
+    if (webhook.mode === 'test' && outcome.kind === 'message') outcome = { kind: 'message', message: markTestMode(outcome.message) } as const;
     if (outcome.kind === 'skip') {
       metrics.count(MetricName.MessageSkipped);
       logger.info('Message skipped by the transformation', { ...context, reason: outcome.reason });
@@ -240,6 +243,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
           target: route.slackApp,
           webhookId: webhook.webhookId,
           eventType: webhook.eventType,
+          ...(webhook.mode === 'test' ? { mode: 'test' as const } : {}),
           envelope: input.envelope,
           message: outcome.message,
           retried: record.receiveCount > 1,

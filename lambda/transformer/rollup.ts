@@ -294,6 +294,15 @@ export function createRollupProcessor(deps: RollupDeps): RollupProcessor {
 }
 
 /**
+ * Whether a record may be folded at all, whatever its route: a precomposed record (a scheduled
+ * summary) is a message of its own, never an event to fold; a test-mode event keeps its own
+ * message, marked as test mode, so a roll-up never passes a test payment off as a real one.
+ */
+export function mayFold(webhook: Pick<QueuedWebhook, 'precomposed' | 'mode'>): boolean {
+  return !webhook.precomposed && webhook.mode !== 'test';
+}
+
+/**
  * Which records to fold, per route: for each route whose foldable records (distinct webhook-ids)
  * would wait longer than rollupAfter at `ratePerSecond`, chunks of at most `maxEvents`, oldest
  * first. A record may appear for several routes.
@@ -307,8 +316,8 @@ export function planRollups(
   if (!policy.enabled) return [];
   const perRoute = new Map<string, DeliveryRecord[]>();
   for (const record of records) {
-    // A precomposed record (a scheduled summary) is a message of its own, never an event to fold.
-    if (record.webhook.precomposed) continue;
+    // A precomposed record (a scheduled summary) and a test-mode event keep their own messages.
+    if (!mayFold(record.webhook)) continue;
     for (const route of processor.foldingRoutes(record.webhook)) {
       if (record.routeId !== undefined && route.id !== record.routeId) continue;
       let list = perRoute.get(route.id);

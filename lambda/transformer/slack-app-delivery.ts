@@ -21,7 +21,7 @@
  * Pure logic over ports: the Web API client, the thread store and the rate limiters are injected.
  */
 import type { SlackMessage } from '../shared/transformation';
-import type { DodoWebhookEnvelope } from '../shared/webhook';
+import type { DodoWebhookEnvelope, WebhookMode } from '../shared/webhook';
 import type { CoreLogger } from '../shared/ports';
 import type { BuiltinTemplateOptions } from '../shared/transformation';
 import { SecretConfigurationError } from '../shared/errors';
@@ -33,6 +33,7 @@ import { applyEvent, emptyCard, renderCard, sameCard } from './threads/card';
 import { isOurMessage, messageMetadata, type MessageRole } from './threads/metadata';
 import type { ThreadRecord, ThreadStore } from './threads/thread-store';
 import { parseDate } from '../messages/templates/layout';
+import { markTestMode } from '../messages/test-mode';
 
 /** A route that posts with a bot token. */
 export interface SlackAppTarget {
@@ -94,6 +95,12 @@ export interface AppDeliveryInput {
   readonly target: SlackAppTarget;
   readonly webhookId: string;
   readonly eventType: string;
+  /**
+   * `test` for a test-mode event: its thread's card is marked as well as its reply (the reply comes
+   * marked from the delivery core). Dodo's test and live modes have separate objects, so a test
+   * object's thread only ever sees test-mode events. @default 'live'
+   */
+  readonly mode?: WebhookMode;
   readonly envelope: DodoWebhookEnvelope;
   /** The route's transformation output (may carry `thread_key`). */
   readonly message: SlackMessage & { readonly thread_key?: unknown };
@@ -173,6 +180,8 @@ export function createAppDelivery(deps: SlackAppDeps) {
     const { key, message } = threadChoice(input.message, envelope);
     /** A retried delivery may have posted before: every post looks for its earlier copy first. */
     const lookFirst = input.retried;
+    /** The thread's parent: the object's card, marked when the event is a test-mode one. */
+    const cardMessage = (card: ThreadRecord['card']): SlackMessage => (input.mode === 'test' ? markTestMode(renderCard(card, target.cardOptions)) : renderCard(card, target.cardOptions));
 
     async function call(method: SlackApiMethod, args: Record<string, unknown>): Promise<SlackApiResult> {
       if (method === 'chat.postMessage') {
@@ -262,7 +271,7 @@ export function createAppDelivery(deps: SlackAppDeps) {
     }
 
     async function update(ts: string, card: ThreadRecord['card']): Promise<'ok' | 'gone'> {
-      const result = await call('chat.update', { channel, ts, ...renderCard(card, target.cardOptions) });
+      const result = await call('chat.update', { channel, ts, ...cardMessage(card) });
       if (result.kind === 'response' && result.ok) return 'ok';
       if (result.kind === 'response' && result.error !== undefined && PARENT_GONE.has(result.error)) return 'gone';
       return fail('chat.update', result);
@@ -278,7 +287,7 @@ export function createAppDelivery(deps: SlackAppDeps) {
     /** Starts the thread with a parent showing `card`; stores it over `previous` (a thread whose parent is gone or elsewhere). */
     async function startThread(previous: ThreadRecord | undefined): Promise<ThreadRecord> {
       const card = applyEvent(previous?.card ?? emptyCard(key!), envelope);
-      const parent = await postOnce('parent', renderCard(card, target.cardOptions));
+      const parent = await postOnce('parent', cardMessage(card));
       const record: ThreadRecord = { channel, ts: parent.ts, card, lastEventAt: Math.max(previous?.lastEventAt ?? 0, eventAt), version: (previous?.version ?? 0) + 1 };
       const stored = previous === undefined ? await deps.threads.create(routeId, key!, record) : await deps.threads.replace(routeId, key!, record, previous.version);
       if (stored) return record;

@@ -17,7 +17,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { CoreLogger } from '../shared/ports';
 import { fromSqsRecord } from '../shared/aws/sqs-message';
 import type { DeliveryRecord, RecordOutcome } from './delivery';
-import { planRollups, type RollupProcessor } from './rollup';
+import { mayFold, planRollups, type RollupProcessor } from './rollup';
 
 export interface SqsRollupsOptions {
   readonly sqs: SQSClient;
@@ -66,7 +66,7 @@ export function createSqsRollups(options: SqsRollupsOptions): SqsRollups {
     const sent = batch.map((record) => Number(record.attributes?.SentTimestamp)).filter((ms) => Number.isFinite(ms) && ms > 0);
     const oldestAgeSeconds = sent.length > 0 ? (now() - Math.min(...sent)) / 1000 : 0;
     if (oldestAgeSeconds > policy.rollupAfterSeconds) return true;
-    const foldable = records.filter((record) => processor.foldingRoutes(record.webhook).length > 0).length;
+    const foldable = records.filter((record) => mayFold(record.webhook) && processor.foldingRoutes(record.webhook).length > 0).length;
     return policy.shouldFold(foldable, options.ratePerSecond);
   }
 

@@ -43,7 +43,7 @@ export function padBody(body: string, bytes: number): string {
 /** A fresh signing secret in Dodo's `whsec_<base64>` form, and its decoded key. */
 export function newSigningSecret(): { readonly secret: string; readonly key: Buffer } {
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  return { secret, key: parseSigningKeys(secret).keys[0] };
+  return { secret, key: parseSigningKeys(secret).keys[0].bytes };
 }
 
 let counter = 0;

@@ -27,7 +27,7 @@ export function signedInputs(fixtures: readonly Fixture[], key: Buffer): SignedI
 
 /** Runs `count` of our checks over `inputs` in turn; throws if one rejects a valid signature. */
 export function runOurChecks(inputs: readonly SignedInput[], key: Buffer, count: number): void {
-  const keys = [key];
+  const keys = [{ bytes: key, mode: 'live' as const }];
   for (let i = 0; i < count; i += 1) {
     const input = inputs[i % inputs.length];
     const result = verifyWebhook({ rawBody: input.rawBody, headers: input.headers, keys, toleranceSeconds: 300, nowSeconds: Math.floor(Date.now() / 1000) });

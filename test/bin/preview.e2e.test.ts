@@ -153,6 +153,26 @@ describe('dodo-slack preview', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('--mode test shows the message a test-mode event gets: the live one, marked TEST; --mode live is the default', async () => {
+    const [live, explicit, test, text] = await Promise.all([
+      runCli(cli.entry, ['preview', 'payment.succeeded']),
+      runCli(cli.entry, ['preview', 'payment.succeeded', '--mode', 'live']),
+      runCli(cli.entry, ['preview', 'payment.succeeded', '--mode', 'test']),
+      runCli(cli.entry, ['preview', 'payment.succeeded', '--mode', 'test', '--format', 'text']),
+    ]);
+    expect([live.code, test.code, text.code]).toEqual([0, 0, 0]);
+    expect(explicit.stdout).toBe(live.stdout);
+    const liveMessage = JSON.parse(live.stdout) as { text: string; attachments: { blocks: unknown[] }[] };
+    const testMessage = JSON.parse(test.stdout) as { text: string; attachments: { blocks: unknown[] }[] };
+    expect(testMessage.text).toBe(`[TEST] ${liveMessage.text}`);
+    expect(testMessage.attachments[0].blocks.slice(1)).toEqual(liveMessage.attachments[0].blocks);
+    expect(JSON.stringify(testMessage.attachments[0].blocks[0])).toContain('TEST MODE');
+    expect(validateSlackMessage(testMessage)).toEqual([]);
+    expect(text.stdout.split('\n')[0]).toMatch(/^\[TEST\] /);
+    const bad = await runCli(cli.entry, ['preview', 'payment.succeeded', '--mode', 'sandbox']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--mode must be live or test, got "sandbox"')]);
+  });
+
   it('exits 2 with a clear message on usage errors', async () => {
     const results = await Promise.all([
       runCli(cli.entry, ['preview', 'payment.succeeded', '--formatt', 'text']),

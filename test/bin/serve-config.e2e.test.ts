@@ -16,6 +16,10 @@ import { eventIndexOf, EXPECTED_ROUTES, ROUTE_IDS, ROUTING_CONFIG, routingEvents
 jest.setTimeout(120_000);
 
 const LIVE_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+const TEST_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+/** Dodo's live and test dashboards pointed at one serve: both keys, the test one labelled. */
+const SIGNING_SECRET = `live:${LIVE_SECRET} test:${TEST_SECRET}`;
+const keyOf = (event: RoutingEvent) => (event.mode === 'test' ? TEST_SECRET : LIVE_SECRET);
 
 let cli: BuiltCli;
 let scratch: string;
@@ -46,7 +50,7 @@ afterAll(async () => {
 
 function routeEnv(): NodeJS.ProcessEnv {
   return cleanEnv({
-    DODO_WEBHOOK_SECRET: LIVE_SECRET,
+    DODO_WEBHOOK_SECRET: SIGNING_SECRET,
     SLACK_SALES_URL: urls.get('Sales')!,
     SLACK_EUROPE_URL: urls.get('Europe')!,
     SLACK_RISK_URL: urls.get('Risk')!,
@@ -97,7 +101,7 @@ function delivered(): Map<number, string[]> {
 }
 
 test('`dodo-slack routes` names the routes that take each event, in file order, and why the others do not', async () => {
-  const events = routingEvents();
+  const events = routingEvents(['live', 'test']);
   const explained = await Promise.all(events.map(explain));
   expect(explained.map((answer) => answer.routes)).toEqual(events.map((event) => EXPECTED_ROUTES[event.index]));
   expect(explained[0].notTaken).toEqual([
@@ -107,12 +111,12 @@ test('`dodo-slack routes` names the routes that take each event, in file order, 
   ]);
 });
 
-test('serve --config delivers each event to exactly the routes `routes` names, once each, also across a restart', async () => {
-  const events = routingEvents();
+test('serve --config delivers each event to exactly the routes `routes` names, once each, also across a restart; test-mode events marked', async () => {
+  const events = routingEvents(['live', 'test']);
   const dataDir = path.join(scratch, 'serve-data');
   serve = await startServe(cli.entry, ['--config', configFile, '--data-dir', dataDir, '--rate', '50', '--rollup-after', 'off'], routeEnv());
   const firstHalf = events.slice(0, 6);
-  expect(await Promise.all(firstHalf.map((event) => send(serve!.url, event, LIVE_SECRET)))).toEqual(firstHalf.map(() => 200));
+  expect(await Promise.all(firstHalf.map((event) => send(serve!.url, event, keyOf(event))))).toEqual(firstHalf.map(() => 200));
   const expectedPosts = (list: readonly RoutingEvent[]) => list.reduce((sum, event) => sum + EXPECTED_ROUTES[event.index].length, 0);
   await Promise.all(ROUTE_IDS.map((id) => slacks.get(id)!.received(firstHalf.filter((event) => EXPECTED_ROUTES[event.index].includes(id)).length)));
 
@@ -121,7 +125,7 @@ test('serve --config delivers each event to exactly the routes `routes` names, o
   serve = await startServe(cli.entry, ['--config', configFile, '--data-dir', dataDir, '--rate', '50', '--rollup-after', 'off'], routeEnv());
   // Dodo resends one event it already delivered: the webhook-id is deduplicated per route.
   expect(await send(serve.url, events[2], LIVE_SECRET)).toBe(200);
-  expect(await Promise.all(events.slice(6).map((event) => send(serve!.url, event, LIVE_SECRET)))).toEqual(events.slice(6).map(() => 200));
+  expect(await Promise.all(events.slice(6).map((event) => send(serve!.url, event, keyOf(event))))).toEqual(events.slice(6).map(() => 200));
   await Promise.all(ROUTE_IDS.map((id) => slacks.get(id)!.received(events.filter((event) => EXPECTED_ROUTES[event.index].includes(id)).length)));
   await serve.process.stop('SIGTERM');
 
@@ -133,6 +137,9 @@ test('serve --config delivers each event to exactly the routes `routes` names, o
   // The mention rule: the sales group is mentioned on the 2,500 EUR payment only.
   const salesTexts = slacks.get('Sales')!.requests.map((posted) => ({ index: eventIndexOf(posted.body, 100), text: (JSON.parse(posted.body) as { text: string }).text }));
   expect(salesTexts.filter((posted) => posted.text.includes('<!subteam^S0SALES01>')).map((posted) => posted.index)).toEqual([2]);
+  // Test mode: the one test event a route takes (Europe) is marked; no live one is.
+  const marked = [...slacks.values()].flatMap((slack) => slack.requests).filter((posted) => (JSON.parse(posted.body) as { text: string }).text.includes('[TEST]'));
+  expect(marked.map((posted) => eventIndexOf(posted.body, 100))).toEqual(events.filter((event) => event.mode === 'test' && EXPECTED_ROUTES[event.index].length > 0).map((event) => event.index));
   // Every message of the other routes has no mention.
   for (const id of ['Europe', 'Risk']) expect(slacks.get(id)!.requests.some((posted) => posted.body.includes('subteam'))).toBe(false);
 });

@@ -172,6 +172,7 @@ describe('dodo-slack serve', () => {
         webhookId: sent.stderr.match(/webhook-id (\S+)/)?.[1],
         webhookTimestamp: expect.stringMatching(/^\d+$/) as unknown,
         type: 'payment.failed',
+        mode: 'live',
         reason: expect.stringContaining('404 channel_not_found') as unknown,
         attempts: 1,
         lastSlackResponse: '404 channel_not_found',

@@ -3,12 +3,13 @@
  * counters (the Lambda's, against dynalite on a table shaped like the construct's) and serve's
  * SQLite store. For the same events, whatever their order, repetition or concurrency, both give
  * exactly the totals of each webhook-id counted once (its first body), in the period of its own
- * time: the sum of what lambda/summaries/facts.ts says each event adds.
+ * time: the sum of what lambda/summaries/facts.ts says each event adds. A test-mode event adds
+ * nothing to the figures, only one to the period's count of test-mode events left out.
  */
 import type { QueuedWebhook } from '../../lambda/shared/webhook';
 import { promiseOf } from '../../lambda/shared/promise';
 import { dynamoSummaryCounter, dynamoSummaryStore } from '../../lambda/summaries/dynamodb-aggregates';
-import { addCounters, summaryFactsOfWebhook, type Counters } from '../../lambda/summaries/facts';
+import { addCounters, summaryFactsOfWebhook, TEST_LEFT_OUT, type Counters } from '../../lambda/summaries/facts';
 import { startDynalite, type Dynalite } from '../support/dynalite';
 import { DAY_MIX, dodoEvent, PREVIOUS_DAY } from '../support/summary-events';
 import { useScratchStores } from '../support/scratch-stores';
@@ -61,7 +62,7 @@ function expectedTotals(webhooks: readonly QueuedWebhook[], [start, end]: readon
   for (const webhook of webhooks) if (!first.has(webhook.webhookId)) first.set(webhook.webhookId, webhook);
   let sum: Counters = {};
   for (const webhook of first.values()) {
-    const facts = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, 0);
+    const facts = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, 0, webhook.mode);
     if (facts.occurredAtMs >= start && facts.occurredAtMs < end) sum = addCounters(sum, facts.counters);
   }
   return sum;
@@ -96,5 +97,24 @@ describe.each(ADAPTERS)('$name', (adapter) => {
     const counter = await adapter.make();
     await counter.count({ webhookId: 'msg_not_json', webhookTimestamp: String(Date.parse('2026-12-01T12:00:00Z') / 1000), eventType: 'payment.succeeded', body: 'not json' });
     expect(await counter.totals(...day('2026-12-01'))).toEqual({ events: 1 });
+  });
+
+  test('test-mode events add nothing to the figures; each webhook-id adds one to the left-out count of its own period, however often and concurrently it comes', async () => {
+    const counter = await adapter.make();
+    const testMode = MIX.map((webhook): QueuedWebhook => ({ ...webhook, webhookId: `test_${webhook.webhookId}`, mode: 'test' }));
+    await Promise.all(Array.from({ length: 4 }, () => Promise.all([...testMode, ...MIX].map((webhook) => counter.count(webhook)))));
+    for (const webhook of testMode.slice(0, 3)) await counter.count(webhook);
+    const totals = await counter.totals(...day('2026-12-01'));
+    // The mix has 12 events on 1 December and one on 30 November: so have their test-mode twins.
+    expect(totals).toEqual({ ...expectedTotals(MIX, day('2026-12-01')), [TEST_LEFT_OUT]: 12 });
+    expect(totals).toEqual(expectedTotals([...testMode, ...MIX], day('2026-12-01')));
+    expect(await counter.totals(...day('2026-11-30'))).toEqual({ events: 1, 'pay.n|USD': 1, 'pay.gross|USD': 1999, 'product|USD|pdt_R8AWMPiV8RyJElcCKvAID': 1999, [TEST_LEFT_OUT]: 1 });
+  });
+
+  test('only test-mode events in a period: no figures at all, only how many were left out', async () => {
+    const counter = await adapter.make();
+    await counter.count({ ...MIX[0], webhookId: 'test_only', mode: 'test' });
+    await counter.count({ ...MIX[0], webhookId: 'test_only', mode: 'test' });
+    expect(await counter.totals(...day('2026-12-01'))).toEqual({ [TEST_LEFT_OUT]: 1 });
   });
 });

@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { openStore, STORE_FILE } from '../../lambda/local/store';
+import { openStore, queuedWebhookOf, STORE_FILE } from '../../lambda/local/store';
 import { webhook } from '../support/delivery';
+import { createStoreRollups } from '../../lambda/local/rollup-loop';
+import { rollupPolicy, type RollupProcessor } from '../../lambda/transformer/rollup';
+import type { DeliveryRecord } from '../../lambda/transformer/delivery';
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'rollup-store-'))));
@@ -76,6 +79,36 @@ test('a precomposed event (a scheduled summary) is never a roll-up candidate', (
     const event = store.events.accept('default', webhook());
     store.events.accept('default', { ...webhook(), eventType: 'dodo_slack.summary', body: '{"route":"default","message":{"text":"summary"}}', precomposed: true });
     expect(store.rollups.candidates('default', Date.now()).map((c) => c.id)).toEqual([event]);
+  } finally {
+    store.close();
+  }
+});
+
+test('serve folds live events only: a test-mode event, though pending beside them, is never folded and goes out on its own', async () => {
+  const store = openStore(dir);
+  try {
+    const now = Date.now();
+    const live = [1, 2, 3, 4].map(() => store.events.accept('default', webhook(), now - 10));
+    const test = [1, 2, 3, 4].map(() => store.events.accept('default', { ...webhook(), mode: 'test' }, now - 10));
+    expect(store.rollups.candidates('default', now).map((candidate) => candidate.mode)).toEqual(['live', 'live', 'live', 'live', 'test', 'test', 'test', 'test']);
+    const delivered: DeliveryRecord[][] = [];
+    const processor: RollupProcessor = {
+      policy: rollupPolicy({ rollupAfterSeconds: 1 }),
+      foldingRoutes: () => [{ id: 'default', events: ['*'], slackSecretId: 'X', transformation: { kind: 'builtin', options: {} } }],
+      matchingRoutes: () => [],
+      paceWaitMs: () => Promise.resolve(0),
+      deliver: (_route, records) => {
+        delivered.push([...records]);
+        return Promise.resolve({ kind: 'posted', covered: records.map((record) => record.webhook.webhookId), duplicates: [], elsewhere: [] });
+      },
+    };
+    const rollups = createStoreRollups({ rollups: store.rollups, processor, ratePerSecond: 1, maxAttempts: 3, retryDelayMs: 10 });
+    expect(await rollups.foldFor({ id: test[0], route: 'default', webhook: queuedWebhookOf(store.events.get(test[0])!) }, now)).toBe(false);
+    expect(await rollups.foldFor({ id: live[0], route: 'default', webhook: queuedWebhookOf(store.events.get(live[0])!) }, now)).toBe(true);
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0].map((record) => Number(record.id))).toEqual(live);
+    expect(delivered[0].every((record) => record.webhook.mode === 'live')).toBe(true);
+    expect(test.map((id) => store.events.get(id)?.state)).toEqual(['pending', 'pending', 'pending', 'pending']);
   } finally {
     store.close();
   }

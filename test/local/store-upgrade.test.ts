@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { openStore, STORE_FILE } from '../../lambda/local/store';
+import { openStore, queuedWebhookOf, STORE_FILE } from '../../lambda/local/store';
 import { SCHEMA_VERSION } from '../../lambda/local/store/schema';
 import { startLocalServer } from '../../lambda/local/server';
 import { FakeSlack } from '../support/fake-slack';
@@ -27,6 +27,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
+/** Versions whose data dir holds an open roll-up (schema 4 has roll-ups in its migrations). */
+const hasRollup = (version: string): boolean => version.endsWith('-rollups') || version === 'schema-4';
 const copyOf = (version: string): void => cpSync(path.join(FIXTURES, version), dataDir, { recursive: true });
 const userVersion = (): number => {
   const db = new Database(path.join(dataDir, STORE_FILE), { readonly: true });
@@ -38,8 +40,8 @@ const userVersion = (): number => {
 };
 
 test('there is a data dir of each earlier schema, with and without roll-ups', () => {
-  expect(VERSIONS).toEqual(['schema-1', 'schema-2', 'schema-2-rollups', 'schema-3', 'schema-3-rollups']);
-  expect(SCHEMA_VERSION).toBe(4);
+  expect(VERSIONS).toEqual(['schema-1', 'schema-2', 'schema-2-rollups', 'schema-3', 'schema-3-rollups', 'schema-4']);
+  expect(SCHEMA_VERSION).toBe(5);
 });
 
 describe.each(VERSIONS)('a data dir written at %s', (version) => {
@@ -55,6 +57,13 @@ describe.each(VERSIONS)('a data dir written at %s', (version) => {
       expect(events.deadLetters()).toEqual([
         expect.objectContaining({ webhookId: 'msg_old_dead', eventType: 'dispute.opened', reason: 'Slack answered 404 channel_not_found', lastSlackResponse: '404 channel_not_found', attempts: 1 }),
       ]);
+      // Schema 5: every event accepted before modes existed is live, and goes to the pipeline as such.
+      const held = [1, 2, 3, 4, 5].map((id) => events.get(id)!);
+      expect(held.map((event) => event.mode)).toEqual(['live', 'live', 'live', 'live', 'live']);
+      expect(queuedWebhookOf(events.nextDue(Number.MAX_SAFE_INTEGER)!)).toMatchObject({ webhookId: 'msg_old_pending_0', mode: 'live' });
+      if (hasRollup(version)) {
+        expect(store.rollups.members(store.rollups.due(T0 + 60_000)!.id).map((member) => member.mode)).toEqual(['live', 'live']);
+      }
       const dedup = store.runOnce({ deduplicationWindowSeconds: 3600, inProgressTimeoutMs: 10_000 });
       const neverRun = jest.fn(() => Promise.resolve('delivered' as const));
       expect(await dedup.runOnce('default:msg_old_delivered', neverRun)).toEqual({ value: 'delivered', duplicate: true });
@@ -67,16 +76,24 @@ describe.each(VERSIONS)('a data dir written at %s', (version) => {
       expect(march['pay.n|USD']).toBe(1);
 
       const thread = await store.threads({ ttlSeconds: 3600 }).get('default', 'payment:pay_old');
-      if (version.startsWith('schema-3')) expect(thread).toMatchObject({ channel: 'C0OLDCHAN', ts: '1764493200.000100', version: 1 });
+      if (version.startsWith('schema-3') || version === 'schema-4') expect(thread).toMatchObject({ channel: 'C0OLDCHAN', ts: '1764493200.000100', version: 1 });
       else expect(thread).toBeUndefined();
 
       const openRollup = store.rollups.due(T0 + 60_000);
-      if (version.endsWith('-rollups')) expect(store.rollups.members(openRollup!.id).map((member) => member.webhookId)).toEqual(['msg_old_pending_1', 'msg_old_pending_2']);
+      if (hasRollup(version)) expect(store.rollups.members(openRollup!.id).map((member) => member.webhookId)).toEqual(['msg_old_pending_1', 'msg_old_pending_2']);
       else expect(openRollup).toBeUndefined();
     } finally {
       store.close();
     }
-    // Opening it again changes nothing.
+    // Opening it again changes nothing; a test-mode event accepted now keeps its mode.
+    const reopened = openStore(dataDir, { owner: true });
+    try {
+      const id = reopened.events.accept('default', { webhookId: 'msg_new_test', webhookTimestamp: '1796029200', eventType: 'payment.succeeded', body: '{}', mode: 'test' }, T0);
+      expect(reopened.events.get(id)).toMatchObject({ webhookId: 'msg_new_test', mode: 'test' });
+      expect(queuedWebhookOf(reopened.events.get(id)!).mode).toBe('test');
+    } finally {
+      reopened.close();
+    }
     openStore(dataDir, { owner: true }).close();
     expect(userVersion()).toBe(SCHEMA_VERSION);
   });
@@ -90,7 +107,7 @@ describe.each(VERSIONS)('a data dir written at %s', (version) => {
     try {
       await server.idle();
       const posted = slack.delivered().map((request) => JSON.stringify(request.json));
-      if (version.endsWith('-rollups')) {
+      if (hasRollup(version)) {
         // The refund alone, then the two events of the open roll-up in one message.
         expect(posted).toHaveLength(2);
         expect(posted.filter((text) => /2 events rolled up/.test(text))).toHaveLength(1);

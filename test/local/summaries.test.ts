@@ -137,7 +137,7 @@ test('serve posts a scheduled summary through its own delivery path, and not aga
   // can take longer than the 300 ms before the run, and the summary would be computed without them.
   const accepting = await startLocalServer({ ...options, summaries: undefined });
   try {
-    const key = parseSigningKeys(secret).keys[0];
+    const key = parseSigningKeys(secret).keys[0].bytes;
     for (const { id, envelope } of DAY_MIX.slice(0, 3)) {
       const body = Buffer.from(JSON.stringify(envelope));
       const timestamp = Math.floor(Date.now() / 1000);

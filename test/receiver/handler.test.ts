@@ -347,7 +347,7 @@ describe('400 invalid payload (after a valid signature)', () => {
     const id = 'msg_binary';
     const ts = nowSeconds();
     const { signWebhook, parseSigningKeys } = await import('../../lambda/receiver/signature');
-    const headers = { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(parseSigningKeys(keyA.secret).keys[0], id, ts, body) };
+    const headers = { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(parseSigningKeys(keyA.secret).keys[0].bytes, id, ts, body) };
     const result = await handle(apiEvent(body, headers, { base64: true }));
     expect(result).toMatchObject({ statusCode: 400, body: '{"error":"body is not UTF-8 JSON"}' });
     expect(sentMessages()).toEqual([]);
@@ -491,6 +491,39 @@ describe('key rotation', () => {
       const handle = receiver();
       expect((await handle(apiEvent(body, both))).statusCode).toBe(200);
     }
+  });
+});
+
+describe('test mode and live mode', () => {
+  test('a key labelled test: queues its webhooks with webhook-mode "test"; the live or unlabelled key queues them without it', async () => {
+    setSigningSecret(`live:${keyA.secret}\ntest:${keyB.secret}`);
+    const handle = receiver();
+    const body = fixture('payment.succeeded');
+    const mark = captured.length;
+    expect((await handle(apiEvent(body, signedHeaders(body, keyB.secret, { id: 'msg_test_mode' })))).statusCode).toBe(200);
+    expect((await handle(apiEvent(body, signedHeaders(body, keyA.secret, { id: 'msg_live_mode' })))).statusCode).toBe(200);
+    const [testMessage, liveMessage] = sentMessages();
+    expect(testMessage.MessageAttributes?.[MessageAttribute.WebhookMode]).toEqual({ DataType: 'String', StringValue: 'test' });
+    expect(testMessage.MessageBody).toBe(body.toString('utf8'));
+    // Absent means live: a live webhook's message is exactly what it was before modes existed.
+    expect(Object.keys(liveMessage.MessageAttributes ?? {}).sort()).toEqual([MessageAttribute.EventType, MessageAttribute.WebhookId, MessageAttribute.WebhookTimestamp].sort());
+    const answered = emfDocumentsSince(mark).filter((document) => document.outcome === 'queued');
+    expect(answered.map((document) => [document.webhookId, document.mode])).toEqual([
+      ['msg_test_mode', 'test'],
+      ['msg_live_mode', undefined],
+    ]);
+  });
+
+  test('a key with a mistyped label is ignored (logged by position), never taken for live', async () => {
+    setSigningSecret(`${keyA.secret} tset:${keyB.secret}`);
+    const handle = receiver();
+    const body = fixture('payment.succeeded');
+    const mark = captured.length;
+    expect((await handle(apiEvent(body, signedHeaders(body, keyB.secret)))).statusCode).toBe(401);
+    expect((await handle(apiEvent(body, signedHeaders(body, keyA.secret)))).statusCode).toBe(200);
+    expect(logLinesSince(mark).filter((line) => line.message === 'Signing secret has an unusable key').map((line) => line.problem)).toEqual([
+      expect.stringMatching(/^signing key #2 of 2 has an unknown mode label/),
+    ]);
   });
 });
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { SECRET_PLACEHOLDER } from '../../lambda/shared/function-env';
 import { SecretConfigurationError } from '../../lambda/shared/errors';
-import { parseSigningKeys, signWebhook, verifyWebhook } from '../../lambda/receiver/signature';
+import { parseSigningKeys, signWebhook, verifyWebhook, type SigningKey } from '../../lambda/receiver/signature';
 
 // Standard Webhooks reference vector (dodo-reference.md).
 const REFERENCE = {
@@ -18,11 +18,14 @@ const REFERENCE = {
 
 const fixtureBody = readFileSync(join(__dirname, '../fixtures/dodo/payment.succeeded.json'));
 
-function keysOf(secret: string): Buffer[] {
+function keysOf(secret: string): SigningKey[] {
   const parsed = parseSigningKeys(secret);
   expect(parsed.problems).toEqual([]);
   return parsed.keys;
 }
+
+/** Key bytes as an unlabelled (live) signing key. */
+const live = (bytes: Buffer): SigningKey => ({ bytes, mode: 'live' });
 
 function headersFor(id: string, timestamp: string, signature: string): Record<string, string> {
   return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature };
@@ -39,11 +42,11 @@ const referenceInput = (overrides: Partial<Parameters<typeof verifyWebhook>[0]> 
 
 describe('verifyWebhook: reference vector and fixed cases', () => {
   test('accepts the Standard Webhooks reference vector', () => {
-    expect(verifyWebhook(referenceInput())).toEqual({ ok: true, webhookId: REFERENCE.id, timestamp: 1614265330 });
+    expect(verifyWebhook(referenceInput())).toEqual({ ok: true, webhookId: REFERENCE.id, timestamp: 1614265330, mode: 'live' });
   });
 
   test('signWebhook reproduces the reference signature', () => {
-    expect(signWebhook(keysOf(REFERENCE.secret)[0], REFERENCE.id, REFERENCE.timestamp, REFERENCE.body)).toBe(REFERENCE.signature);
+    expect(signWebhook(keysOf(REFERENCE.secret)[0].bytes, REFERENCE.id, REFERENCE.timestamp, REFERENCE.body)).toBe(REFERENCE.signature);
   });
 
   test('accepts a multi-signature header where only one entry is valid, wherever it is', () => {
@@ -134,8 +137,8 @@ describe('verifyWebhook: reference vector and fixed cases', () => {
     expect(reserialised).not.toBe(raw);
     const ts = 1_700_000_000;
     const headers = headersFor('msg_1', String(ts), signWebhook(key, 'msg_1', ts, fixtureBody));
-    expect(verifyWebhook({ rawBody: fixtureBody, headers, keys: [key], toleranceSeconds: 300, nowSeconds: ts }).ok).toBe(true);
-    expect(verifyWebhook({ rawBody: reserialised, headers, keys: [key], toleranceSeconds: 300, nowSeconds: ts })).toEqual({
+    expect(verifyWebhook({ rawBody: fixtureBody, headers, keys: [live(key)], toleranceSeconds: 300, nowSeconds: ts }).ok).toBe(true);
+    expect(verifyWebhook({ rawBody: reserialised, headers, keys: [live(key)], toleranceSeconds: 300, nowSeconds: ts })).toEqual({
       ok: false,
       reason: 'no-matching-signature',
     });
@@ -149,15 +152,16 @@ describe('parseSigningKeys', () => {
     const { keys, problems } = parseSigningKeys(`  ${REFERENCE.secret}\n\t${base64Key}  whsec_${randomBytes(32).toString('base64')}\r\n`);
     expect(problems).toEqual([]);
     expect(keys).toHaveLength(3);
-    expect(keys[0].equals(keys[1])).toBe(true);
-    expect(keys[0].equals(Buffer.from(base64Key, 'base64'))).toBe(true);
+    expect(keys[0].bytes.equals(keys[1].bytes)).toBe(true);
+    expect(keys[0].bytes.equals(Buffer.from(base64Key, 'base64'))).toBe(true);
+    expect(keys.map((key) => key.mode)).toEqual(['live', 'live', 'live']);
   });
 
   test('accepts unpadded base64', () => {
     const key = randomBytes(31);
     const { keys, problems } = parseSigningKeys(`whsec_${key.toString('base64').replace(/=+$/, '')}`);
     expect(problems).toEqual([]);
-    expect(keys[0].equals(key)).toBe(true);
+    expect(keys[0].bytes.equals(key)).toBe(true);
   });
 
   test('reads a JSON object from the console key/value editor', () => {
@@ -194,6 +198,43 @@ describe('parseSigningKeys', () => {
     ]);
     const text = problems.join('\n');
     for (const secretPart of ['abc$def', base64Key, 'abcde']) expect(text).not.toContain(secretPart);
+  });
+
+  test('keys labelled test: or live: keep their mode; an unlabelled key is live', () => {
+    const testKey = randomBytes(32).toString('base64');
+    const liveKey = randomBytes(32).toString('base64');
+    const { keys, problems } = parseSigningKeys(`live:whsec_${liveKey}\ntest:whsec_${testKey} ${REFERENCE.secret} TEST:${base64Key.replace('M', 'N')}`);
+    expect(problems).toEqual([]);
+    expect(keys.map((key) => key.mode)).toEqual(['live', 'test', 'live', 'test']);
+    expect(keys[1].bytes.equals(Buffer.from(testKey, 'base64'))).toBe(true);
+    expect(keys[0].bytes.equals(Buffer.from(liveKey, 'base64'))).toBe(true);
+  });
+
+  test('a labelled key in a JSON secret keeps its mode', () => {
+    const { keys, problems } = parseSigningKeys(JSON.stringify({ live: REFERENCE.secret, test: `test:whsec_${randomBytes(32).toString('base64')}` }));
+    expect(problems).toEqual([]);
+    expect(keys.map((key) => key.mode)).toEqual(['live', 'test']);
+  });
+
+  test('a bad mode label is refused by position, the key ignored (never read as live) and never quoted', () => {
+    const material = randomBytes(32).toString('base64');
+    const { keys, problems } = parseSigningKeys(`${REFERENCE.secret} tset:whsec_${material} test:whsec_a$c Live1:whsec_${material} test:`);
+    expect(keys.map((key) => key.mode)).toEqual(['live']);
+    expect(problems).toEqual([
+      expect.stringMatching(/^signing key #2 of 5 has an unknown mode label .*test:whsec_… or live:whsec_….*; it is ignored$/),
+      // Positions count from the start of the entry as written, label included.
+      expect.stringMatching(/^signing key #3 of 5 is not base64: unexpected character at position 13 /),
+      expect.stringMatching(/^signing key #4 of 5 has a mode label that is not test: or live:/),
+      expect.stringMatching(/^signing key #5 of 5 is empty after the whsec_ prefix/),
+    ]);
+    const text = problems.join('\n');
+    for (const secretPart of [material, material.slice(0, 8), 'tset', 'Live1', 'a$c']) expect(text).not.toContain(secretPart);
+  });
+
+  test('one key cannot be both modes: the second mention is refused, the first kept', () => {
+    const { keys, problems } = parseSigningKeys(`test:${REFERENCE.secret} live:${REFERENCE.secret} test:${REFERENCE.secret}`);
+    expect(keys.map((key) => key.mode)).toEqual(['test', 'test']);
+    expect(problems).toEqual([expect.stringMatching(/^signing key #2 of 3 is the same key as signing key #1 of 3 with another mode \(live, not test\); it is ignored$/)]);
   });
 
   test('an empty secret has no keys and says so', () => {
@@ -249,7 +290,7 @@ describe('property: agreement with the standardwebhooks reference library', () =
           const secret = `whsec_${key.toString('base64')}`;
           const signature = signWebhook(useVerifierKey ? key : signingKey, msgId, ts, payload);
           const headers = headersFor(msgId, String(ts), signature);
-          const ours = verifyWebhook({ rawBody: payload, headers, keys: [key], toleranceSeconds: 300, nowSeconds: now }).ok;
+          const ours = verifyWebhook({ rawBody: payload, headers, keys: [live(key)], toleranceSeconds: 300, nowSeconds: now }).ok;
           expect(ours).toBe(oracleAccepts(secret, payload, headers));
         },
       ),
@@ -264,7 +305,7 @@ describe('property: agreement with the standardwebhooks reference library', () =
         const ts = 1_700_000_000;
         const rawBody = Buffer.from(bodyBytes);
         let headers = headersFor(msgId, String(ts), signWebhook(key, msgId, ts, rawBody));
-        const input = { rawBody, headers, keys: [key], toleranceSeconds: 300, nowSeconds: ts };
+        const input = { rawBody, headers, keys: [live(key)], toleranceSeconds: 300, nowSeconds: ts };
         expect(verifyWebhook(input).ok).toBe(true);
 
         const flip = (text: string, keep = 0): string => {
@@ -315,18 +356,51 @@ describe('property: agreement with the standardwebhooks reference library', () =
         const key = Buffer.from('k');
         const ts = 1_700_000_000;
         const headers = headersFor('msg', String(ts), signWebhook(key, 'msg', ts, '{}'));
-        const ok = verifyWebhook({ rawBody: '{}', headers, keys: [key], toleranceSeconds: tolerance, nowSeconds: ts + delta }).ok;
+        const ok = verifyWebhook({ rawBody: '{}', headers, keys: [live(key)], toleranceSeconds: tolerance, nowSeconds: ts + delta }).ok;
         expect(ok).toBe(Math.abs(delta) <= tolerance);
       }),
     );
   });
 });
 
+describe('modes: the key that verifies says which dashboard sent the webhook', () => {
+  test('a webhook signed by the library with the test key verifies as test, with the live key as live', () => {
+    const liveSecret = `whsec_${randomBytes(32).toString('base64')}`;
+    const testSecret = `whsec_${randomBytes(32).toString('base64')}`;
+    const keys = keysOf(`live:${liveSecret} test:${testSecret}`);
+    const now = Math.floor(Date.now() / 1000);
+    const payload = fixtureBody.toString('utf8');
+    for (const [secret, mode] of [[testSecret, 'test'], [liveSecret, 'live']] as const) {
+      const headers = headersFor('msg_mode', String(now), new Webhook(secret).sign('msg_mode', new Date(now * 1000), payload));
+      expect(verifyWebhook({ rawBody: payload, headers, keys, toleranceSeconds: 300, nowSeconds: now })).toEqual({ ok: true, webhookId: 'msg_mode', timestamp: now, mode });
+    }
+    const outsider = `whsec_${randomBytes(32).toString('base64')}`;
+    const headers = headersFor('msg_mode', String(now), new Webhook(outsider).sign('msg_mode', new Date(now * 1000), payload));
+    expect(verifyWebhook({ rawBody: payload, headers, keys, toleranceSeconds: 300, nowSeconds: now })).toEqual({ ok: false, reason: 'no-matching-signature' });
+  });
+
+  test('property: whatever the keys and their order, the mode is that of the key that signed', () => {
+    const keyBytes = fc.uint8Array({ minLength: 16, maxLength: 48 }).map((bytes) => Buffer.from(bytes));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(keyBytes, fc.constantFrom('test', 'live', '')), { minLength: 1, maxLength: 4 }), fc.nat(), (entries, pick) => {
+        const distinct = entries.filter(([bytes], i) => entries.findIndex(([other]) => other.equals(bytes)) === i);
+        const secret = distinct.map(([bytes, label]) => `${label === '' ? '' : `${label}:`}whsec_${bytes.toString('base64')}`).join(' ');
+        const [signer, label] = distinct[pick % distinct.length];
+        const ts = 1_700_000_000;
+        const headers = headersFor('msg', String(ts), new Webhook(signer.toString('base64')).sign('msg', new Date(ts * 1000), '{}'));
+        const result = verifyWebhook({ rawBody: '{}', headers, keys: keysOf(secret), toleranceSeconds: 1e9, nowSeconds: ts });
+        expect(result).toMatchObject({ ok: true, mode: label === 'test' ? 'test' : 'live' });
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('performance', () => {
   test('verifies a fixture-sized webhook with two keys in well under a millisecond on average', () => {
-    const keys = [randomBytes(32), randomBytes(32)];
+    const keys = [live(randomBytes(32)), live(randomBytes(32))];
     const ts = 1_700_000_000;
-    const headers = headersFor('msg_perf', String(ts), signWebhook(keys[1], 'msg_perf', ts, fixtureBody));
+    const headers = headersFor('msg_perf', String(ts), signWebhook(keys[1].bytes, 'msg_perf', ts, fixtureBody));
     const runs = 2000;
     const started = process.hrtime.bigint();
     for (let i = 0; i < runs; i++) {

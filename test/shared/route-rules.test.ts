@@ -32,6 +32,10 @@ describe('a route takes an event when globs, modes and filter agree', () => {
   test('mentions: each rule whose filter holds, once, in configuration order', () => {
     expect(route.mentionsFor(event('payment.succeeded', { currency: 'EUR', total_amount: 100 }))).toEqual(['<@U0ADA>', '<!here>']);
     expect(route.mentionsFor(event('payment.succeeded', { currency: 'EUR', total_amount: 99 }))).toEqual(['<@U0ADA>']);
+    // A test payment pages nobody.
+    const anyMode = compileRouteSelection({ events: ['*'], mentions: [{ mention: '@here' }] });
+    expect(anyMode.mentionsFor(event('payment.succeeded', {}, 'test'))).toEqual([]);
+    expect(anyMode.mentionsFor(event('payment.succeeded', {}, 'live'))).toEqual(['<!here>']);
   });
 });
 

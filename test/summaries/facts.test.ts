@@ -1,4 +1,4 @@
-import { addCounters, eventTimeMs, monthlyRecurringAmount, subtractCounters, summaryFactsOf } from '../../lambda/summaries/facts';
+import { addCounters, eventTimeMs, monthlyRecurringAmount, subtractCounters, summaryFactsOf, summaryFactsOfWebhook, TEST_LEFT_OUT } from '../../lambda/summaries/facts';
 import { dodoEvent } from '../support/summary-events';
 
 const at = '2026-12-01T10:00:00.000Z';
@@ -57,4 +57,11 @@ test('product ids and reasons are made safe as counter names', () => {
 test('counters add and subtract name by name', () => {
   expect(addCounters({ a: 1, b: 2 }, { b: 3, c: 4 })).toEqual({ a: 1, b: 5, c: 4 });
   expect(subtractCounters({ a: 1, b: 5 }, { a: 1, b: 2 })).toEqual({ b: 3 });
+});
+
+test('a test-mode webhook adds only its left-out count, at its own time; a live one (or one without a mode) adds its facts', () => {
+  const body = JSON.stringify(dodoEvent('payment.succeeded', { timestamp: '2026-12-01T10:00:00Z' }));
+  expect(summaryFactsOfWebhook(body, '1', 0, 'test')).toEqual({ occurredAtMs: Date.parse('2026-12-01T10:00:00Z'), counters: { [TEST_LEFT_OUT]: 1 } });
+  expect(summaryFactsOfWebhook(body, '1', 0, 'live')).toEqual(summaryFactsOfWebhook(body, '1', 0));
+  expect(summaryFactsOfWebhook(body, '1', 0).counters).toMatchObject({ events: 1, 'pay.n|USD': 1 });
 });

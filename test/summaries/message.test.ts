@@ -1,6 +1,6 @@
 import type { SectionBlock } from '@slack/types';
 import { validateSlackMessage } from '../../lambda/messages/slack-limits';
-import { addCounters, summaryFactsOf, type Counters } from '../../lambda/summaries/facts';
+import { addCounters, summaryFactsOf, TEST_LEFT_OUT, type Counters } from '../../lambda/summaries/facts';
 import { buildSummaryMessage, changeLabel, currencyTotals } from '../../lambda/summaries/message';
 import { parseCalendarDate, periodOf } from '../../lambda/summaries/period';
 import { DAY_MIX, dodoEvent, PREVIOUS_DAY } from '../support/summary-events';
@@ -98,4 +98,20 @@ test('many currencies stay within Slack limits', () => {
   expect(validateSlackMessage(message)).toEqual([]);
   expect(allText(message)).toContain('and 20 more currencies');
   expect(currencyTotals(totals)).toHaveLength(60);
+});
+
+test('test-mode events left out are said in one line when there are any; without them the message is exactly as before', () => {
+  const live = buildSummaryMessage({ period: day, totals: sum(DAY_MIX), previous: sum(PREVIOUS_DAY), computedAtMs });
+  const withTests = buildSummaryMessage({ period: day, totals: { ...sum(DAY_MIX), [TEST_LEFT_OUT]: 3 }, previous: { ...sum(PREVIOUS_DAY), [TEST_LEFT_OUT]: 7 }, computedAtMs });
+  expect(withTests.text).toBe(live.text);
+  const note = { type: 'context', elements: [{ type: 'mrkdwn', text: '3 test-mode events left out (signed with a test-mode key: not in these figures)' }] };
+  // Just before the footer; everything else unchanged (the previous period's test events change no ▲/▼).
+  expect(withTests.attachments![0].blocks).toEqual([...live.attachments![0].blocks!.slice(0, -1), note, live.attachments![0].blocks!.at(-1)]);
+  expect(validateSlackMessage(withTests)).toEqual([]);
+  expect(allText(buildSummaryMessage({ period: day, totals: { ...sum(DAY_MIX), [TEST_LEFT_OUT]: 1 }, previous: {}, computedAtMs }))).toContain('1 test-mode event left out');
+  expect(buildSummaryMessage({ period: day, totals: { ...sum(DAY_MIX), [TEST_LEFT_OUT]: 0 }, previous: {}, computedAtMs })).toEqual(buildSummaryMessage({ period: day, totals: sum(DAY_MIX), previous: {}, computedAtMs }));
+
+  const onlyTests = buildSummaryMessage({ period: day, totals: { [TEST_LEFT_OUT]: 2 }, previous: {}, computedAtMs });
+  expect(onlyTests.text).toBe('Daily summary · Tue 1 Dec 2026: no events in this period.');
+  expect(allText(onlyTests)).toContain('2 test-mode events left out');
 });

@@ -78,7 +78,7 @@ describe('routing rules through the transformer handler over SQS (fauxqs)', () =
       allowInsecureLocalhostSlack: true,
     });
 
-    const events = routingEvents();
+    const events = routingEvents(['live', 'test']);
     const queued: QueuedWebhook[] = events.map((event) => ({
       webhookId: `msg_routes_${event.index}`,
       webhookTimestamp: String(Math.floor(Date.now() / 1000)),
@@ -120,5 +120,7 @@ describe('routing rules through the transformer handler over SQS (fauxqs)', () =
     for (const event of events) expect({ event: event.index, routes: (byEvent.get(event.index) ?? []).sort() }).toEqual({ event: event.index, routes: [...EXPECTED_ROUTES[event.index]].sort() });
     const mentioned = slack.requests.filter((posted) => String(posted.json.text).includes('<!subteam^S0SALES01>'));
     expect(mentioned.map((posted) => [posted.path, eventIndexOf(posted.body, events.length)])).toEqual([[slackPath('Sales'), 2]]);
+    const marked = slack.requests.filter((posted) => String(posted.json.text).includes('[TEST]'));
+    expect(marked.map((posted) => [posted.path, eventIndexOf(posted.body, events.length)])).toEqual([[slackPath('Europe'), 12]]);
   });
 });

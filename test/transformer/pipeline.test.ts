@@ -168,14 +168,19 @@ describe('routing rules apply before the transformation and before roll-ups', ()
       { id: '1', webhook: payment('a', 2_999), receiveCount: 1 },
       { id: '2', webhook: payment('b', 60_000), receiveCount: 1 },
       { id: '3', webhook: { ...payment('c', 150_000), mode: 'test' }, receiveCount: 1 },
+      { id: '4', webhook: payment('d', 150_000), receiveCount: 1 },
     ]);
-    expect([...outcomes.values()].map((outcome) => (outcome.kind === 'done' ? outcome.routes.map((route) => route.routeId) : outcome.kind))).toEqual([['live'], ['big', 'live'], ['big']]);
+    expect([...outcomes.values()].map((outcome) => (outcome.kind === 'done' ? outcome.routes.map((route) => route.routeId) : outcome.kind))).toEqual([['live'], ['big', 'live'], ['big'], ['big', 'live']]);
     expect(posted.map((post) => [post.url.split('/').pop(), post.text.startsWith('<!here> ')])).toEqual([
       ['LIVE_URL', false],
       ['BIG_URL', false],
       ['LIVE_URL', false],
+      // A test payment is marked and pages nobody.
+      ['BIG_URL', false],
       ['BIG_URL', true],
+      ['LIVE_URL', false],
     ]);
+    expect(posted[3].text).toMatch(/^\[TEST\] /);
   });
 
   test('a record for one route (serve keeps one per route) goes to that route only; a route no longer configured is a dead letter with its reason', async () => {

@@ -10,7 +10,7 @@
  * never lose an event. Syncing the WAL at an accept also syncs every commit before it, so state
  * never goes back in time.
  */
-import type { QueuedWebhook } from '../../shared/webhook';
+import type { QueuedWebhook, WebhookMode } from '../../shared/webhook';
 import type { StoreDatabase } from './database';
 
 /** Where an accepted event stands for its route. */
@@ -38,6 +38,8 @@ export interface StoredEvent {
   readonly lastSlackResponse?: string;
   /** A scheduled summary (body `{ route, message }`), not a Dodo webhook. */
   readonly precomposed: boolean;
+  /** The mode of the signing key that verified it (`live` for events accepted before modes existed). */
+  readonly mode: WebhookMode;
 }
 
 /**
@@ -88,6 +90,7 @@ interface EventRow {
   reason: string | null;
   last_slack_response: string | null;
   precomposed: number;
+  mode: WebhookMode;
 }
 
 function toEvent(row: EventRow): StoredEvent {
@@ -106,6 +109,19 @@ function toEvent(row: EventRow): StoredEvent {
     ...(row.reason === null ? {} : { reason: row.reason }),
     ...(row.last_slack_response === null ? {} : { lastSlackResponse: row.last_slack_response }),
     precomposed: row.precomposed === 1,
+    mode: row.mode,
+  };
+}
+
+/** The event as the pipeline takes it (what an SQS message carries on AWS), its mode included. */
+export function queuedWebhookOf(event: Pick<StoredEvent, 'webhookId' | 'webhookTimestamp' | 'eventType' | 'body' | 'precomposed' | 'mode'>): QueuedWebhook {
+  return {
+    webhookId: event.webhookId,
+    webhookTimestamp: event.webhookTimestamp,
+    eventType: event.eventType,
+    body: event.body,
+    ...(event.precomposed ? { precomposed: true as const } : {}),
+    mode: event.mode,
   };
 }
 
@@ -114,10 +130,10 @@ export function insertEvent(database: StoreDatabase, route: string, webhook: Que
   return Number(
     database
       .sql(
-        `INSERT INTO events (route, webhook_id, webhook_timestamp, event_type, body, state, attempts, next_attempt_at, received_at, precomposed)
-         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+        `INSERT INTO events (route, webhook_id, webhook_timestamp, event_type, body, state, attempts, next_attempt_at, received_at, precomposed, mode)
+         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
       )
-      .run(route, webhook.webhookId, webhook.webhookTimestamp, webhook.eventType, webhook.body, now, now, webhook.precomposed ? 1 : 0).lastInsertRowid,
+      .run(route, webhook.webhookId, webhook.webhookTimestamp, webhook.eventType, webhook.body, now, now, webhook.precomposed ? 1 : 0, webhook.mode ?? 'live').lastInsertRowid,
   );
 }
 

@@ -23,6 +23,7 @@ export { STORE_FILE } from './database';
 export { StoreError } from './store-error';
 export type { EventState, EventStore, StoredEvent } from './events';
 export { ANY_ROUTE } from './events';
+export { queuedWebhookOf } from './events';
 export type { OpenRollup, RollupMember, RollupCandidate, RollupStore } from './rollups';
 export type { SummaryStore } from './summaries';
 export type { StoreRunOnce } from './run-once';

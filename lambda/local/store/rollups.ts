@@ -5,12 +5,14 @@
  * next serve resumes it as a whole (its in-progress deduplication records are cleared at start, as
  * for single deliveries). The tables are schema 4 (schema.ts).
  */
+import type { WebhookMode } from '../../shared/webhook';
 import type { StoreDatabase } from './database';
 
 export interface RollupCandidate {
   readonly id: number;
   readonly eventType: string;
   readonly webhookId: string;
+  readonly mode: WebhookMode;
 }
 
 export interface RollupMember {
@@ -19,6 +21,7 @@ export interface RollupMember {
   readonly webhookTimestamp: string;
   readonly eventType: string;
   readonly body: string;
+  readonly mode: WebhookMode;
 }
 
 export interface OpenRollup {
@@ -80,7 +83,7 @@ export function rollupStore(database: StoreDatabase): RollupStore {
     candidates(route, now) {
       return (
         sql(
-          `SELECT e.id AS id, e.event_type AS eventType, e.webhook_id AS webhookId FROM events e
+          `SELECT e.id AS id, e.event_type AS eventType, e.webhook_id AS webhookId, e.mode AS mode FROM events e
            WHERE e.state = 'pending' AND e.route = ? AND e.next_attempt_at <= ? AND e.precomposed = 0
              AND NOT EXISTS (SELECT 1 FROM rollup_members m WHERE m.event_id = e.id)
            ORDER BY e.next_attempt_at, e.id`,
@@ -119,7 +122,7 @@ export function rollupStore(database: StoreDatabase): RollupStore {
     },
     members(id) {
       return sql(
-        `SELECT e.id AS id, e.webhook_id AS webhookId, e.webhook_timestamp AS webhookTimestamp, e.event_type AS eventType, e.body AS body
+        `SELECT e.id AS id, e.webhook_id AS webhookId, e.webhook_timestamp AS webhookTimestamp, e.event_type AS eventType, e.body AS body, e.mode AS mode
          FROM rollup_members m JOIN events e ON e.id = m.event_id WHERE m.rollup_id = ? AND e.state = 'pending' ORDER BY e.id`,
       ).all(id) as RollupMember[];
     },

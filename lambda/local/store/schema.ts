@@ -9,13 +9,15 @@
  *   3  app mode's threads
  *   4  roll-ups: rollups and rollup_members (earlier builds created them beside schema 3, without a
  *      version of their own, so this step keeps what is there)
+ *   5  events.mode: `live` or `test`, the mode of the signing key that verified the event (the
+ *      events already held were accepted before modes existed, so they are live)
  */
 import type Database from 'better-sqlite3';
 import { summaryFactsOfWebhook } from '../../summaries/facts';
 import { StoreError } from './store-error';
 
 /** The schema this version writes. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -28,6 +30,7 @@ export function migrate(db: Database.Database): void {
     if (version < 2) migrateTo2(db);
     if (version < 3) migrateTo3(db);
     if (version < 4) migrateTo4(db);
+    if (version < 5) migrateTo5(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
@@ -129,4 +132,14 @@ function migrateTo4(db: Database.Database): void {
     );
     CREATE INDEX IF NOT EXISTS rollup_members_rollup ON rollup_members (rollup_id);
   `);
+}
+
+/**
+ * Schema 5: each event's mode; every event accepted before is live (the default fills them in).
+ * Skipped when the column is there: a store whose version was set back by hand keeps its events' modes.
+ */
+function migrateTo5(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(events)').all() as { name: string }[];
+  if (columns.some((column) => column.name === 'mode')) return;
+  db.exec(`ALTER TABLE events ADD COLUMN mode TEXT NOT NULL DEFAULT 'live' CHECK (mode IN ('live', 'test'));`);
 }

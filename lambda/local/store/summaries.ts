@@ -74,7 +74,7 @@ export function summaryStore(database: StoreDatabase): SummaryStore {
   return {
     count(webhook, now = Date.now()) {
       return promiseOf(() => {
-        const facts = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, now);
+        const facts = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, now, webhook.mode);
         sql('INSERT OR IGNORE INTO summary_events (webhook_id, occurred_at, received_at, counters) VALUES (?, ?, ?, ?)').run(
           webhook.webhookId,
           facts.occurredAtMs,
