@@ -118,7 +118,8 @@ export interface DodoSlackNotifierProps {
   readonly threadTtl?: Duration;
   /**
    * Secret holding the Dodo webhook signing key(s) (`whsec_` + base64), several separated by whitespace
-   * while rotating.
+   * while rotating; a key labelled `test:whsec_…` verifies test-mode events (unlabelled or `live:` = live),
+   * so one deployment can take both of Dodo's dashboards (README "Test mode and live mode").
    * @default - a new secret holding a placeholder; the receiver answers 503 until it is set
    */
   readonly signingSecret?: secretsmanager.ISecret;
