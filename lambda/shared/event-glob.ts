@@ -4,6 +4,7 @@
  */
 
 import { KNOWN_EVENT_TYPES } from './event-types';
+import { editDistance } from './edit-distance';
 
 /** Dodo renamed `payout.not_initiated` to `payout.created`; both names mean the same event. */
 const LEGACY_EVENT_NAMES: Readonly<Record<string, string>> = {
@@ -66,15 +67,3 @@ export function unknownGlobWarnings(globs: readonly string[]): string[] {
   return warnings;
 }
 
-/** Levenshtein distance: insertions, deletions and substitutions of one character. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}

@@ -62,6 +62,7 @@
 
 import { canonicalEventType, compileEventGlobs } from './event-glob';
 import { KNOWN_EVENT_PATHS } from './event-paths';
+import { editDistance } from './edit-distance';
 
 /** A filter as written in the configuration: JSON whose keys are paths or `$and`/`$or`/`$not`. */
 export type RouteFilter = { readonly [key: string]: unknown };
@@ -560,14 +561,3 @@ function suggestion(name: string, known: readonly string[]): string {
   return best === undefined ? '' : ` (did you mean ${JSON.stringify(best)}?)`;
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
