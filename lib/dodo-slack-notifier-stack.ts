@@ -43,7 +43,8 @@ export interface DodoSlackNotifierStackProps extends StackProps, DodoSlackNotifi
   /**
    * A routing configuration file (the one `dodo-slack serve --config` runs; see README "Routing
    * rules"): its routes are added to `routes`, each posting with the Secrets Manager secret its
-   * `slackWebhookSecret` / `slackBotTokenSecret` names (by name or complete ARN).
+   * `slackWebhookSecret` / `slackBotTokenSecret` names (by name or complete ARN). Without a default
+   * route, `summaries` go to the file's first route unless they name one.
    * @default - only `routes`
    */
   readonly routesConfigFile?: string;
@@ -60,10 +61,18 @@ export class DodoSlackNotifierStack extends Stack {
 
   constructor(scope: Construct, id: string, props: DodoSlackNotifierStackProps = {}) {
     super(scope, id, props);
-    const routes = props.routesConfigFile === undefined ? props.routes : [...(props.routes ?? []), ...this.routesFromFile(props.routesConfigFile)];
+    const fileRoutes = props.routesConfigFile === undefined ? [] : this.routesFromFile(props.routesConfigFile);
+    const routes = props.routesConfigFile === undefined ? props.routes : [...(props.routes ?? []), ...fileRoutes];
+    const hasDefaultSecret = [props.slackWebhookSecret, props.slackWebhookSecretArn, props.slackWebhookSecretName, props.slackBotTokenSecret].some((given) => given !== undefined);
+    // Without a default route, summaries go to the file's first route, as `serve --config` posts them.
+    const summaries =
+      props.summaries !== undefined && props.summaries.route === undefined && !hasDefaultSecret && fileRoutes.length > 0
+        ? { ...props.summaries, route: fileRoutes[0].id }
+        : props.summaries;
     this.notifier = new DodoSlackNotifier(this, 'Notifier', {
       ...props,
       ...(routes === undefined ? {} : { routes }),
+      ...(summaries === undefined ? {} : { summaries }),
       slackWebhookSecret: this.existingSecret(
         'SlackWebhookSecret',
         props.slackWebhookSecret,

@@ -104,6 +104,12 @@ describe('cdk synth -c config=FILE', () => {
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('data\\.total_amont'));
   });
 
+  test('summaries (-c summaries=…) go to the first route of the file when there is no default route, as serve --config posts them', () => {
+    const template = Template.fromStack(buildApp(testApp({ config: configFile, summaries: 'daily@09:00' })));
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')) as { Properties: { Target: { Input: string } } }[];
+    expect(schedules.map((schedule) => (JSON.parse(schedule.Properties.Target.Input) as { routeId: string }).routeId)).toEqual(['Sales']);
+  });
+
   test('the stack prop takes the same file', () => {
     const stack = new DodoSlackNotifierStack(testApp(), 'WithFile', { routesConfigFile: configFile });
     const routes = JSON.parse(renderCfnString(functionEnv(Template.fromStack(stack), 'NotifierTransformerFunction')[TransformerEnv.Routes])) as RouteConfig[];
