@@ -1,3 +1,4 @@
+import { METRICS_NAMESPACE } from '../lambda/shared/metrics';
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -94,10 +95,18 @@ export class DodoSlackNotifierStack extends Stack {
       description: 'Undelivered events; after a fix use "Start DLQ redrive" here',
       value: `https://console.aws.amazon.com/sqs/v3/home?region=${this.region}#/queues/${encodedDlqUrl}`,
     });
-    new CfnOutput(this, 'DashboardUrl', {
-      description: 'The whole flow at a glance',
-      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${notifier.dashboard.dashboardName}`,
-    });
+    if (notifier.dashboard) {
+      new CfnOutput(this, 'DashboardUrl', {
+        description: 'The whole flow at a glance',
+        value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${notifier.dashboard.dashboardName}`,
+      });
+    } else {
+      // No dashboard by default (3 USD a month): the same metrics, in the CloudWatch console's metrics browser.
+      new CfnOutput(this, 'MetricsUrl', {
+        description: "The notifier's metrics (no dashboard: pass dashboard: true for one)",
+        value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#metricsV2?graph=~()&namespace=~'${METRICS_NAMESPACE}`,
+      });
+    }
   }
 
   /** The secret passed as an object, by complete ARN, or by name; at most one of the three. */

@@ -103,8 +103,8 @@ export class DodoSlackNotifier extends Construct {
   public readonly alarmTopic: sns.ITopic;
   /** The alarms, by stable name. */
   public readonly alarms: DodoSlackNotifierAlarms;
-  /** One dashboard with the whole flow. */
-  public readonly dashboard: cloudwatch.Dashboard;
+  /** Conditional: one dashboard with the whole flow; undefined unless `dashboard: true`. */
+  public readonly dashboard?: cloudwatch.Dashboard;
   /** Encrypts the log groups, the tables (deduplication, summaries, threads) and the alarm topic it creates (created or passed in). */
   public readonly encryptionKey: kms.IKey;
 
@@ -401,7 +401,7 @@ export class DodoSlackNotifier extends Construct {
       alarm.addAlarmAction(alarmAction);
     }
 
-    this.dashboard = createDashboard(this);
+    if (props.dashboard === true) this.dashboard = createDashboard(this);
 
     if (props.summaries) {
       this.summaries = new NotifierSummaries(this, 'Summaries', {

@@ -183,6 +183,14 @@ export interface DodoSlackNotifierProps {
    */
   readonly alarmEmail?: string;
   /**
+   * One CloudWatch dashboard with the whole flow. A dashboard costs 3 USD a month (an account's first
+   * three are free), more than the rest of the standing stack, and shows nothing the metrics and
+   * alarms do not already hold: off unless asked for. Without it, CloudWatch → Metrics → the
+   * `DodoSlackNotifier` namespace shows the same metrics.
+   * @default false
+   */
+  readonly dashboard?: boolean;
+  /**
    * Retention of the functions' logs and the API access logs. AWS Control Tower's CT.CLOUDWATCH.PR.2
    * asks for at least one year.
    * @default logs.RetentionDays.ONE_YEAR

@@ -418,9 +418,15 @@ describe('metrics and dashboard', () => {
     expect(notifier.metricDeliveryLatency().statistic).toBe('p99');
   });
 
-  test('one dashboard shows the whole flow', () => {
-    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    const body = JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard').Properties.DashboardBody);
+  test('no dashboard by default (3 USD a month): the metrics and alarms hold the same', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(notifier.dashboard).toBeUndefined();
+  });
+
+  test('with dashboard: true, one dashboard shows the whole flow', () => {
+    const withDashboard = synthNotifier({ dashboard: true }).template;
+    withDashboard.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(onlyResource(withDashboard, 'AWS::CloudWatch::Dashboard').Properties.DashboardBody);
     for (const expected of [
       ...Object.values(MetricName),
       'received',
@@ -467,11 +473,12 @@ describe('every created resource is a public member, and the member is that reso
 
   test('api, receiverFunction, transformerFunction, dashboard: the one resource of their kind', () => {
     const [apiId] = idsOf('AWS::ApiGateway::RestApi');
-    const [dashboardId] = idsOf('AWS::CloudWatch::Dashboard');
+    const withDashboard = synthNotifier({ dashboard: true });
+    const [dashboardId] = Object.keys(withDashboard.template.findResources('AWS::CloudWatch::Dashboard'));
     expect(idsOf('AWS::Lambda::Function', 'NotifierReceiverFunction')).toHaveLength(1);
     expect(idsOf('AWS::Lambda::Function', 'NotifierTransformerFunction')).toHaveLength(1);
     expect(stack.resolve(notifier.api.restApiId)).toEqual(ref(apiId));
-    expect(stack.resolve(notifier.dashboard.dashboardName)).toEqual(ref(dashboardId));
+    expect(withDashboard.stack.resolve(withDashboard.notifier.dashboard!.dashboardName)).toEqual(ref(dashboardId));
     expect(stack.resolve(notifier.receiverFunction.functionArn)).toEqual(arnOf(idsOf('AWS::Lambda::Function', 'NotifierReceiverFunction')[0]));
     expect(stack.resolve(notifier.transformerFunction.functionArn)).toEqual(
       arnOf(idsOf('AWS::Lambda::Function', 'NotifierTransformerFunction')[0]),
