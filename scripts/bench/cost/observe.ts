@@ -65,10 +65,9 @@ export class CallRecorder {
   readonly logBytes = new Map<string, number>();
   /** Custom metrics (namespace, name and dimension values) in the EMF documents written while capturing. */
   readonly metrics = new Set<string>();
-  /** Wall time spent in the model's own look-ups (subtracted from the invocations they happened in). */
-  lookupMs = 0;
   /** Whose calls and log lines these are: set by `as()` for everything `run` starts, concurrent runs apart. */
-  private readonly actor = new AsyncLocalStorage<string>();
+  private readonly context = new AsyncLocalStorage<{ readonly actor: string; lookupMs: number }>();
+  private readonly actor = { getStore: () => this.context.getStore()?.actor };
   private restoreHandle: (() => void) | undefined;
   private restoreOutput: (() => void) | undefined;
   private lookup: DynamoDBClient | undefined;
@@ -155,7 +154,12 @@ export class CallRecorder {
 
   /** Counts the calls and log bytes made while `run` runs (and what it starts) as `actor`'s; its output is kept off the terminal. */
   as<T>(actor: string, run: () => Promise<T>): Promise<T> {
-    return this.actor.run(actor, run);
+    return this.context.run({ actor, lookupMs: 0 }, run);
+  }
+
+  /** Wall time the model's own look-ups took within the current `as()` (not the handler's time: subtracted from its invocation). */
+  lookupMs(): number {
+    return this.context.getStore()?.lookupMs ?? 0;
   }
 
   reset(): void {
@@ -201,7 +205,8 @@ export class CallRecorder {
   private async sizeOf(tableName: string, key: Record<string, AttributeValue>): Promise<number> {
     const started = performance.now();
     const { Item } = await this.lookup!.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-    this.lookupMs += performance.now() - started;
+    const store = this.context.getStore();
+    if (store) store.lookupMs += performance.now() - started;
     return itemSize(Item);
   }
 }

@@ -196,11 +196,11 @@ function apiGatewayEvent(fixture: Fixture): APIGatewayProxyEvent {
 /** Wall time of `run`, less the time the recorder spent sizing DynamoDB items meanwhile (the handler did not wait for that on AWS). */
 const timed = async <T>(recorder: CallRecorder, durations: number[], run: () => Promise<T>): Promise<T> => {
   const started = performance.now();
-  const lookups = recorder.lookupMs;
+  const lookups = recorder.lookupMs();
   try {
     return await run();
   } finally {
-    durations.push(performance.now() - started - (recorder.lookupMs - lookups));
+    durations.push(performance.now() - started - (recorder.lookupMs() - lookups));
   }
 };
 
