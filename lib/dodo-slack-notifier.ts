@@ -36,6 +36,7 @@ import { acknowledgeNagFindings } from './nag-acknowledgements';
 import {
   DEFAULT_THROTTLING_BURST_LIMIT,
   DEFAULT_THROTTLING_RATE_LIMIT,
+  DEFAULT_TRANSFORMER_MEMORY_SIZE,
   DodoSlackNotifierProps,
   hasDefaultRoute,
   knownGlobs,
@@ -288,7 +289,7 @@ export class DodoSlackNotifier extends Construct {
     this.transformerFunction = this.handlerFunction('Transformer', 'transformer', {
       description: 'Dodo Payments webhooks: dedupes, transforms and posts queued events to Slack',
       timeout: TRANSFORMER_TIMEOUT,
-      memorySize: 512,
+      memorySize: props.transformerMemorySize ?? DEFAULT_TRANSFORMER_MEMORY_SIZE,
       logRetention,
       tracing,
       vpc: props.vpc,

@@ -92,7 +92,7 @@ describe('API', () => {
 describe('functions', () => {
   test.each([
     ['NotifierReceiverFunction', 10, 256],
-    ['NotifierTransformerFunction', 60, 512],
+    ['NotifierTransformerFunction', 60, 256],
   ])('%s runs Node.js 22 on arm64 with its timeout and memory', (prefix, timeout, memory) => {
     const fn = onlyResource(template, 'AWS::Lambda::Function', prefix).Properties;
     expect(fn).toMatchObject({
@@ -102,6 +102,11 @@ describe('functions', () => {
       Timeout: timeout,
       MemorySize: memory,
     });
+  });
+
+  test('transformerMemorySize sets the transformer\'s memory (512, the default before, stays available)', () => {
+    const { template: larger } = synthNotifier({ transformerMemorySize: 512 });
+    expect(onlyResource(larger, 'AWS::Lambda::Function', 'NotifierTransformerFunction').Properties).toMatchObject({ MemorySize: 512 });
   });
 
   test.each([
