@@ -72,7 +72,13 @@ export class CallRecorder {
   private restoreOutput: (() => void) | undefined;
   private lookup: DynamoDBClient | undefined;
   private readonly keySchemas = new Map<string, string[]>();
-  /** Per table and operation: calls seen and the largest item size. */
+  /**
+   * Read items back to size them (the first calls of each table and operation). Off, writes are
+   * sized as the largest item seen for that operation so far: for runs whose invocations write
+   * concurrently (a roll-up's claims), where the look-ups would overlap the time measured.
+   */
+  sizeItems = true;
+  /** Per table and operation (and per operation, `*:`): calls seen and the largest item size. */
   readonly sized = new Map<string, { count: number; largest: number }>();
 
   /** Starts counting; `dynamodbEndpoint` is where write sizes are read back from. */
@@ -108,14 +114,18 @@ export class CallRecorder {
       const sample = `${input.TableName}:${operation}`;
       const seen = recorder.sized.get(sample) ?? { count: 0, largest: 0 };
       recorder.sized.set(sample, seen);
-      const measure = seen.count < SIZED_SAMPLES;
+      const byOperation = recorder.sized.get(`*:${operation}`) ?? { count: 0, largest: 0 };
+      recorder.sized.set(`*:${operation}`, byOperation);
+      const measure = recorder.sizeItems && seen.count < SIZED_SAMPLES;
       const key = measure ? (input.Key ?? (input.Item && input.TableName ? await recorder.keyOf(input.TableName, input.Item) : undefined)) : undefined;
       const before = input.TableName && key ? await recorder.sizeOf(input.TableName, key) : 0;
       const response = await original.call(this, request, options);
       const after = input.TableName && key ? await recorder.sizeOf(input.TableName, key) : 0;
-      const written = measure ? Math.max(before, after, itemSize(input.Item)) : Math.max(seen.largest, itemSize(input.Item));
+      const largest = Math.max(seen.largest, recorder.sizeItems ? 0 : byOperation.largest);
+      const written = measure ? Math.max(before, after, itemSize(input.Item)) : Math.max(largest, itemSize(input.Item));
       seen.count += 1;
       seen.largest = Math.max(seen.largest, written, before);
+      byOperation.largest = Math.max(byOperation.largest, seen.largest);
       const isWrite = ['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation);
       const isRead = ['GetItem', 'Query', 'Scan'].includes(operation);
       recorder.calls.push({
@@ -123,7 +133,7 @@ export class CallRecorder {
         operation,
         actor,
         writeUnits: isWrite ? Math.max(1, Math.ceil(written / 1024)) : 0,
-        readUnits: isRead ? Math.max(1, Math.ceil((measure ? before : seen.largest) / 4096)) * (input.ConsistentRead ? 1 : 0.5) : 0,
+        readUnits: isRead ? Math.max(1, Math.ceil((measure ? before : largest) / 4096)) * (input.ConsistentRead ? 1 : 0.5) : 0,
         itemBytes: written,
         chunks: 1,
       });
