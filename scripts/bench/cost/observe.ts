@@ -14,6 +14,9 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 /** Calls of one table and operation whose items are read back to size them. */
 const SIZED_SAMPLES = 100;
 
+/** What the SDK prints only because the queues live on an emulator (a queue URL host that is not the endpoint's, the Node version notice, a codec warning). */
+const EMULATOR_NOTES = /differs from SQSClient resolved endpoint|useQueueUrlAsEndpoint|NodeVersionSupportWarning|JsonCodec2/;
+
 /** Header that marks the model's own look-ups, which are not counted. */
 const UNCOUNTED = 'x-cost-model-uncounted';
 
@@ -149,7 +152,8 @@ export class CallRecorder {
         const actor = this.actor.getStore();
         if (actor === undefined) return (write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
         const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-        this.logBytes.set(actor, (this.logBytes.get(actor) ?? 0) + Buffer.byteLength(text));
+        // The SDK's notes about the emulators' addresses are not written on AWS.
+        if (!EMULATOR_NOTES.test(text)) this.logBytes.set(actor, (this.logBytes.get(actor) ?? 0) + Buffer.byteLength(text));
         if (text.includes('"_aws"')) this.collectMetrics(text);
         const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
         callback?.();
