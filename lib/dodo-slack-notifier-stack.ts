@@ -36,7 +36,7 @@ export interface DodoSlackNotifierStackProps extends StackProps, DodoSlackNotifi
 /**
  * A deployable stack holding one {@link DodoSlackNotifier}, with outputs an operator needs after
  * `cdk deploy`: the URL to paste into Dodo and console links to set the secrets, inspect the
- * dead-letter queue and open the dashboard.
+ * dead-letter queue and open the notifier's metrics (or its dashboard, with `dashboard: true`).
  */
 export class DodoSlackNotifierStack extends Stack {
   /** The notifier: every resource is reachable through it. */
