@@ -60,5 +60,11 @@ describe('cost model', () => {
     const fixedSummaries = fixedBill(withSummaries);
     expect(withSummaries.schedules).toHaveLength(2);
     expect(fixedSummaries.usd - fixed.usd).toBeCloseTo(Prices.alarmMetricPerMonth + fixedSummaries.lines.filter((l) => /Scheduler|summary runs/.test(`${l.service} ${l.item}`)).reduce((sum, l) => sum + l.usd, 0), 6);
+
+    // The cuts, as the model sees them: a dashboard on request is its 3 USD a month; the transformer's old 512 MB doubles its GB-seconds.
+    expect(fixedBill(synthesize('default', { dashboard: true })).usd - fixed.usd).toBeCloseTo(Prices.dashboardPerMonth, 6);
+    const larger = trickleBill({ notifier: synthesize('default', { transformerMemorySize: 512 }), ...before, customMetrics: metrics(before) }, 1_000_000);
+    const transformerUsd = (bill: typeof plainBill) => bill.lines.filter((l) => l.service === 'Lambda' && l.item.startsWith('transformer')).reduce((sum, l) => sum + l.usd, 0);
+    expect(transformerUsd(larger) / transformerUsd(plainBill)).toBeCloseTo(2, 1);
   });
 });
