@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Annotations, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { METRICS_NAMESPACE } from '../lambda/shared/metrics';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DodoSlackNotifier } from './dodo-slack-notifier';
@@ -53,7 +54,7 @@ export interface DodoSlackNotifierStackProps extends StackProps, DodoSlackNotifi
 /**
  * A deployable stack holding one {@link DodoSlackNotifier}, with outputs an operator needs after
  * `cdk deploy`: the URL to paste into Dodo and console links to set the secrets, inspect the
- * dead-letter queue and open the dashboard.
+ * dead-letter queue and open the notifier's metrics (or its dashboard, with `dashboard: true`).
  */
 export class DodoSlackNotifierStack extends Stack {
   /** The notifier: every resource is reachable through it. */
@@ -122,10 +123,18 @@ export class DodoSlackNotifierStack extends Stack {
       description: 'Undelivered events; after a fix use "Start DLQ redrive" here',
       value: `https://console.aws.amazon.com/sqs/v3/home?region=${this.region}#/queues/${encodedDlqUrl}`,
     });
-    new CfnOutput(this, 'DashboardUrl', {
-      description: 'The whole flow at a glance',
-      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${notifier.dashboard.dashboardName}`,
-    });
+    if (notifier.dashboard) {
+      new CfnOutput(this, 'DashboardUrl', {
+        description: 'The whole flow at a glance',
+        value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${notifier.dashboard.dashboardName}`,
+      });
+    } else {
+      // No dashboard by default (3 USD a month): the same metrics, in the CloudWatch console's metrics browser.
+      new CfnOutput(this, 'MetricsUrl', {
+        description: "The notifier's metrics (no dashboard: pass dashboard: true for one)",
+        value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#metricsV2?graph=~()&namespace=~'${METRICS_NAMESPACE}`,
+      });
+    }
   }
 
   /** The routes of a configuration file, with their secrets imported by name or ARN; throws naming the JSON path of a fault. */

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Annotations, Duration, Fn, Names, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, Names, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -24,6 +24,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Defaults } from '../lambda/shared/defaults';
 import { unknownGlobWarnings } from '../lambda/shared/event-glob';
+import { USER_CODE_MEMORY_GROWTH_MB } from '../lambda/sandbox/runner';
 import { DEFAULT_ROUTE_ID, ReceiverEnv, RouteConfig, SECRET_PLACEHOLDER, TransformerEnv, type RouteMention } from '../lambda/shared/function-env';
 import type { RouteFilter } from '../lambda/shared/route-filter';
 import type { WebhookMode } from '../lambda/shared/webhook';
@@ -38,6 +39,8 @@ import { acknowledgeNagFindings } from './nag-acknowledgements';
 import {
   DEFAULT_THROTTLING_BURST_LIMIT,
   DEFAULT_THROTTLING_RATE_LIMIT,
+  DEFAULT_TRANSFORMER_MEMORY_SIZE,
+  USER_CODE_TRANSFORMER_MEMORY_SIZE,
   DodoSlackNotifierProps,
   hasDefaultRoute,
   knownGlobs,
@@ -108,8 +111,8 @@ export class DodoSlackNotifier extends Construct {
   public readonly alarmTopic: sns.ITopic;
   /** The alarms, by stable name. */
   public readonly alarms: DodoSlackNotifierAlarms;
-  /** One dashboard with the whole flow. */
-  public readonly dashboard: cloudwatch.Dashboard;
+  /** Conditional: one dashboard with the whole flow; undefined unless `dashboard: true`. */
+  public readonly dashboard?: cloudwatch.Dashboard;
   /** Encrypts the log groups, the tables (deduplication, summaries, threads) and the alarm topic it creates (created or passed in). */
   public readonly encryptionKey: kms.IKey;
 
@@ -296,11 +299,19 @@ export class DodoSlackNotifier extends Construct {
     this.signingSecret.grantRead(this.receiverFunction);
     this.queue.grantSendMessages(this.receiverFunction);
 
-    // Transformer.
+    // Transformer. User code's sandbox needs room to grow (USER_CODE_TRANSFORMER_MEMORY_SIZE).
+    const runsUserCode = routeConfigs.some((route) => route.transformation.kind === 'code');
+    const transformerMemorySize = props.transformerMemorySize ?? (runsUserCode ? USER_CODE_TRANSFORMER_MEMORY_SIZE : DEFAULT_TRANSFORMER_MEMORY_SIZE);
+    if (runsUserCode && !Token.isUnresolved(transformerMemorySize) && transformerMemorySize < USER_CODE_TRANSFORMER_MEMORY_SIZE) {
+      throw new Error(
+        `DodoSlackNotifier: invalid props:\n- transformerMemorySize must be at least ${USER_CODE_TRANSFORMER_MEMORY_SIZE} MB when a route runs user code ` +
+          `(its sandbox may grow the function by ${USER_CODE_MEMORY_GROWTH_MB} MB for one event), got ${transformerMemorySize}`,
+      );
+    }
     this.transformerFunction = this.handlerFunction('Transformer', 'transformer', {
       description: 'Dodo Payments webhooks: dedupes, transforms and posts queued events to Slack',
       timeout: TRANSFORMER_TIMEOUT,
-      memorySize: 512,
+      memorySize: transformerMemorySize,
       logRetention,
       tracing,
       vpc: props.vpc,
@@ -413,7 +424,7 @@ export class DodoSlackNotifier extends Construct {
       alarm.addAlarmAction(alarmAction);
     }
 
-    this.dashboard = createDashboard(this);
+    if (props.dashboard === true) this.dashboard = createDashboard(this);
 
     if (props.summaries) {
       this.summaries = new NotifierSummaries(this, 'Summaries', {

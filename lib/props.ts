@@ -26,6 +26,14 @@ import { slackAppProblems } from './slack-app';
 export const DEFAULT_THROTTLING_RATE_LIMIT = 50;
 /** Requests allowed in a burst above the steady rate when `throttlingBurstLimit` is not set. */
 export const DEFAULT_THROTTLING_BURST_LIMIT = 100;
+/** The transformer's memory, MB, when `transformerMemorySize` is not set and every route uses the built-in templates. */
+export const DEFAULT_TRANSFORMER_MEMORY_SIZE = 256;
+/**
+ * The transformer's memory, MB, when a route runs user code, and the least it may have then: the
+ * sandbox lets one event grow the process by up to USER_CODE_MEMORY_GROWTH_MB (192) above the
+ * function's own ~100 MB, which 256 MB cannot hold (the function would be killed with its batch).
+ */
+export const USER_CODE_TRANSFORMER_MEMORY_SIZE = 512;
 
 /** One more Slack channel: the events it takes, its incoming webhook, and how its messages look. */
 export interface DodoSlackRoute {
@@ -206,6 +214,14 @@ export interface DodoSlackNotifierProps {
    */
   readonly alarmEmail?: string;
   /**
+   * One CloudWatch dashboard with the whole flow. A dashboard costs 3 USD a month (an account's first
+   * three are free), more than the rest of the standing stack, and shows nothing the metrics and
+   * alarms do not already hold: off unless asked for. Without it, CloudWatch → Metrics → the
+   * `DodoSlackNotifier` namespace shows the same metrics.
+   * @default false
+   */
+  readonly dashboard?: boolean;
+  /**
    * Retention of the functions' logs and the API access logs. AWS Control Tower's CT.CLOUDWATCH.PR.2
    * asks for at least one year.
    * @default logs.RetentionDays.ONE_YEAR
@@ -233,6 +249,15 @@ export interface DodoSlackNotifierProps {
    * @default true
    */
   readonly tracing?: boolean;
+  /**
+   * Memory of the transformer function, MB (Lambda's range, 128–10240). Most of its billed time is
+   * waiting, on Slack's answer and on Slack's pace (one message a second), and Lambda bills waiting
+   * by the GB-second: at 256 MB a waited second costs half what it did at 512 MB, the default
+   * before. More memory brings more CPU (faster cold starts and roll-ups) at that price. A route
+   * with user code needs at least 512 (its sandbox may grow the process by 192 MB).
+   * @default 256, or 512 when a route runs user code
+   */
+  readonly transformerMemorySize?: number;
   /**
    * VPC to run both functions in (Control Tower's CT.LAMBDA.PR.3). Its subnets need a route to
    * Slack (a NAT gateway) and to SQS, DynamoDB, Secrets Manager, CloudWatch and X-Ray (the NAT
@@ -354,6 +379,10 @@ export function validateProps(props: DodoSlackNotifierProps): void {
     !(Number.isFinite(throttlingRateLimit) && throttlingRateLimit > 0)
   ) {
     problems.push(`throttlingRateLimit must be more than 0 requests per second, got ${throttlingRateLimit}`);
+  }
+  const memory = props.transformerMemorySize;
+  if (memory !== undefined && !Token.isUnresolved(memory) && !(Number.isInteger(memory) && memory >= 128 && memory <= 10_240)) {
+    problems.push(`transformerMemorySize must be a whole number of MB from 128 to 10240, got ${memory}`);
   }
   if (
     throttlingBurstLimit !== undefined &&

@@ -11,7 +11,9 @@
  * rounds alternated; `dodo-slack serve` (2,000 events into a 127.0.0.1 Slack stand-in) against a
  * bare node:http server, same client, alternated; the CLI start against `node -e 0`. Also: a
  * 300-event burst into a rate-limited stand-in, and 10,000 launch-day events into a stand-in taking
- * 1 message/s, where serve rolls the backlog up. Prints a table (or, with --json, one JSON object:
+ * 1 message/s, where serve rolls the backlog up. Then the AWS bill (scripts/bench/cost/): the
+ * requests the pipeline makes per webhook, counted on the emulators, and the template's standing
+ * resources, at list prices; `--only cost` runs that part alone. Prints a table (or, with --json, one JSON object:
  * the figures, the budgets, the machine) and pass/fail per budget.
  *
  * Only loopback addresses; every step has a timeout and the whole run a watchdog. Figures that
@@ -29,6 +31,8 @@ import { startStandIns } from './bench/stand-ins';
 import { promiseOf } from '../lambda/shared/promise';
 import { Defaults } from '../lambda/shared/defaults';
 import { LAUNCH_DAY_MIX, launchDayPicker } from './bench/launch-day';
+import { costTable, runCostModel, type CostResult } from './bench/cost';
+import { byService } from './bench/cost/model';
 
 /** Fresh processes per bundle, alternated with the NodejsFunction-defaults bundle's. */
 const INIT_PAIRS = 21;
@@ -49,7 +53,13 @@ const CLI_START_PAIRS = 15;
 const BURST10K_EVENTS = 10_000;
 const BURST10K_SLACK = { ratePerSecond: 1, burst: 1 } as const;
 const BURST10K_DEADLINE_MS = 300_000;
-const WATCHDOG_MS = 720_000;
+/** The whole run, cost part included (its burst drains in real time at Slack's pace: about a minute and a half). */
+const WATCHDOG_MS = 1_080_000;
+/** Webhooks per configuration through the cost harness (after one that fills the caches), and the burst it drains. */
+const COST_TRICKLE_WEBHOOKS = 48;
+const COST_BURST_WEBHOOKS = 10_000;
+/** Budgets of the default deploy, in USD at list prices (scripts/bench/cost/prices.ts). */
+export const COST_BUDGETS = { perMillionWebhooks: 6, burstVsTrickle: 2, fixedPerMonth: 3.5 } as const;
 
 export interface BenchFigures {
   receiverBundleBytes: number | null;
@@ -85,6 +95,12 @@ export interface BenchFigures {
   verifyVsReference: number | null;
   serveVsNodeHttp: number | null;
   bareNodeHttpEventsPerSec: number | null;
+  /** USD per million webhooks of the default deploy, arriving one at a time over a month (counts × list prices). */
+  awsUsdPerMillionWebhooks: number | null;
+  /** The same for a 10,000-webhook burst, scaled to a million. */
+  awsUsdPerMillionWebhooksBurst: number | null;
+  /** USD a month of the default deploy standing with no traffic. */
+  awsFixedUsdPerMonth: number | null;
 }
 
 /** What the harnesses (scripts/bench/receiver-events.ts, transformer-events.ts) send back, per round and in total. */
@@ -132,10 +148,17 @@ interface Details {
   serveRatios?: number[];
   burst?: ServeRunResult;
   burst10k?: ServeRunResult;
+  cost?: CostResult;
   problems: string[];
 }
 
 const json = process.argv.includes('--json');
+/** `--only cost`: the cost part alone (about a minute and a half), for iterating on it. */
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
+if (only !== undefined && only !== 'cost') throw new Error(`--only takes "cost", got ${JSON.stringify(only)}`);
+/** The figures of the part that ran (all of them without --only). */
+const COST_FIGURES = ['awsUsdPerMillionWebhooks', 'awsUsdPerMillionWebhooksBurst', 'awsFixedUsdPerMonth'] as const;
 const progress = (line: string): void => {
   process.stderr.write(`bench: ${line}\n`);
 };
@@ -199,7 +222,45 @@ async function main(): Promise<number> {
     verifyVsReference: null,
     serveVsNodeHttp: null,
     bareNodeHttpEventsPerSec: null,
+    awsUsdPerMillionWebhooks: null,
+    awsUsdPerMillionWebhooksBurst: null,
+    awsFixedUsdPerMonth: null,
   };
+  if (only !== 'cost') await measurePerformance(figures, details);
+
+  const cost = await step(`cost: the pipeline on the emulators (${COST_TRICKLE_WEBHOOKS} webhooks per configuration, a ${COST_BURST_WEBHOOKS.toLocaleString('en-US')}-webhook burst at Slack's pace)`, details, () =>
+    runCostModel({ trickleWebhooks: COST_TRICKLE_WEBHOOKS, burstWebhooks: COST_BURST_WEBHOOKS, progress }),
+  );
+  if (cost) {
+    details.cost = cost;
+    figures.awsUsdPerMillionWebhooks = round(cost.awsUsdPerMillionWebhooks, 3);
+    figures.awsUsdPerMillionWebhooksBurst = round(cost.awsUsdPerMillionWebhooksBurst, 3);
+    figures.awsFixedUsdPerMonth = round(cost.awsFixedUsdPerMonth, 3);
+  }
+
+  const budgets = checkBudgets(figures, details);
+  const costBreakdown = cost
+    ? {
+        perMillionWebhooksByService: byService(cost.perConfiguration.default.perMillion),
+        burstPerMillionByService: cost.burst ? Object.fromEntries(Object.entries(byService(cost.burst)).map(([service, usd]) => [service, (usd / cost.burst!.webhooks) * 1e6])) : null,
+        fixedPerMonthByService: byService(cost.perConfiguration.default.fixed),
+        monthlyUsd: Object.fromEntries(Object.entries(cost.perConfiguration).map(([name, entry]) => [name, { fixed: entry.fixed.usd, ...Object.fromEntries(entry.months.map((month) => [String(month.webhooks), month.usd + entry.fixed.usd])) }])),
+      }
+    : null;
+  if (json) {
+    // The table still goes to stderr, for people; stdout is the JSON object alone.
+    process.stderr.write(table(figures, budgets, machine, details));
+    process.stdout.write(`${JSON.stringify({ ...figures, budgets, costBreakdown, machine }, null, 2)}\n`);
+  } else {
+    process.stdout.write(table(figures, budgets, machine, details));
+  }
+  const measured = only === 'cost' ? COST_FIGURES.map((name) => figures[name]) : Object.values(figures);
+  const unmeasured = measured.some((value) => value === null);
+  return unmeasured || details.problems.length > 0 ? 1 : 0;
+}
+
+/** Everything but the cost: the CPU, init, serve and burst figures. */
+async function measurePerformance(figures: BenchFigures, details: Details): Promise<void> {
   const fixtures = loadFixtures();
 
   const built = await step(`build (production bundles with ${DEPLOYED_BUNDLING_NAME}, harnesses, CLI)`, details, () => buildAll());
@@ -347,16 +408,6 @@ async function main(): Promise<number> {
     figures.cliStartVsNode = round(cliStart.ratio, 2);
   }
 
-  const budgets = checkBudgets(figures, details);
-  if (json) {
-    // The table still goes to stderr, for people; stdout is the JSON object alone.
-    process.stderr.write(table(figures, budgets, machine, details));
-    process.stdout.write(`${JSON.stringify({ ...figures, budgets, machine }, null, 2)}\n`);
-  } else {
-    process.stdout.write(table(figures, budgets, machine, details));
-  }
-  const unmeasured = Object.values(figures).some((value) => value === null);
-  return unmeasured || details.problems.length > 0 ? 1 : 0;
 }
 
 /**
@@ -385,7 +436,19 @@ function checkBudgets(f: BenchFigures, details: Details): Record<string, Budget>
   };
   const init = (side: InitComparison | undefined) => (side ? ` (${side.ours.initMs.toFixed(1)} vs ${side.theirs.initMs.toFixed(1)} ms, median of ${side.ratios.length} per-pair ratios)` : '');
   const serveRuns = details.serveRuns;
+  const burstLimit = f.awsUsdPerMillionWebhooks === null ? null : COST_BUDGETS.burstVsTrickle * Math.min(f.awsUsdPerMillionWebhooks, COST_BUDGETS.perMillionWebhooks);
+  const cost: Record<string, Budget> = {
+    awsUsdPerMillionWebhooks: atMost('awsUsdPerMillionWebhooks', COST_BUDGETS.perMillionWebhooks, (v) => `${v} USD per million webhooks, default deploy, trickle`),
+    awsUsdPerMillionWebhooksBurst: budget(
+      `awsUsdPerMillionWebhooksBurst <= ${COST_BUDGETS.burstVsTrickle} x min(awsUsdPerMillionWebhooks, ${COST_BUDGETS.perMillionWebhooks})`,
+      f.awsUsdPerMillionWebhooksBurst === null || burstLimit === null ? null : `${f.awsUsdPerMillionWebhooksBurst} USD per million in a 10,000-webhook burst, limit ${burstLimit.toFixed(2)}`,
+      f.awsUsdPerMillionWebhooksBurst === null || burstLimit === null ? null : f.awsUsdPerMillionWebhooksBurst <= burstLimit,
+    ),
+    awsFixedUsdPerMonth: atMost('awsFixedUsdPerMonth', COST_BUDGETS.fixedPerMonth, (v) => `${v} USD a month standing`),
+  };
+  if (only === 'cost') return cost;
   return {
+    ...cost,
     receiverInitVsNodejsDefault: atMost('receiverInitVsNodejsDefault', RATIO_BUDGETS.initVsNodejsDefault, (v) => `${v} x${init(details.receiverInit)}`),
     transformerInitVsNodejsDefault: atMost('transformerInitVsNodejsDefault', RATIO_BUDGETS.initVsNodejsDefault, (v) => `${v} x${init(details.transformerInit)}`),
     receiverCpuVsMinimal: atMost('receiverCpuVsMinimal', RATIO_BUDGETS.receiverCpuVsMinimal, (v) => `${v} x (${f.receiverUsPerEvent} vs ${f.receiverMinimalUsPerEvent} µs per event, median of ${details.receiverVsMinimal?.length ?? 0} per-round ratios)`),
@@ -467,12 +530,14 @@ function table(f: BenchFigures, budgets: Record<string, Budget>, machine: Record
   const valueWidth = Math.max(...rows.map((r) => r[1].length));
   const lines = rows.map(([name, value, note]) => `${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`.trimEnd());
   const budgetLines = Object.values(budgets).map((b) => `${b.status === 'pass' ? 'PASS' : b.status === 'fail' ? 'FAIL' : 'N/M '}  ${b.rule}${b.actual ? ` (${b.actual})` : ''}`);
+  if (only === 'cost') lines.length = 0;
   return [
     `machine: ${String(machine.cpuModel)}, ${String(machine.cores)} cores, Node ${String(machine.node)}, load ${String(machine.loadAverage1mAtStart)} at start`,
     `bundles: ${DEPLOYED_BUNDLING_NAME} (what lib/dodo-slack-notifier.ts deploys)`,
     'ratios: each measured side by side with its baseline in this run; the absolute figures are this machine\'s',
     '',
     ...lines,
+    ...(d.cost ? ['', costTable(d.cost).trimEnd()] : []),
     '',
     'budgets:',
     ...budgetLines,

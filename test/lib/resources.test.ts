@@ -2,6 +2,7 @@
  * The resources a bare `new DodoSlackNotifier(stack, 'Notifier')` creates, and every documented
  * default. One synthesized template is shared by all tests in this file.
  */
+import { Transformation } from '../../lib/transformation';
 import { type CfnElement, Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -92,7 +93,7 @@ describe('API', () => {
 describe('functions', () => {
   test.each([
     ['NotifierReceiverFunction', 10, 256],
-    ['NotifierTransformerFunction', 60, 512],
+    ['NotifierTransformerFunction', 60, 256],
   ])('%s runs Node.js 22 on arm64 with its timeout and memory', (prefix, timeout, memory) => {
     const fn = onlyResource(template, 'AWS::Lambda::Function', prefix).Properties;
     expect(fn).toMatchObject({
@@ -102,6 +103,18 @@ describe('functions', () => {
       Timeout: timeout,
       MemorySize: memory,
     });
+  });
+
+  test('transformerMemorySize sets the transformer\'s memory (512, the default before, stays available)', () => {
+    const { template: larger } = synthNotifier({ transformerMemorySize: 512 });
+    expect(onlyResource(larger, 'AWS::Lambda::Function', 'NotifierTransformerFunction').Properties).toMatchObject({ MemorySize: 512 });
+  });
+
+  test('a route with user code gets 512 MB by default, and less is refused: its sandbox may grow the process by 192 MB', () => {
+    const code = Transformation.fromInline('function handler(webhook) { webhook.payload = { text: "x" }; return webhook; }');
+    const { template } = synthNotifier({ transformation: code });
+    expect(onlyResource(template, 'AWS::Lambda::Function', 'NotifierTransformerFunction').Properties).toMatchObject({ MemorySize: 512 });
+    expect(() => synthNotifier({ transformation: code, transformerMemorySize: 256 })).toThrow(/transformerMemorySize must be at least 512 MB when a route runs user code/);
   });
 
   test.each([
@@ -418,9 +431,15 @@ describe('metrics and dashboard', () => {
     expect(notifier.metricDeliveryLatency().statistic).toBe('p99');
   });
 
-  test('one dashboard shows the whole flow', () => {
-    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    const body = JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard').Properties.DashboardBody);
+  test('no dashboard by default (3 USD a month): the metrics and alarms hold the same', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(notifier.dashboard).toBeUndefined();
+  });
+
+  test('with dashboard: true, one dashboard shows the whole flow', () => {
+    const withDashboard = synthNotifier({ dashboard: true }).template;
+    withDashboard.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(onlyResource(withDashboard, 'AWS::CloudWatch::Dashboard').Properties.DashboardBody);
     for (const expected of [
       ...Object.values(MetricName),
       'received',
@@ -467,11 +486,12 @@ describe('every created resource is a public member, and the member is that reso
 
   test('api, receiverFunction, transformerFunction, dashboard: the one resource of their kind', () => {
     const [apiId] = idsOf('AWS::ApiGateway::RestApi');
-    const [dashboardId] = idsOf('AWS::CloudWatch::Dashboard');
+    const withDashboard = synthNotifier({ dashboard: true });
+    const [dashboardId] = Object.keys(withDashboard.template.findResources('AWS::CloudWatch::Dashboard'));
     expect(idsOf('AWS::Lambda::Function', 'NotifierReceiverFunction')).toHaveLength(1);
     expect(idsOf('AWS::Lambda::Function', 'NotifierTransformerFunction')).toHaveLength(1);
     expect(stack.resolve(notifier.api.restApiId)).toEqual(ref(apiId));
-    expect(stack.resolve(notifier.dashboard.dashboardName)).toEqual(ref(dashboardId));
+    expect(withDashboard.stack.resolve(withDashboard.notifier.dashboard!.dashboardName)).toEqual(ref(dashboardId));
     expect(stack.resolve(notifier.receiverFunction.functionArn)).toEqual(arnOf(idsOf('AWS::Lambda::Function', 'NotifierReceiverFunction')[0]));
     expect(stack.resolve(notifier.transformerFunction.functionArn)).toEqual(
       arnOf(idsOf('AWS::Lambda::Function', 'NotifierTransformerFunction')[0]),

@@ -31,7 +31,7 @@ describe('stack with defaults', () => {
     const outputs = outputsOf(template);
     const apiUrls = Object.entries(outputs).filter(([, output]) => /execute-api/.test(renderCfnString(output.Value)));
     expect(apiUrls.map(([name]) => name)).toEqual(['WebhookUrl']);
-    expect(Object.keys(outputs).sort()).toEqual(['DashboardUrl', 'DeadLetterQueueConsoleUrl', 'SigningSecretConsoleUrl', 'SlackWebhookSecretConsoleUrl', 'WebhookUrl']);
+    expect(Object.keys(outputs).sort()).toEqual(['DeadLetterQueueConsoleUrl', 'MetricsUrl', 'SigningSecretConsoleUrl', 'SlackWebhookSecretConsoleUrl', 'WebhookUrl']);
   });
 
   test('outputs console links to set both secrets', () => {
@@ -42,13 +42,20 @@ describe('stack with defaults', () => {
     expect(JSON.stringify(outputsOf(template).SlackWebhookSecretConsoleUrl.Value)).toContain(id(notifier.slackWebhookSecret!));
   });
 
-  test('outputs the dead-letter queue and dashboard console links', () => {
+  test('outputs the dead-letter queue and metrics console links (no dashboard by default)', () => {
     expect(outputValue(template, 'DeadLetterQueueConsoleUrl')).toBe(
       'https://console.aws.amazon.com/sqs/v3/home?region=<Ref:AWS::Region>#/queues/https%3A%2F%2Fsqs.<Ref:AWS::Region>.<Ref:AWS::URLSuffix>%2F<Ref:AWS::AccountId>%2F' +
         `<GetAtt:${id(notifier.deadLetterQueue)}.QueueName>`,
     );
-    expect(outputValue(template, 'DashboardUrl')).toBe(
-      `https://console.aws.amazon.com/cloudwatch/home?region=<Ref:AWS::Region>#dashboards:name=<Ref:${id(notifier.dashboard)}>`,
+    expect(outputValue(template, 'MetricsUrl')).toBe("https://console.aws.amazon.com/cloudwatch/home?region=<Ref:AWS::Region>#metricsV2?graph=~()&namespace=~'DodoSlackNotifier");
+    expect(notifier.dashboard).toBeUndefined();
+  });
+
+  test('with dashboard: true, outputs the dashboard link instead', () => {
+    const withDashboard = new DodoSlackNotifierStack(testApp(), 'WithDashboard', { dashboard: true });
+    const outputs = Template.fromStack(withDashboard);
+    expect(outputValue(outputs, 'DashboardUrl')).toBe(
+      `https://console.aws.amazon.com/cloudwatch/home?region=<Ref:AWS::Region>#dashboards:name=<Ref:${withDashboard.getLogicalId(withDashboard.notifier.dashboard!.node.defaultChild as CfnElement)}>`,
     );
   });
 });

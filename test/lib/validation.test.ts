@@ -36,6 +36,7 @@ test.each<[string, DodoSlackNotifierProps, RegExp]>([
   ['throttlingRateLimit is 0', { throttlingRateLimit: 0 }, /throttlingRateLimit must be more than 0 requests per second, got 0/],
   ['throttlingBurstLimit is 0', { throttlingBurstLimit: 0 }, /throttlingBurstLimit must be a whole number of at least 1, got 0/],
   ['throttlingBurstLimit is fractional', { throttlingBurstLimit: 1.5 }, /throttlingBurstLimit must be a whole number of at least 1, got 1\.5/],
+  ['transformerMemorySize is below Lambda\'s 128 MB', { transformerMemorySize: 64 }, /transformerMemorySize must be a whole number of MB from 128 to 10240, got 64/],
   ['alarmEmail is not an address', { alarmEmail: 'ops at example' }, /alarmEmail must be an email address like ops@example.com, got "ops at example"/],
 ])('fails if %s', (_name, props, message) => {
   expect(construct(props)).toThrow(message);
