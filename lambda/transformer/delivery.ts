@@ -99,8 +99,9 @@ export interface DeliveryDeps {
   readonly deferDelaySeconds?: number;
   /**
    * Adds a webhook to the summaries' aggregates, at most once per webhook-id (the store's
-   * condition), before it is delivered. A rejection retries the record with backoff like a 5xx
-   * (nothing is posted before the count is safe). @default - summaries off
+   * condition), before it is delivered. A rejection never holds the delivery back: the event is
+   * posted, and the record comes back with backoff (its routes then duplicates) until the count
+   * succeeds or its receives run out. @default - summaries off
    */
   readonly countForSummaries?: (webhook: QueuedWebhook) => Promise<void>;
 }
@@ -342,6 +343,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
         const results: RouteResult[] = [];
         const failures: { routeId: string; failure: RouteFailure }[] = [];
         let precomposed: PrecomposedPost | undefined;
+        let countFailure: string | undefined;
         if (record.webhook.precomposed) {
           try {
             precomposed = parsePrecomposedPost(record.webhook.body);
@@ -367,11 +369,10 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
           try {
             await deps.countForSummaries(record.webhook);
           } catch (error) {
-            failures.push({ routeId: 'summaries', failure: new RouteFailure('transient', `counting for the summaries failed: ${errorMessage(error)}`) });
-            const outcome = decide(record, results, failures, batchRateLimitSeconds);
-            outcomes.set(record.id, outcome);
-            logOutcome(record, outcome);
-            continue;
+            // The summaries are secondary: the event is delivered all the same, and the record comes
+            // back (its routes then duplicates) so the count is tried again.
+            countFailure = errorMessage(error);
+            logger.warn('Counting for the summaries failed; delivering anyway, the count is retried', { webhookId: record.webhook.webhookId, error: countFailure });
           }
         }
         for (const route of routes) {
@@ -400,13 +401,27 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
           }
         }
 
-        const outcome = decide(record, results, failures, batchRateLimitSeconds);
+        let outcome = decide(record, results, failures, batchRateLimitSeconds);
+        if (countFailure !== undefined && outcome.kind === 'done') outcome = countAgain(record, outcome, countFailure);
         outcomes.set(record.id, outcome);
         logOutcome(record, outcome);
       }
       return outcomes;
     },
   };
+
+  /**
+   * Every route is done but the count failed: the record comes back with the usual backoff, its
+   * routes suppressed as duplicates, until the count succeeds; at the last receive the count is
+   * given up (said in the log) rather than the record dead-lettered for an event already delivered.
+   */
+  function countAgain(record: DeliveryRecord, done: Extract<RecordOutcome, { kind: 'done' }>, reason: string): RecordOutcome {
+    if (record.receiveCount >= deps.maxReceiveCount) {
+      logger.error('Counting for the summaries failed on every attempt; the summaries leave this event out', { webhookId: record.webhook.webhookId, attempts: record.receiveCount, error: reason });
+      return done;
+    }
+    return { kind: 'retry', delaySeconds: clampVisibility(backoffSeconds(record.receiveCount)), reason: `delivered; counting for the summaries failed (${reason}), tried again` };
+  }
 
   function decide(
     record: DeliveryRecord,

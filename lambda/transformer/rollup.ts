@@ -205,7 +205,8 @@ export function createRollupProcessor(deps: RollupDeps): RollupProcessor {
             await Promise.all(firstRecords.slice(i, i + SUMMARY_COUNT_CONCURRENCY).map((record) => deps.countForSummaries!(record.webhook)));
           }
         } catch (error) {
-          return notPosted(`could not count the events for the summaries: ${errorText(error)}`, true);
+          // Not retried as a roll-up: the single-message path posts each event now and tries its count again.
+          return notPosted(`could not count the events for the summaries: ${errorText(error)}`, false);
         }
       }
 
