@@ -48,6 +48,9 @@ const METRIC_SERVICE: Readonly<Record<MetricName, ServiceName>> = {
   RollupPosted: ServiceName.Transformer,
   EventsRolledUp: ServiceName.Transformer,
   DeliveryLatency: ServiceName.Transformer,
+  // The summary function counts its own look-ups too, under its service; the transformer's are the many.
+  NameLookupFailed: ServiceName.Transformer,
+  NameLookupSkipped: ServiceName.Transformer,
 };
 
 function isMetricName(name: string): name is MetricName {
