@@ -90,6 +90,24 @@ export class MemoryNameCache implements NameCache {
   }
 }
 
+/** A fast cache in front of a durable one (`serve`: memory before the SQLite store): what the back knows fills the front. */
+export function tieredNameCache(front: NameCache, back: NameCache): NameCache {
+  return {
+    get(key, nowMs) {
+      const hit = front.get(key, nowMs);
+      if (hit !== undefined) return hit;
+      const stored = back.get(key, nowMs);
+      // The front keeps it no longer than the back would: a minute at most, then the back is asked again.
+      if (stored !== undefined) front.set(key, stored, nowMs + 60_000);
+      return stored;
+    },
+    set(key, value, expiresAtMs) {
+      front.set(key, value, expiresAtMs);
+      back.set(key, value, expiresAtMs);
+    },
+  };
+}
+
 type Kind = 'product' | 'payment';
 type Cause = 'timeout' | 'network' | 'key-rejected' | 'no-key' | 'rate-limited' | 'server-error' | 'client-error';
 
