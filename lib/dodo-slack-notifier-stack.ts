@@ -60,7 +60,9 @@ export class DodoSlackNotifierStack extends Stack {
 
   constructor(scope: Construct, id: string, props: DodoSlackNotifierStackProps = {}) {
     super(scope, id, props);
-    const routes = props.routesConfigFile === undefined ? props.routes : [...(props.routes ?? []), ...this.routesFromFile(props.routesConfigFile)];
+    const fromFile = props.routesConfigFile === undefined ? undefined : this.routesFromFile(props.routesConfigFile);
+    const routes = fromFile === undefined ? props.routes : [...(props.routes ?? []), ...fromFile.routes];
+    const dodoApiKeySecret = props.dodoApiKeySecret ?? fromFile?.dodoApiKeySecret;
     this.notifier = new DodoSlackNotifier(this, 'Notifier', {
       ...props,
       ...(routes === undefined ? {} : { routes }),
@@ -71,6 +73,7 @@ export class DodoSlackNotifierStack extends Stack {
         props.slackWebhookSecretName,
       ),
       signingSecret: this.existingSecret('SigningSecret', props.signingSecret, props.signingSecretArn, props.signingSecretName),
+      ...(dodoApiKeySecret === undefined ? {} : { dodoApiKeySecret }),
     });
     const notifier = this.notifier;
 
@@ -119,8 +122,8 @@ export class DodoSlackNotifierStack extends Stack {
     });
   }
 
-  /** The routes of a configuration file, with their secrets imported by name or ARN; throws naming the JSON path of a fault. */
-  private routesFromFile(file: string): DodoSlackRoute[] {
+  /** The routes of a configuration file, with their secrets (and the Dodo API key's) imported by name or ARN; throws naming the JSON path of a fault. */
+  private routesFromFile(file: string): { readonly routes: DodoSlackRoute[]; readonly dodoApiKeySecret?: secretsmanager.ISecret } {
     let parsed;
     try {
       parsed = readNotifierConfig(file);
@@ -139,7 +142,14 @@ export class DodoSlackNotifierStack extends Stack {
           .join('\n')}`,
       );
     }
-    return parsed.config.routes.map((route): DodoSlackRoute => {
+    const keyName = parsed.config.dodoApiKeySecret;
+    const dodoApiKeySecret =
+      keyName === undefined
+        ? undefined
+        : COMPLETE_SECRET_ARN.test(keyName)
+          ? secretsmanager.Secret.fromSecretCompleteArn(this, 'DodoApiKeySecret', keyName)
+          : secretsmanager.Secret.fromSecretNameV2(this, 'DodoApiKeySecret', keyName);
+    const routes = parsed.config.routes.map((route): DodoSlackRoute => {
       const secretName = (route.slackWebhookSecret ?? route.slackBotTokenSecret)!;
       const secret = COMPLETE_SECRET_ARN.test(secretName)
         ? secretsmanager.Secret.fromSecretCompleteArn(this, `Route${route.id}Secret`, secretName)
@@ -156,6 +166,7 @@ export class DodoSlackNotifierStack extends Stack {
         ...(route.mentions === undefined ? {} : { mentions: [...route.mentions] }),
       };
     });
+    return dodoApiKeySecret === undefined ? { routes } : { routes, dodoApiKeySecret };
   }
 
   /** The secret passed as an object, by complete ARN, or by name; at most one of the three. */

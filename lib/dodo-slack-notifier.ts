@@ -45,6 +45,7 @@ import {
 } from './props';
 import { grantTableKeyUse } from './encryption';
 import { NotifierSummaries } from './summaries';
+import { checkDodoApiProps, grantDodoApiKey } from './dodo-api-key';
 import { Transformation } from './transformation';
 import { SlackThreadTable, usesSlackApp } from './slack-app';
 
@@ -343,6 +344,8 @@ export class DodoSlackNotifier extends Construct {
     for (const secret of uniqueSecrets(routes.map((route) => route.slackSecret))) {
       secret.grantRead(this.transformerFunction);
     }
+    checkDodoApiProps(props.dodoApiKeySecret, props.dodoApiUrl);
+    grantDodoApiKey(this.transformerFunction, props.dodoApiKeySecret, props.dodoApiUrl);
     threads?.grantTransformer(this.transformerFunction);
     // Exactly what Powertools idempotency does: get, put (conditional), update, delete of one item.
     this.deduplicationTable.grant(
@@ -437,6 +440,7 @@ export class DodoSlackNotifier extends Construct {
           }),
       });
       this.summaries.errorsAlarm.addAlarmAction(alarmAction);
+      grantDodoApiKey(this.summaries.summaryFunction, props.dodoApiKeySecret, props.dodoApiUrl);
     }
 
     acknowledgeNagFindings(this, { tracing });
