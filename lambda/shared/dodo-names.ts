@@ -4,8 +4,9 @@
  * payment was. Shared by both engines; they bring the key, the cache and the telemetry.
  *
  * Never in the way of a notification:
- *   - every look-up of one message is bounded by `timeLimitMs` in total (the SDK's own timeout and
- *     retry included, and our own deadline around the whole); past it the message goes with IDs;
+ *   - every look-up of one message is bounded by `timeLimitMs` in total (the SDK's own timeout, no
+ *     SDK retry, and our own deadline around the whole, which aborts the requests); past it the
+ *     message goes with IDs;
  *   - answers, and "no such object", are cached per key (mode, kind, ID) for `ttlMs`, within
  *     `maxEntries`; concurrent look-ups of one ID share one request;
  *   - after a failure that says the API is unusable now (timeout, network, 429, 5xx, 401/403, no
@@ -187,9 +188,10 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
     const client = new DodoPayments({
       bearerToken: key,
       webhookKey: null,
-      // The SDK's own time limit and retry, inside ours: one retry of a quick failure fits, a slow one does not start.
+      // The SDK's own time limit inside ours, and no retry: its backoff (0.5 s and more) would spend
+      // most of a message's 1.5 s; after a failure the circuit tries the API again later instead.
       timeout: timeLimitMs,
-      maxRetries: 1,
+      maxRetries: 0,
       logLevel: 'off',
       ...(options.apiUrl !== undefined ? { baseURL: options.apiUrl } : { baseURL: null, environment: mode === 'test' ? ('test_mode' as const) : ('live_mode' as const) }),
     });
@@ -222,7 +224,7 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
     const request = (async () => {
       try {
         const client = await clientFor(mode);
-        const requestOptions = { signal, timeout: timeLimitMs, maxRetries: 1 };
+        const requestOptions = { signal, timeout: timeLimitMs, maxRetries: 0 };
         const value = kind === 'product' ? productValue(await client.products.retrieve(id, requestOptions)) : paymentValue(await client.payments.retrieve(id, requestOptions));
         cache.set(key, JSON.stringify(value), now() + ttlMs);
         succeeded();
@@ -233,7 +235,8 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
           succeeded();
           return;
         }
-        failed(error);
+        // Aborted at a message's time limit: that message's deadline has counted it already.
+        if (!(error instanceof DodoPayments.APIUserAbortError)) failed(error);
       } finally {
         inFlight.delete(key);
       }
@@ -309,8 +312,9 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
     })();
     try {
       await Promise.race([work, deadline]);
-    } catch {
-      // Past the time limit: the aborted requests report the timeout themselves (once each).
+    } catch (error) {
+      // Past the time limit: the circuit opens now, before the next message asks.
+      if (error instanceof Deadline) failed(new DodoPayments.APIConnectionTimeoutError());
     } finally {
       clearTimeout(timer);
     }
