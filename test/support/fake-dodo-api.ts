@@ -60,6 +60,8 @@ export function paymentJson(paymentId: string, options: { readonly productIds: r
 export class FakeDodoApi {
   readonly requests: FakeDodoRequest[] = [];
   behaviour: FakeDodoBehaviour = 'ok';
+  /** When set, a request with another key is answered 401 (a rotated or revoked key). */
+  acceptedKey: string | undefined;
   private readonly products = new Map<string, Record<string, unknown>>();
   private readonly payments = new Map<string, Record<string, unknown>>();
   private readonly sockets = new Set<Socket>();
@@ -91,7 +93,9 @@ export class FakeDodoApi {
         response.end(JSON.stringify(body));
       };
       if (this.behaviour === 'error-500') return json(500, { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
-      if (this.behaviour === 'unauthorized') return json(401, { code: 'UNAUTHORIZED', message: 'Unauthorized' });
+      if (this.behaviour === 'unauthorized' || (this.acceptedKey !== undefined && request.headers.authorization !== `Bearer ${this.acceptedKey}`)) {
+        return json(401, { code: 'UNAUTHORIZED', message: 'Unauthorized' });
+      }
       const match = /^\/(products|payments)\/([^/]+)$/.exec(pathname);
       const found = match && request.method === 'GET' ? (match[1] === 'products' ? this.products : this.payments).get(decodeURIComponent(match[2])) : undefined;
       if (found === undefined) return json(404, { code: 'NOT_FOUND', message: 'Not found' });
