@@ -11,7 +11,8 @@
  * rounds alternated; `dodo-slack serve` (2,000 events into a 127.0.0.1 Slack stand-in) against a
  * bare node:http server, same client, alternated; the CLI start against `node -e 0`. Also: a
  * 300-event burst into a rate-limited stand-in, and 10,000 launch-day events into a stand-in taking
- * 1 message/s, where serve rolls the backlog up. Prints a table (or, with --json, one JSON object:
+ * 1 message/s, where serve rolls the backlog up; a message with names on a warm cache against the
+ * same message without (`--only names` runs that part alone). Prints a table (or, with --json, one JSON object:
  * the figures, the budgets, the machine) and pass/fail per budget.
  *
  * Only loopback addresses; every step has a timeout and the whole run a watchdog. Figures that
@@ -29,6 +30,7 @@ import { startStandIns } from './bench/stand-ins';
 import { promiseOf } from '../lambda/shared/promise';
 import { Defaults } from '../lambda/shared/defaults';
 import { LAUNCH_DAY_MIX, launchDayPicker } from './bench/launch-day';
+import { measureNames } from './bench/names';
 
 /** Fresh processes per bundle, alternated with the NodejsFunction-defaults bundle's. */
 const INIT_PAIRS = 21;
@@ -85,6 +87,8 @@ export interface BenchFigures {
   verifyVsReference: number | null;
   serveVsNodeHttp: number | null;
   bareNodeHttpEventsPerSec: number | null;
+  /** CPU per message through the pipeline with names on a warm cache ÷ without the names port, median of per-round ratios. */
+  namesWarmVsNone: number | null;
 }
 
 /** What the harnesses (scripts/bench/receiver-events.ts, transformer-events.ts) send back, per round and in total. */
@@ -128,6 +132,7 @@ interface Details {
   receiverChecks?: number[];
   transformerChecks?: number[];
   serve?: ServeRunResult;
+  names?: Awaited<ReturnType<typeof measureNames>>;
   serveRuns?: ServeRunResult[];
   serveRatios?: number[];
   burst?: ServeRunResult;
@@ -199,7 +204,20 @@ async function main(): Promise<number> {
     verifyVsReference: null,
     serveVsNodeHttp: null,
     bareNodeHttpEventsPerSec: null,
+    namesWarmVsNone: null,
   };
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  if (only !== undefined && only !== 'names') throw new Error(`--only takes "names", got ${JSON.stringify(only)}`);
+  const names = await step('names: a payment with 3 products through the pipeline, names on a warm cache vs no names port, rounds alternated', details, () => measureNames());
+  if (names) {
+    details.names = names;
+    figures.namesWarmVsNone = round(median(names.ratios), 3);
+  }
+  if (only === 'names') {
+    const budget = checkBudgets(figures, details).namesWarmVsNone;
+    process.stdout.write(json ? `${JSON.stringify({ namesWarmVsNone: figures.namesWarmVsNone, budgets: { namesWarmVsNone: budget }, machine }, null, 2)}\n` : `${budget.status === 'pass' ? 'PASS' : budget.status === 'fail' ? 'FAIL' : 'N/M '}  ${budget.rule} (${budget.actual ?? 'not measured'})\n`);
+    return budget.status === 'pass' ? 0 : 1;
+  }
   const fixtures = loadFixtures();
 
   const built = await step(`build (production bundles with ${DEPLOYED_BUNDLING_NAME}, harnesses, CLI)`, details, () => buildAll());
@@ -374,6 +392,7 @@ export const RATIO_BUDGETS = {
   transformerCpuVsMinimal: 4,
   verifyVsReference: 5,
   cliStartVsNode: 4,
+  namesWarmVsNone: 1.2,
 } as const;
 
 function checkBudgets(f: BenchFigures, details: Details): Record<string, Budget> {
@@ -396,6 +415,7 @@ function checkBudgets(f: BenchFigures, details: Details): Record<string, Budget>
       f.verifyVsReference === null ? null : f.verifyVsReference >= RATIO_BUDGETS.verifyVsReference,
     ),
     cliStartVsNode: atMost('cliStartVsNode', RATIO_BUDGETS.cliStartVsNode, (v) => `${v} x (${f.cliStartMs} ms vs ${f.nodeStartMs} ms)`),
+    namesWarmVsNone: atMost('namesWarmVsNone', RATIO_BUDGETS.namesWarmVsNone, (v) => `${v} x (${details.names?.withUs.toFixed(1)} vs ${details.names?.withoutUs.toFixed(1)} µs per message, median of ${details.names?.ratios.length ?? 0} per-round ratios)`),
     burst10kTimeToChannelSeconds: atMost('burst10kTimeToChannelSeconds', 120, (v) => `${v} s`),
     burst10kMessages: atMost('burst10kMessages', 120, (v) => String(v)),
     burst10kExactlyOnce: budget(
@@ -445,6 +465,7 @@ function table(f: BenchFigures, budgets: Record<string, Budget>, machine: Record
     ],
     ['verify vs standardwebhooks', ratio(f.verifyVsReference), `${show(f.verifyOpsPerSec, ' ops/s')} vs ${show(f.referenceVerifyOpsPerSec, ' ops/s')}, 2 KB bodies, per CPU-second; per round ${perRound(d.verifyRatios, 1)}`],
     ['CLI start vs node -e 0', ratio(f.cliStartVsNode), `${show(f.cliStartMs, ' ms')} vs ${show(f.nodeStartMs, ' ms')}, median of per-pair ratios`],
+    ['names (warm cache) vs none', ratio(f.namesWarmVsNone), d.names ? `${d.names.withUs.toFixed(1)} vs ${d.names.withoutUs.toFixed(1)} µs CPU per message, median of per-round ratios` : ''],
     [
       'serve vs bare node:http',
       ratio(f.serveVsNodeHttp),

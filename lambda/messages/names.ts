@@ -71,7 +71,13 @@ export function mergeWanted(wanted: readonly NamesWanted[], max = MAX_IDS_PER_ME
 }
 
 function uniqueWanted(productIds: readonly string[], paymentIds: readonly string[], max = MAX_IDS_PER_MESSAGE): NamesWanted {
-  return { productIds: [...new Set(productIds)].slice(0, max), paymentIds: [...new Set(paymentIds)].slice(0, max) };
+  return { productIds: unique(productIds, max), paymentIds: unique(paymentIds, max) };
+}
+
+function unique(ids: readonly string[], max: number): string[] {
+  if (ids.length === 0) return [];
+  if (ids.length === 1) return [ids[0]];
+  return [...new Set(ids)].slice(0, max);
 }
 
 export function nothingWanted(wanted: NamesWanted): boolean {

@@ -37,11 +37,14 @@ export const NameLookupDefaults = {
   circuitOpenMs: 30_000,
 } as const;
 
-/** A cache of look-up answers (JSON text) by key: in memory on Lambda, the SQLite store in `serve`. */
+/**
+ * A cache of look-up answers by key: in memory on Lambda (the values as they are), the SQLite store
+ * in `serve` (as JSON). A value is a name, a payment, or null for "no such object"; never undefined.
+ */
 export interface NameCache {
   /** The value stored under `key` unless it expired at `nowMs`. */
-  get(key: string, nowMs: number): string | undefined;
-  set(key: string, value: string, expiresAtMs: number): void;
+  get(key: string, nowMs: number): unknown;
+  set(key: string, value: unknown, expiresAtMs: number): void;
 }
 
 /** The Dodo API key: read (and cached) by the engine; `refresh` after the API said 401. */
@@ -67,21 +70,25 @@ export interface DodoNameLookupOptions {
   readonly now?: () => number;
 }
 
-/** An LRU map with expiry: what one Lambda instance keeps. */
+/**
+ * A map with expiry, bounded: what one Lambda instance keeps. Past `maxEntries` the oldest entry
+ * makes way (first in, first out: a read costs one map lookup, nothing is reordered).
+ */
 export class MemoryNameCache implements NameCache {
-  private readonly entries = new Map<string, { readonly value: string; readonly expiresAtMs: number }>();
+  private readonly entries = new Map<string, { readonly value: unknown; readonly expiresAtMs: number }>();
   constructor(private readonly maxEntries: number = NameLookupDefaults.maxEntries) {}
 
-  get(key: string, nowMs: number): string | undefined {
+  get(key: string, nowMs: number): unknown {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    if (entry.expiresAtMs <= nowMs) return undefined;
-    this.entries.set(key, entry);
+    if (entry.expiresAtMs <= nowMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
     return entry.value;
   }
 
-  set(key: string, value: string, expiresAtMs: number): void {
+  set(key: string, value: unknown, expiresAtMs: number): void {
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAtMs });
     while (this.entries.size > this.maxEntries) {
@@ -98,7 +105,7 @@ export function tieredNameCache(front: NameCache, back: NameCache): NameCache {
       const hit = front.get(key, nowMs);
       if (hit !== undefined) return hit;
       const stored = back.get(key, nowMs);
-      // The front keeps it no longer than the back would: a minute at most, then the back is asked again.
+      // The front keeps it a minute, then asks the back again (which knows when it expires).
       if (stored !== undefined) front.set(key, stored, nowMs + 60_000);
       return stored;
     },
@@ -170,16 +177,6 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
 
   const cacheKey = (mode: WebhookMode, kind: Kind, id: string) => `${mode}:${kind}:${id}`;
 
-  function cached(mode: WebhookMode, kind: Kind, id: string): { readonly hit: false } | { readonly hit: true; readonly value: unknown } {
-    const text = cache.get(cacheKey(mode, kind, id), now());
-    if (text === undefined) return { hit: false };
-    try {
-      return { hit: true, value: JSON.parse(text) as unknown };
-    } catch {
-      return { hit: false };
-    }
-  }
-
   async function clientFor(mode: WebhookMode): Promise<DodoPayments> {
     const key = (await options.apiKey.get()).trim();
     if (key === '') throw new Error('no Dodo API key');
@@ -226,12 +223,12 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
         const client = await clientFor(mode);
         const requestOptions = { signal, timeout: timeLimitMs, maxRetries: 0 };
         const value = kind === 'product' ? productValue(await client.products.retrieve(id, requestOptions)) : paymentValue(await client.payments.retrieve(id, requestOptions));
-        cache.set(key, JSON.stringify(value), now() + ttlMs);
+        cache.set(key, value, now() + ttlMs);
         succeeded();
       } catch (error) {
         // No such object (deleted, or of the other mode): remembered like a name, so it is not asked again.
         if (error instanceof DodoPayments.NotFoundError) {
-          cache.set(key, 'null', now() + ttlMs);
+          cache.set(key, null, now() + ttlMs);
           succeeded();
           return;
         }
@@ -245,26 +242,32 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
     return request;
   }
 
-  function known(mode: WebhookMode, wanted: NamesWanted): KnownNames {
-    const products: Record<string, string> = {};
-    const payments: Record<string, KnownPayment> = {};
+  /**
+   * What the cache knows about `wanted` (with the products of the payments it knows), and what it
+   * does not: one read per ID, so a warm cache costs a few map reads per message.
+   */
+  function fromCache(mode: WebhookMode, wanted: NamesWanted): { readonly names: KnownNames; readonly missingPayments: string[]; readonly missingProducts: string[] } {
+    const nowMs = now();
+    let products: Record<string, string> | undefined;
+    let payments: Record<string, KnownPayment> | undefined;
+    const missingPayments: string[] = [];
+    const missingProducts: string[] = [];
+    const productIds = [...wanted.productIds];
     for (const id of wanted.paymentIds) {
-      const entry = cached(mode, 'payment', id);
-      if (entry.hit && entry.value !== null && typeof entry.value === 'object') payments[id] = entry.value as KnownPayment;
+      const value = cache.get(cacheKey(mode, 'payment', id), nowMs);
+      if (value === undefined) missingPayments.push(id);
+      else if (value !== null && typeof value === 'object') {
+        (payments ??= {})[id] = value as KnownPayment;
+        productIds.push(...cartProductIds((value as KnownPayment).productCart));
+      }
     }
-    const productIds = new Set([...wanted.productIds, ...Object.values(payments).flatMap((payment) => cartProductIds(payment.productCart))]);
     for (const id of productIds) {
-      const entry = cached(mode, 'product', id);
-      if (entry.hit && typeof entry.value === 'string') products[id] = entry.value;
+      if (products?.[id] !== undefined || missingProducts.includes(id)) continue;
+      const value = cache.get(cacheKey(mode, 'product', id), nowMs);
+      if (value === undefined) missingProducts.push(id);
+      else if (typeof value === 'string') (products ??= {})[id] = value;
     }
-    return {
-      ...(Object.keys(products).length > 0 ? { products } : {}),
-      ...(Object.keys(payments).length > 0 ? { payments } : {}),
-    };
-  }
-
-  function missing(mode: WebhookMode, kind: Kind, ids: Iterable<string>): string[] {
-    return [...new Set(ids)].filter((id) => !cached(mode, kind, id).hit);
+    return { names: { ...(products === undefined ? {} : { products }), ...(payments === undefined ? {} : { payments }) }, missingPayments, missingProducts };
   }
 
   /** May this message wait on the API? Not while the circuit is open; the first after it closes probes. */
@@ -277,20 +280,20 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
     return false;
   }
 
-  async function find(wanted: NamesWanted, mode: WebhookMode): Promise<KnownNames> {
-    if (nothingWanted(wanted)) return {};
-    const paymentsMissing = missing(mode, 'payment', wanted.paymentIds);
-    const productsMissing = missing(mode, 'product', wanted.productIds);
-    // A warm cache answers without waiting on anything (carts of cached payments included).
-    if (paymentsMissing.length === 0 && productsMissing.length === 0) {
-      const answer = known(mode, wanted);
-      const cartMissing = missing(mode, 'product', Object.values(answer.payments ?? {}).flatMap((payment) => cartProductIds(payment.productCart)));
-      if (cartMissing.length === 0) return answer;
-    }
+  function find(wanted: NamesWanted, mode: WebhookMode): Promise<KnownNames> {
+    if (nothingWanted(wanted)) return Promise.resolve({});
+    const cached = fromCache(mode, wanted);
+    // A warm cache answers at once, without waiting on anything.
+    if (cached.missingPayments.length === 0 && cached.missingProducts.length === 0) return Promise.resolve(cached.names);
     if (!mayAsk()) {
       metrics.count(MetricName.NameLookupSkipped);
-      return known(mode, wanted);
+      return Promise.resolve(cached.names);
     }
+    return ask(wanted, mode, cached);
+  }
+
+  /** Fetches what the cache lacks, within the time limit; answers with what is known then. */
+  async function ask(wanted: NamesWanted, mode: WebhookMode, cached: ReturnType<typeof fromCache>): Promise<KnownNames> {
 
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -302,13 +305,10 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
       timer.unref?.();
     });
     const work = (async () => {
-      await Promise.all(paymentsMissing.map((id) => fetchOne(mode, 'payment', id, controller.signal)));
+      await Promise.all(cached.missingPayments.map((id) => fetchOne(mode, 'payment', id, controller.signal)));
       // An abandoned checkout's products are known once its payment is.
-      const cartIds = wanted.paymentIds.flatMap((id) => {
-        const entry = cached(mode, 'payment', id);
-        return entry.hit && entry.value !== null ? cartProductIds((entry.value as KnownPayment).productCart) : [];
-      });
-      await Promise.all(missing(mode, 'product', [...wanted.productIds, ...cartIds]).map((id) => fetchOne(mode, 'product', id, controller.signal)));
+      const { missingProducts } = fromCache(mode, wanted);
+      await Promise.all(missingProducts.map((id) => fetchOne(mode, 'product', id, controller.signal)));
     })();
     try {
       await Promise.race([work, deadline]);
@@ -318,7 +318,7 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
     } finally {
       clearTimeout(timer);
     }
-    return known(mode, wanted);
+    return fromCache(mode, wanted).names;
   }
 
   return { find, timeLimitMs };

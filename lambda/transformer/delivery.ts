@@ -507,7 +507,16 @@ function once<T>(compute: () => T): () => T {
 /** `compute` started at most once; every caller gets its promise. */
 function onceAsync<T>(compute: () => Promise<T>): () => Promise<T> {
   let promise: Promise<T> | undefined;
-  return () => (promise ??= Promise.resolve().then(compute));
+  return () => {
+    if (promise === undefined) {
+      try {
+        promise = compute();
+      } catch (error) {
+        promise = Promise.reject(error);
+      }
+    }
+    return promise;
+  };
 }
 
 function withoutThreadKey(message: SlackMessage): SlackMessage {

@@ -94,8 +94,8 @@ describe.each(VERSIONS)('a data dir written at %s', (version) => {
       // Schema 6: the look-ups' cache starts empty and keeps what it is given until it expires.
       const names = reopened.names(10);
       expect(names.get('live:product:pdt_old', T0)).toBeUndefined();
-      names.set('live:product:pdt_old', '"Old plan"', T0 + 1000);
-      expect(names.get('live:product:pdt_old', T0)).toBe('"Old plan"');
+      names.set('live:product:pdt_old', 'Old plan', T0 + 1000);
+      expect(names.get('live:product:pdt_old', T0)).toBe('Old plan');
       expect(names.get('live:product:pdt_old', T0 + 1000)).toBeUndefined();
     } finally {
       reopened.close();
