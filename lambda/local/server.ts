@@ -189,7 +189,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const names =
     options.dodoApiKey === undefined
       ? undefined
-      : localNameLookup({ apiKey: options.dodoApiKey, ...(options.dodoApiUrl === undefined ? {} : { apiUrl: options.dodoApiUrl }), stored: store.names, logger, metrics });
+      : localNameLookup({ apiKey: options.dodoApiKey, ...(options.dodoApiUrl === undefined ? {} : { apiUrl: options.dodoApiUrl }), stored: (maxEntries) => store.names(maxEntries), logger, metrics });
   let pipeline: Pipeline;
   try {
     pipeline = createPipeline(

@@ -49,7 +49,7 @@ export function cartProductIds(cart: unknown): string[] {
 
 /** The IDs one event's built-in message would show: cart and subscription products, an abandoned checkout's payment. */
 export function namesWanted(envelope: DodoWebhookEnvelope): NamesWanted {
-  const data = typeof envelope.data === 'object' && envelope.data !== null ? (envelope.data as Record<string, unknown>) : {};
+  const data: Record<string, unknown> = typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : {};
   const family = canonicalEventType(typeof envelope.type === 'string' ? envelope.type : '').split('.')[0];
   const productIds: string[] = [];
   const paymentIds: string[] = [];

@@ -257,8 +257,9 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
       const value = cache.get(cacheKey(mode, 'payment', id), nowMs);
       if (value === undefined) missingPayments.push(id);
       else if (value !== null && typeof value === 'object') {
-        (payments ??= {})[id] = value as KnownPayment;
-        productIds.push(...cartProductIds((value as KnownPayment).productCart));
+        const payment = value as KnownPayment;
+        (payments ??= {})[id] = payment;
+        productIds.push(...cartProductIds(payment.productCart));
       }
     }
     for (const id of productIds) {

@@ -512,7 +512,7 @@ function onceAsync<T>(compute: () => Promise<T>): () => Promise<T> {
       try {
         promise = compute();
       } catch (error) {
-        promise = Promise.reject(error);
+        promise = Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     }
     return promise;

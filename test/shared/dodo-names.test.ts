@@ -136,7 +136,7 @@ describe.each([
     expect(await names.find(product('pdt_Starter'), 'live')).toEqual({});
     expect(api.requestsFor('/products/pdt_Starter')).toHaveLength(1);
     const warnings = logs.filter((entry) => entry.level === 'warn');
-    expect(warnings).toEqual([{ level: 'warn', message: expect.stringMatching(/IDs instead of names/), extra: expect.objectContaining({ cause }) }]);
+    expect(warnings.map((entry) => [entry.message, entry.extra?.cause])).toEqual([['Dodo API look-up failed: messages show IDs instead of names', cause]]);
 
     // The API is back: names again, and a later outage is logged again.
     api.behaviour = 'ok';
@@ -152,7 +152,7 @@ test('without a usable key (the secret not set yet) the IDs stay and the key sou
   expect(await names.find(product('pdt_R8AWMPiV8RyJElcCKvAID'), 'live')).toEqual({});
   expect(api.requests).toHaveLength(0);
   expect(counts.get(MetricName.NameLookupFailed)).toBe(1);
-  expect(logs.filter((entry) => entry.level === 'warn')).toEqual([expect.objectContaining({ extra: expect.objectContaining({ cause: 'no-key' }) })]);
+  expect(logs.filter((entry) => entry.level === 'warn').map((entry) => entry.extra?.cause)).toEqual(['no-key']);
 });
 
 test('nothing wanted asks nothing', async () => {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
+import { omit } from '../../lambda/shared/omit';
 
 export type FakeDodoBehaviour = 'ok' | 'error-500' | 'unauthorized' | 'hang';
 
@@ -46,9 +47,8 @@ export function productJson(productId: string, name: string): Record<string, unk
 /** A payment as `GET /payments/{id}` returns it: the payment.succeeded fixture's data with its own id, cart and customer. */
 export function paymentJson(paymentId: string, options: { readonly productIds: readonly string[]; readonly totalAmount?: number; readonly customerName?: string }): Record<string, unknown> {
   const fixture = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'dodo', 'payment.succeeded.json'), 'utf8')) as { data: Record<string, unknown> };
-  const { payload_type: _payloadType, ...payment } = fixture.data;
   return {
-    ...payment,
+    ...omit(fixture.data, 'payload_type'),
     payment_id: paymentId,
     status: 'failed',
     total_amount: options.totalAmount ?? 4900,
