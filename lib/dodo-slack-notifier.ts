@@ -523,6 +523,14 @@ export class DodoSlackNotifier extends Construct {
   public metricDeliveryLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.DeliveryLatency, { statistic: cloudwatch.Stats.p(99), ...props });
   }
+  /** Dodo API look-ups that failed (timeout, 4xx, 5xx, unusable key); those messages showed IDs. */
+  public metricNameLookupFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.NameLookupFailed, props);
+  }
+  /** Messages that did not wait on the Dodo API because it failed moments ago. */
+  public metricNameLookupSkipped(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.NameLookupSkipped, props);
+  }
 
   /**
    * The key policy statements CloudWatch Logs (to encrypt the log groups) and CloudWatch alarms

@@ -185,6 +185,8 @@ export function createDashboard(notifier: DodoSlackNotifier): cloudwatch.Dashboa
       label(notifier.metricSlackRateLimited(), 'rate limited (429)'),
       label(notifier.metricTransformationError(), 'transformation errors'),
       label(notifier.metricMessageDeadLettered(), 'dead-lettered by transformer'),
+      label(notifier.metricNameLookupFailed(), 'name look-ups failed (IDs shown)'),
+      label(notifier.metricNameLookupSkipped(), 'name look-ups skipped (API failing)'),
     ]),
     graph('Queues', [
       notifier.queue.metricApproximateNumberOfMessagesVisible({ label: 'queue depth', statistic: cloudwatch.Stats.MAXIMUM }),

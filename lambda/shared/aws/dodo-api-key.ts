@@ -8,7 +8,6 @@ import type { CoreLogger, CoreMetrics, NameLookup } from '../ports';
 import { SecretConfigurationError } from '../errors';
 import { SECRET_PLACEHOLDER } from '../function-env';
 import { CachedSecret } from '../secret-cache';
-import { createDodoNameLookup, MemoryNameCache, NameLookupDefaults } from '../dodo-names';
 import { secretsManagerLoader } from './secrets-manager';
 
 export interface AwsNameLookupOptions {
@@ -31,6 +30,9 @@ export function parseDodoApiKey(raw: string): string {
 }
 
 export function awsNameLookup(options: AwsNameLookupOptions): NameLookup {
+  // Loaded here, not at the top: a deployment without a key never evaluates the SDK at cold start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose: only functions with a Dodo API key load the SDK
+  const { createDodoNameLookup, MemoryNameCache, NameLookupDefaults } = require('../dodo-names') as typeof import('../dodo-names');
   const key = new CachedSecret<string>({
     load: secretsManagerLoader(options.secretArn, options.secretsManager),
     parse: parseDodoApiKey,
