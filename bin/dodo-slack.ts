@@ -573,6 +573,10 @@ function dodoApiOptions(url: string | undefined, env: NodeJS.ProcessEnv, keyEnv 
       throw new UsageError(`--dodo-api-url must be an http or https URL, got "${url}"`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--dodo-api-url must be an http or https URL, got "${url}"`);
+    // The key travels in the request: in clear text only to this machine.
+    if (parsed.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
+      throw new UsageError(`--dodo-api-url must use https (http only on 127.0.0.1, localhost or [::1]): the API key travels with each request, got "${url}"`);
+    }
     if (key === undefined) throw new UsageError(`--dodo-api-url needs a Dodo API key in ${keyEnv}`);
   }
   return { ...(key === undefined ? {} : { dodoApiKey: key }), ...(url === undefined ? {} : { dodoApiUrl: url }) };

@@ -16,7 +16,7 @@ export function grantDodoApiKey(fn: lambda.Function, secret: secretsmanager.ISec
   secret.grantRead(fn);
 }
 
-/** `dodoApiUrl` is an http(s) URL, and only set with `dodoApiKeySecret`; throws naming the prop. */
+/** `dodoApiUrl` is an https URL, and only set with `dodoApiKeySecret`; throws naming the prop. */
 export function checkDodoApiProps(secret: secretsmanager.ISecret | undefined, apiUrl: string | undefined): void {
   if (apiUrl === undefined || Token.isUnresolved(apiUrl)) return;
   if (secret === undefined) throw new Error('DodoSlackNotifier: dodoApiUrl applies only with dodoApiKeySecret');
@@ -24,7 +24,8 @@ export function checkDodoApiProps(secret: secretsmanager.ISecret | undefined, ap
   try {
     protocol = new URL(apiUrl).protocol;
   } catch {
-    throw new Error(`DodoSlackNotifier: dodoApiUrl must be an http or https URL, got "${apiUrl}"`);
+    throw new Error(`DodoSlackNotifier: dodoApiUrl must be an https URL (the API key travels with each request), got "${apiUrl}"`);
   }
-  if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`DodoSlackNotifier: dodoApiUrl must be an http or https URL, got "${apiUrl}"`);
+  // The key travels with each request: never in clear text from a Lambda.
+  if (protocol !== 'https:') throw new Error(`DodoSlackNotifier: dodoApiUrl must be an https URL (the API key travels with each request), got "${apiUrl}"`);
 }

@@ -269,7 +269,7 @@ export interface DodoSlackNotifierProps {
    */
   readonly dodoApiKeySecret?: secretsmanager.ISecret;
   /**
-   * The Dodo API base URL for both modes (a proxy, a stand-in); requires `dodoApiKeySecret`.
+   * The Dodo API base URL for both modes (a proxy), https; requires `dodoApiKeySecret`.
    * @default - Dodo's live or test API host, by the webhook's mode
    */
   readonly dodoApiUrl?: string;

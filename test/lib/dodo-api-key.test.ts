@@ -31,9 +31,10 @@ test('without the key nothing changes: no variable, no grant', () => {
   expect(JSON.stringify(template.toJSON())).not.toContain('DODO_API');
 });
 
-test('dodoApiUrl without the key, or not an http(s) URL, fails the synth naming the prop', () => {
+test('dodoApiUrl without the key, or not an https URL, fails the synth naming the prop', () => {
   expect(() => synthNotifier({ dodoApiUrl: 'https://dodo-proxy.example.com' })).toThrow(/dodoApiUrl applies only with dodoApiKeySecret/);
-  expect(() => synthNotifier((stack) => ({ ...keyProps(stack), dodoApiUrl: 'ftp://x' }))).toThrow(/dodoApiUrl must be an http or https URL/);
+  expect(() => synthNotifier((stack) => ({ ...keyProps(stack), dodoApiUrl: 'ftp://x' }))).toThrow(/dodoApiUrl must be an https URL/);
+  expect(() => synthNotifier((stack) => ({ ...keyProps(stack), dodoApiUrl: 'http://dodo-proxy.example.com' }))).toThrow(/dodoApiUrl must be an https URL/);
 });
 
 test("the look-ups' metrics are known to metric()", () => {
