@@ -252,6 +252,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
           eventType: webhook.eventType,
           ...(webhook.mode === 'test' ? { mode: 'test' as const } : {}),
           envelope: input.envelope,
+          ...(knownNames !== undefined && route.config.transformation.kind === 'builtin' ? { names: await knownNames() } : {}),
           message: outcome.message,
           retried: record.receiveCount > 1,
           acquirePost: (channel) => deps.rateLimiter.acquire(`channel ${channel}`, Math.max(0, timeLeftMs())),

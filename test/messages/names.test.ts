@@ -93,3 +93,17 @@ test("the summary's top products are named, the ID after each; without names the
   expect(jpy(buildSummaryMessage(input))).toContain('`pdt_tea` ¥1,500');
   expect(jpy(buildSummaryMessage({ ...input, names: NAMES }))).toContain('Sencha &lt;!channel&gt; *loose leaf* (`pdt_tea`) ¥1,500');
 });
+
+test("app mode's subscription card names its product once a look-up found it, and keeps the name for later events", async () => {
+  const { applyEvent, emptyCard, renderCard } = await import('../../lambda/transformer/threads/card');
+  const { threadKeyOf } = await import('../../lambda/transformer/threads/thread-key');
+  const envelope = fixture('subscription.active');
+  const key = threadKeyOf(envelope)!;
+  const plain = renderCard(applyEvent(emptyCard(key), envelope));
+  expect(JSON.stringify(renderCard(applyEvent(emptyCard(key), envelope, {})))).toBe(JSON.stringify(plain));
+  const named = applyEvent(emptyCard(key), envelope, NAMES);
+  expect(JSON.stringify(renderCard(named))).toContain(`Pro plan (\`${PRODUCT}\`)`);
+  // A later event of the same subscription, looked up while the API was down: the card keeps the name.
+  const later = { ...envelope, timestamp: '2027-01-01T00:00:00.000Z' };
+  expect(JSON.stringify(renderCard(applyEvent(named, later)))).toContain('Pro plan');
+});
