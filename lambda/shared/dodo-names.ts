@@ -116,6 +116,26 @@ export function tieredNameCache(front: NameCache, back: NameCache): NameCache {
   };
 }
 
+/** A cache whose failures (a busy or broken store) read as misses and skipped writes: never a delivery's failure. */
+function safeCache(cache: NameCache): NameCache {
+  return {
+    get(key, nowMs) {
+      try {
+        return cache.get(key, nowMs);
+      } catch {
+        return undefined;
+      }
+    },
+    set(key, value, expiresAtMs) {
+      try {
+        cache.set(key, value, expiresAtMs);
+      } catch {
+        // Not kept: this message shows the IDs, and the next one asks again.
+      }
+    },
+  };
+}
+
 type Kind = 'product' | 'payment';
 type Cause = 'timeout' | 'network' | 'key-rejected' | 'no-key' | 'rate-limited' | 'server-error' | 'client-error';
 
@@ -167,7 +187,7 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
   const timeLimitMs = options.timeLimitMs ?? NameLookupDefaults.timeLimitMs;
   const ttlMs = options.ttlMs ?? NameLookupDefaults.ttlMs;
   const circuitOpenMs = options.circuitOpenMs ?? NameLookupDefaults.circuitOpenMs;
-  const cache = options.cache ?? new MemoryNameCache();
+  const cache = safeCache(options.cache ?? new MemoryNameCache());
   const { logger, metrics } = options;
 
   const inFlight = new Map<string, Promise<void>>();
@@ -282,6 +302,15 @@ export function createDodoNameLookup(options: DodoNameLookupOptions): NameLookup
   }
 
   function find(wanted: NamesWanted, mode: WebhookMode): Promise<KnownNames> {
+    try {
+      return findOrThrow(wanted, mode).catch(() => ({}));
+    } catch {
+      // Nothing a look-up does may fail a delivery: without names, the message shows IDs.
+      return Promise.resolve({});
+    }
+  }
+
+  function findOrThrow(wanted: NamesWanted, mode: WebhookMode): Promise<KnownNames> {
     if (nothingWanted(wanted)) return Promise.resolve({});
     const cached = fromCache(mode, wanted);
     // A warm cache answers at once, without waiting on anything.

@@ -159,3 +159,9 @@ test('nothing wanted asks nothing', async () => {
   expect(await lookup().find({ productIds: [], paymentIds: [] }, 'live')).toEqual({});
   expect(api.requests).toHaveLength(0);
 });
+
+test('a cache that fails (a busy store) reads as a miss and never fails the look-up', async () => {
+  const broken = { get: () => { throw new Error('SQLITE_BUSY'); }, set: () => { throw new Error('SQLITE_BUSY'); } };
+  const names = createDodoNameLookup({ apiKey: { get: () => Promise.resolve(API_KEY) }, apiUrl, cache: broken, logger, metrics, now: () => clock });
+  await expect(names.find(product('pdt_R8AWMPiV8RyJElcCKvAID'), 'live')).resolves.toEqual({});
+});
