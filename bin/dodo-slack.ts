@@ -29,7 +29,7 @@ import { ServeDefaults, startLocalServer, type LocalServerOptions } from '../lam
 import { loadTransformationFile, TransformFileError } from '../lambda/local/transformation-file';
 import { createTransform } from '../lambda/transformer/transform';
 import { noMetrics, type CoreLogger, type NameLookup } from '../lambda/shared/ports';
-import { namesWanted } from '../lambda/messages/names';
+import { namesWanted } from '../lambda/shared/names';
 import { localNameLookup } from '../lambda/local/names';
 import { openStore, STORE_FILE, StoreError } from '../lambda/local/store';
 import { summaryOnDemand } from '../lambda/local/summaries';

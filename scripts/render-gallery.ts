@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import type { KnownBlock } from '@slack/types';
 import type { BuiltinTemplateOptions, SlackMessage } from '../lambda/shared/transformation';
 import type { DodoWebhookEnvelope } from '../lambda/shared/webhook';
-import type { KnownNames } from '../lambda/messages/names';
+import type { KnownNames } from '../lambda/shared/names';
 import { validateSlackMessage } from '../lambda/messages/slack-limits';
 import { renderBuiltinMessage } from '../lambda/messages/templates';
 import { cardOf, renderCard } from '../lambda/transformer/threads/card';

@@ -21,8 +21,8 @@ import type { Payment } from 'dodopayments/resources/payments';
 import type { Product } from 'dodopayments/resources/products/products';
 import type { CoreLogger, CoreMetrics, NameLookup } from './ports';
 import type { WebhookMode } from './webhook';
-import type { KnownNames, KnownPayment, NamesWanted } from '../messages/names';
-import { cartProductIds, nothingWanted } from '../messages/names';
+import type { KnownNames, KnownPayment, NamesWanted } from './names';
+import { cartProductIds, nothingWanted } from './names';
 import { MetricName } from './metrics';
 
 /** Defaults of the look-ups (the construct and `serve` take them as they are). */

@@ -4,7 +4,7 @@
  * `dodo-slack serve`; recorders in tests.
  */
 import type { MetricName } from './metrics';
-import type { KnownNames, NamesWanted } from '../messages/names';
+import type { KnownNames, NamesWanted } from './names';
 import type { WebhookMode } from './webhook';
 
 /** Logging port (Powertools Logger fits it; tests pass a recorder). Never pass secrets. */

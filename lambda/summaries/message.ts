@@ -9,7 +9,7 @@ import type { SlackMessage } from '../shared/transformation';
 import { formatMinorUnits } from '../messages/money';
 import { escapeMrkdwn, truncate } from '../messages/mrkdwn';
 import { SlackLimits } from '../messages/slack-limits';
-import { productName, type KnownNames } from '../messages/names';
+import { productName, type KnownNames } from '../shared/names';
 import { TEST_LEFT_OUT, type Counters } from './facts';
 import { localDateTime, offsetLabel, periodLabel, type Period } from './period';
 

@@ -26,7 +26,7 @@ import type { CachedSecret } from '../shared/secret-cache';
 import { describeSlackResult, type PostToSlack, type SlackPostResult } from './slack-client';
 import { createAppDelivery, SlackAppFailure, type SlackAppDeps, type SlackAppTarget } from './slack-app-delivery';
 import { markTestMode } from '../messages/test-mode';
-import { namesWanted, type KnownNames } from '../messages/names';
+import { namesWanted, type KnownNames } from '../shared/names';
 import type { NameLookup } from '../shared/ports';
 
 /** The body of a precomposed record: which route posts it, and the message. */

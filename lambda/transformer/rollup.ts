@@ -27,7 +27,7 @@ import { MetricName } from '../shared/metrics';
 import { compileEventGlobs } from '../shared/event-glob';
 import { withMentions, type RouteSelection } from '../shared/route-rules';
 import { renderRollupMessage, type RollupItem } from '../messages/templates/rollup';
-import { mergeWanted, namesWanted, type KnownNames } from '../messages/names';
+import { mergeWanted, namesWanted, type KnownNames } from '../shared/names';
 import type { NameLookup } from '../shared/ports';
 import { DeliveryInProgressError, type DeliveryRecord, type RouteDone, type RunOnce } from './delivery';
 import type { RateLimiter } from './rate-limiter';

@@ -30,7 +30,7 @@ import type { RateLimiter } from './rate-limiter';
 import { describeApiResult, type SlackApiMethod, type SlackApiResult, type SlackWebApi } from './slack-web-api';
 import { THREAD_KEY_SHAPE, threadKeyOf, type ThreadKey } from './threads/thread-key';
 import { applyEvent, emptyCard, renderCard, sameCard } from './threads/card';
-import type { KnownNames } from '../messages/names';
+import type { KnownNames } from '../shared/names';
 import { isOurMessage, messageMetadata, type MessageRole } from './threads/metadata';
 import type { ThreadRecord, ThreadStore } from './threads/thread-store';
 import { parseDate } from '../messages/templates/layout';

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { SectionBlock } from '@slack/types';
-import { mergeWanted, namesWanted, type KnownNames } from '../../lambda/messages/names';
+import { mergeWanted, namesWanted, type KnownNames } from '../../lambda/shared/names';
 import { renderBuiltinMessage } from '../../lambda/messages/templates';
 import { renderRollupMessage } from '../../lambda/messages/templates/rollup';
 import { validateSlackMessage } from '../../lambda/messages/slack-limits';

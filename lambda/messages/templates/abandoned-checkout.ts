@@ -3,7 +3,7 @@ import type { AbandonedCheckoutDetectedWebhookEvent } from 'dodopayments/resourc
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
 import { formatMinorUnits } from '../money';
-import type { KnownNames } from '../names';
+import type { KnownNames } from '../../shared/names';
 import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, moneyFact, productsFact, sentence, textFact } from './common';
 import { eventStyle, type EventStyle } from './generic';
 import { buildMessage, date, humanize } from './layout';

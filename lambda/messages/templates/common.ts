@@ -4,7 +4,7 @@
  */
 import type { BuiltinTemplateOptions } from '../../shared/transformation';
 import { formatMinorUnits, formatWithSettlement } from '../money';
-import { productName, type KnownNames } from '../names';
+import { productName, type KnownNames } from '../../shared/names';
 import { code, type DashboardLink, type Fact, join, type Mrkdwn, plain, str } from './layout';
 
 /**

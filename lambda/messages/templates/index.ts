@@ -4,7 +4,7 @@
  */
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
-import type { KnownNames } from '../names';
+import type { KnownNames } from '../../shared/names';
 import { canonicalEventType } from '../../shared/event-glob';
 import { renderAbandonedCheckout } from './abandoned-checkout';
 import { renderCredit } from './credit';

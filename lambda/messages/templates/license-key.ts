@@ -2,7 +2,7 @@
 import type { LicenseKey } from 'dodopayments/resources/license-keys';
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
-import { productName, type KnownNames } from '../names';
+import { productName, type KnownNames } from '../../shared/names';
 import { asLoose, dashboardLinks, idFact, productLabel, sentence, textFact } from './common';
 import { describeEventType } from './generic';
 import { buildMessage, code, date, humanize, str } from './layout';

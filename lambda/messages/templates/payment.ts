@@ -2,7 +2,7 @@
 import type { Payment } from 'dodopayments/resources/payments';
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
-import type { KnownNames } from '../names';
+import type { KnownNames } from '../../shared/names';
 import { formatMinorUnits } from '../money';
 import { asLoose, customerFact, dashboardLinks, customerLabel, idFact, moneyFact, optionalMoneyFact, productsFact, sentence, textFact } from './common';
 import { eventStyle, type EventStyle } from './generic';

@@ -21,7 +21,7 @@ import { canonicalEventType } from '../../shared/event-glob';
 import { currencyCode, formatMinorUnits, parseMinorUnits } from '../money';
 import { escapeMrkdwn, slackDate, truncate } from '../mrkdwn';
 import { SlackLimits, validateSlackMessage } from '../slack-limits';
-import { cartProductIds, productName, type KnownNames } from '../names';
+import { cartProductIds, productName, type KnownNames } from '../../shared/names';
 import { customerLabel, DASHBOARD_PAGES } from './common';
 import { describeEventType } from './generic';
 import { code, dashboardUrl, mentionFor, oneLine, parseDate, str } from './layout';

@@ -5,7 +5,7 @@
 import type { SubscriptionActiveWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
-import type { KnownNames } from '../names';
+import type { KnownNames } from '../../shared/names';
 import { formatMinorUnits } from '../money';
 import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, productLabel, sentence, textFact } from './common';
 import { eventStyle, type EventStyle } from './generic';

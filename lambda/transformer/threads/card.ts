@@ -18,7 +18,7 @@ import { omit } from '../../shared/omit';
 import { formatMinorUnits, parseMinorUnits, currencyCode } from '../../messages/money';
 import { buildMessage, humanize, parseDate, plain, str, type Fact, type Tone } from '../../messages/templates/layout';
 import { dashboardLinks, idFact, productLabel, textFact } from '../../messages/templates/common';
-import { productName as foundProductName, type KnownNames } from '../../messages/names';
+import { productName as foundProductName, type KnownNames } from '../../shared/names';
 import { formatDisputeAmount } from '../../messages/templates/dispute';
 import { threadKindOf, type ThreadKey, type ThreadKind } from './thread-key';
 

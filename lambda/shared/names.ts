@@ -4,8 +4,8 @@
  * product is shown with its name. The look-ups themselves (I/O, caching, time limits) live outside
  * the templates, behind the pipeline's `names` port.
  */
-import type { DodoWebhookEnvelope } from '../shared/webhook';
-import { canonicalEventType } from '../shared/event-glob';
+import type { DodoWebhookEnvelope } from './webhook';
+import { canonicalEventType } from './event-glob';
 
 /** What the API said about a payment an event only names by ID (an abandoned checkout's). */
 export interface KnownPayment {
