@@ -2,7 +2,7 @@
  * `dodo-slack`: the local workbench. The same core as the Lambdas (signature, receiver, transform,
  * delivery), with local adapters instead of API Gateway, SQS, DynamoDB and Secrets Manager.
  *
- *   dodo-slack preview <payload.json | event-type> [--transform <file>] [--format json|text] [--mode live|test]
+ *   dodo-slack preview <payload.json | event-type> [--transform <file>] [--format json|text] [--mode live|test] [--dodo-api-url <url>]
  *   dodo-slack send <payload.json | event-type> --url <endpoint> [--secret <whsec_…>] [--webhook-id <id>]
  *   dodo-slack serve [--port 3000] [--host 127.0.0.1] [--transform <file>] [--events <globs>] [--summary daily@09:00 --tz Area/City] …
  *   dodo-slack routes <payload.json | event-type> --config <file> [--mode live|test]
@@ -28,7 +28,9 @@ import { exportDeadLetters, listDeadLetters, redriveDeadLetters, showDeadLetter 
 import { ServeDefaults, startLocalServer, type LocalServerOptions } from '../lambda/local/server';
 import { loadTransformationFile, TransformFileError } from '../lambda/local/transformation-file';
 import { createTransform } from '../lambda/transformer/transform';
-import type { CoreLogger } from '../lambda/shared/ports';
+import { noMetrics, type CoreLogger, type NameLookup } from '../lambda/shared/ports';
+import { namesWanted } from '../lambda/shared/names';
+import { localNameLookup } from '../lambda/local/names';
 import { openStore, STORE_FILE, StoreError } from '../lambda/local/store';
 import { summaryOnDemand } from '../lambda/local/summaries';
 import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
@@ -49,6 +51,8 @@ Commands:
                               \`transform(event)\` (bundled with esbuild); default: the built-in templates
       --format json|text      json (default): the exact body posted to Slack; text: a terminal rendering
       --mode live|test        test: as a test-mode event's message, marked TEST (default live)
+      --dodo-api-url <url>    with DODO_API_KEY: product names (and an abandoned checkout's payment) from this
+                              Dodo API (default Dodo's host of --mode), as serve shows them
 
   send <payload.json | event-type>      Sign a payload like Dodo does and POST it
       --url <endpoint>        e.g. http://127.0.0.1:3000${WEBHOOK_PATH} or your deployed webhook URL (required)
@@ -82,8 +86,12 @@ Commands:
       --slack-bot-token <t>   app mode: the bot token xoxb-… (default: $SLACK_BOT_TOKEN; prefer the variable,
                               a flag is visible to other users in \`ps\`)
       --slack-api-url <url>   Slack Web API base URL (default ${DEFAULT_SLACK_API_URL}; http only on 127.0.0.1)
+      --dodo-api-url <url>    with DODO_API_KEY: the Dodo API to ask for product names (default Dodo's live or
+                              test host, by the event's mode; for a stand-in or a proxy)
       --reply-broadcast <g>   app mode: comma-separated globs whose replies also show in the channel
                               (default disputes, failures and cancellations; "" for none)
+    With DODO_API_KEY (or the variable a configuration's dodoApiKeyEnv names), messages, roll-ups and summaries
+    show product names, and an abandoned checkout its payment; without it, IDs as before.
     Signing keys come from DODO_WEBHOOK_SECRET (whitespace-separated). Messages go to SLACK_WEBHOOK_URL
     (http://127.0.0.1 / localhost allowed); without it they are printed here as \`preview --format text\` would.
     With SLACK_BOT_TOKEN and SLACK_CHANNEL instead (app mode) each payment, subscription and payout gets one
@@ -104,6 +112,7 @@ Commands:
       --date YYYY-MM-DD       the day, or any day of the week (default: the last complete period)
       --tz <Area/City>        the time zone of the period (default UTC)
       --format json|text      json (default): the exact body posted to Slack; text: a terminal rendering
+      --dodo-api-url <url>    with DODO_API_KEY: names the top products, as serve's scheduled summaries do
     Each webhook-id counts once, in the period of the event's own timestamp (see README, Summaries).
 
   dead-letters list|show <id>|redrive <id>|redrive --all|export   The dead letters of a serve data dir
@@ -318,6 +327,7 @@ async function preview(args: readonly string[], io: CliIo): Promise<number> {
     transform: { type: 'string' },
     format: { type: 'string', default: 'json' },
     mode: { type: 'string', default: 'live' },
+    'dodo-api-url': { type: 'string' },
   });
   if (values.help) {
     io.stdout(`${USAGE}\n`);
@@ -349,7 +359,9 @@ async function preview(args: readonly string[], io: CliIo): Promise<number> {
     rawBody: raw.toString('utf8'),
     headers: { 'webhook-id': webhookId, 'webhook-timestamp': String(nowSeconds) },
   };
-  const outcome = await transform(input);
+  // As the pipeline does for a built-in route: names for the IDs, when a key is set.
+  const names = spec.kind === 'builtin' ? cliNameLookup(values['dodo-api-url'], io, logger) : undefined;
+  const outcome = await transform(names === undefined ? input : { ...input, names: await names.find(namesWanted(envelope), mode) });
   if (outcome.kind === 'skip') {
     io.stderr(`dodo-slack: ${envelope.type} was cancelled by the transformation (${outcome.reason}); nothing would be posted\n`);
     return 0;
@@ -466,6 +478,7 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     'slack-channel': { type: 'string' },
     'slack-bot-token': { type: 'string' },
     'slack-api-url': { type: 'string', default: DEFAULT_SLACK_API_URL },
+    'dodo-api-url': { type: 'string' },
     'reply-broadcast': { type: 'string' },
     demo: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
@@ -522,11 +535,13 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     throw new UsageError('serve needs DODO_WEBHOOK_SECRET (the whsec_… key; several separated by spaces), or --demo to generate one');
   }
 
+  const config = values.config === undefined ? undefined : loadConfig(values.config, io);
   const options: LocalServerOptions = {
     port: integerOption('port', values.port, 0, 65535) as number,
     host: values.host,
     transformFile: values.transform,
-    ...(values.config === undefined ? {} : { config: loadConfig(values.config, io), environment: io.env }),
+    ...(config === undefined ? {} : { config, environment: io.env }),
+    ...dodoApiOptions(values['dodo-api-url'], io.env, config?.dodoApiKeyEnv),
     eventGlobs,
     maxAttempts: integerOption('max-attempts', values['max-attempts'], Limits.maxReceiveCount.min, Limits.maxReceiveCount.max) as number,
     retryDelayMs: integerOption('retry-delay-ms', values['retry-delay-ms'], 0, 3_600_000) as number,
@@ -545,6 +560,33 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     ...(schedules.length > 0 ? { summaries: { schedules, timeZone } } : {}),
   };
   return demoKey === undefined ? { help: false, options } : { help: false, options, demoKey };
+}
+
+/** The Dodo API key (from `keyEnv`, default DODO_API_KEY) and `--dodo-api-url`; the URL alone is a usage error. */
+function dodoApiOptions(url: string | undefined, env: NodeJS.ProcessEnv, keyEnv = 'DODO_API_KEY'): { readonly dodoApiKey?: string; readonly dodoApiUrl?: string } {
+  const key = env[keyEnv]?.trim() || undefined;
+  if (url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new UsageError(`--dodo-api-url must be an http or https URL, got "${url}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--dodo-api-url must be an http or https URL, got "${url}"`);
+    // The key travels in the request: in clear text only to this machine.
+    if (parsed.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
+      throw new UsageError(`--dodo-api-url must use https (http only on 127.0.0.1, localhost or [::1]): the API key travels with each request, got "${url}"`);
+    }
+    if (key === undefined) throw new UsageError(`--dodo-api-url needs a Dodo API key in ${keyEnv}`);
+  }
+  return { ...(key === undefined ? {} : { dodoApiKey: key }), ...(url === undefined ? {} : { dodoApiUrl: url }) };
+}
+
+/** Look-ups for preview and summary, with their failures said on stderr; undefined without a key. */
+function cliNameLookup(url: string | undefined, io: CliIo, logger: CoreLogger): NameLookup | undefined {
+  const { dodoApiKey, dodoApiUrl } = dodoApiOptions(url, io.env);
+  if (dodoApiKey === undefined) return undefined;
+  return localNameLookup({ apiKey: dodoApiKey, ...(dodoApiUrl === undefined ? {} : { apiUrl: dodoApiUrl }), logger, metrics: noMetrics });
 }
 
 /** App mode's settings from flags (first) or the environment; empty strings count as unset. */
@@ -610,6 +652,7 @@ async function serve(args: readonly string[], io: CliIo): Promise<number> {
         ? 'posting to the Slack webhook in SLACK_WEBHOOK_URL\n'
         : 'SLACK_WEBHOOK_URL is not set: messages are printed here\n',
   );
+  if (options.dodoApiKey !== undefined) io.stdout(`product names from the Dodo API${options.dodoApiUrl === undefined ? '' : ` at ${options.dodoApiUrl}`} (the key is never printed)\n`);
 
   const signal = await stopSignal;
   io.stdout(`${signal}: finishing in-flight deliveries…\n`);
@@ -639,6 +682,7 @@ async function summary(args: readonly string[], io: CliIo): Promise<number> {
     date: { type: 'string' },
     tz: { type: 'string' },
     format: { type: 'string', default: 'json' },
+    'dodo-api-url': { type: 'string' },
   });
   if (values.help) {
     io.stdout(`${USAGE}\n`);
@@ -670,7 +714,9 @@ async function summary(args: readonly string[], io: CliIo): Promise<number> {
     throw error;
   }
   try {
-    const message = await summaryOnDemand(store.summaries, { kind, date, timeZone, routeId: DEFAULT_ROUTE_ID });
+    const logger: CoreLogger = { debug: () => {}, info: () => {}, warn: (message, extra) => consoleLine(io, message, extra), error: (message, extra) => consoleLine(io, message, extra) };
+    const names = cliNameLookup(values['dodo-api-url'], io, logger);
+    const message = await summaryOnDemand(store.summaries, { kind, date, timeZone, routeId: DEFAULT_ROUTE_ID, ...(names === undefined ? {} : { names }) });
     io.stdout(format === 'json' ? `${JSON.stringify(message, null, 2)}\n` : renderSlackMessageForTerminal(message, { color: useColor(io) }));
     return 0;
   } finally {

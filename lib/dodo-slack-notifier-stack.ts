@@ -62,8 +62,10 @@ export class DodoSlackNotifierStack extends Stack {
 
   constructor(scope: Construct, id: string, props: DodoSlackNotifierStackProps = {}) {
     super(scope, id, props);
-    const fileRoutes = props.routesConfigFile === undefined ? [] : this.routesFromFile(props.routesConfigFile);
-    const routes = props.routesConfigFile === undefined ? props.routes : [...(props.routes ?? []), ...fileRoutes];
+    const fromFile = props.routesConfigFile === undefined ? undefined : this.routesFromFile(props.routesConfigFile);
+    const fileRoutes = fromFile?.routes ?? [];
+    const routes = fromFile === undefined ? props.routes : [...(props.routes ?? []), ...fileRoutes];
+    const dodoApiKeySecret = props.dodoApiKeySecret ?? fromFile?.dodoApiKeySecret;
     const hasDefaultSecret = [props.slackWebhookSecret, props.slackWebhookSecretArn, props.slackWebhookSecretName, props.slackBotTokenSecret].some((given) => given !== undefined);
     // Without a default route, summaries go to the file's first route, as `serve --config` posts them.
     const summaries =
@@ -81,6 +83,7 @@ export class DodoSlackNotifierStack extends Stack {
         props.slackWebhookSecretName,
       ),
       signingSecret: this.existingSecret('SigningSecret', props.signingSecret, props.signingSecretArn, props.signingSecretName),
+      ...(dodoApiKeySecret === undefined ? {} : { dodoApiKeySecret }),
     });
     const notifier = this.notifier;
 
@@ -137,8 +140,8 @@ export class DodoSlackNotifierStack extends Stack {
     }
   }
 
-  /** The routes of a configuration file, with their secrets imported by name or ARN; throws naming the JSON path of a fault. */
-  private routesFromFile(file: string): DodoSlackRoute[] {
+  /** The routes of a configuration file, with their secrets (and the Dodo API key's) imported by name or ARN; throws naming the JSON path of a fault. */
+  private routesFromFile(file: string): { readonly routes: DodoSlackRoute[]; readonly dodoApiKeySecret?: secretsmanager.ISecret } {
     let parsed;
     try {
       parsed = readNotifierConfig(file);
@@ -157,7 +160,14 @@ export class DodoSlackNotifierStack extends Stack {
           .join('\n')}`,
       );
     }
-    return parsed.config.routes.map((route): DodoSlackRoute => {
+    const keyName = parsed.config.dodoApiKeySecret;
+    const dodoApiKeySecret =
+      keyName === undefined
+        ? undefined
+        : COMPLETE_SECRET_ARN.test(keyName)
+          ? secretsmanager.Secret.fromSecretCompleteArn(this, 'DodoApiKeySecret', keyName)
+          : secretsmanager.Secret.fromSecretNameV2(this, 'DodoApiKeySecret', keyName);
+    const routes = parsed.config.routes.map((route): DodoSlackRoute => {
       const secretName = (route.slackWebhookSecret ?? route.slackBotTokenSecret)!;
       const secret = COMPLETE_SECRET_ARN.test(secretName)
         ? secretsmanager.Secret.fromSecretCompleteArn(this, `Route${route.id}Secret`, secretName)
@@ -174,6 +184,7 @@ export class DodoSlackNotifierStack extends Stack {
         ...(route.mentions === undefined ? {} : { mentions: [...route.mentions] }),
       };
     });
+    return dodoApiKeySecret === undefined ? { routes } : { routes, dodoApiKeySecret };
   }
 
   /** The secret passed as an object, by complete ARN, or by name; at most one of the three. */

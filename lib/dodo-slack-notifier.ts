@@ -48,6 +48,7 @@ import {
 } from './props';
 import { grantTableKeyUse } from './encryption';
 import { NotifierSummaries } from './summaries';
+import { checkDodoApiProps, grantDodoApiKey } from './dodo-api-key';
 import { Transformation } from './transformation';
 import { SlackThreadTable, usesSlackApp } from './slack-app';
 
@@ -354,6 +355,8 @@ export class DodoSlackNotifier extends Construct {
     for (const secret of uniqueSecrets(routes.map((route) => route.slackSecret))) {
       secret.grantRead(this.transformerFunction);
     }
+    checkDodoApiProps(props.dodoApiKeySecret, props.dodoApiUrl);
+    grantDodoApiKey(this.transformerFunction, props.dodoApiKeySecret, props.dodoApiUrl);
     threads?.grantTransformer(this.transformerFunction);
     // Exactly what Powertools idempotency does: get, put (conditional), update, delete of one item.
     this.deduplicationTable.grant(
@@ -448,6 +451,7 @@ export class DodoSlackNotifier extends Construct {
           }),
       });
       this.summaries.errorsAlarm.addAlarmAction(alarmAction);
+      grantDodoApiKey(this.summaries.summaryFunction, props.dodoApiKeySecret, props.dodoApiUrl);
     }
 
     acknowledgeNagFindings(this, { tracing });
@@ -529,6 +533,14 @@ export class DodoSlackNotifier extends Construct {
   /** Milliseconds from the webhook's timestamp to Slack's `ok`. p99 over 5 minutes by default. */
   public metricDeliveryLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.DeliveryLatency, { statistic: cloudwatch.Stats.p(99), ...props });
+  }
+  /** Dodo API look-ups that failed (timeout, 4xx, 5xx, unusable key); those messages showed IDs. */
+  public metricNameLookupFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.NameLookupFailed, props);
+  }
+  /** Messages that did not wait on the Dodo API because it failed moments ago. */
+  public metricNameLookupSkipped(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.NameLookupSkipped, props);
   }
 
   /**

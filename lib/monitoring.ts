@@ -48,6 +48,9 @@ const METRIC_SERVICE: Readonly<Record<MetricName, ServiceName>> = {
   RollupPosted: ServiceName.Transformer,
   EventsRolledUp: ServiceName.Transformer,
   DeliveryLatency: ServiceName.Transformer,
+  // The summary function counts its own look-ups too, under its service; the transformer's are the many.
+  NameLookupFailed: ServiceName.Transformer,
+  NameLookupSkipped: ServiceName.Transformer,
 };
 
 function isMetricName(name: string): name is MetricName {
@@ -182,6 +185,8 @@ export function createDashboard(notifier: DodoSlackNotifier): cloudwatch.Dashboa
       label(notifier.metricSlackRateLimited(), 'rate limited (429)'),
       label(notifier.metricTransformationError(), 'transformation errors'),
       label(notifier.metricMessageDeadLettered(), 'dead-lettered by transformer'),
+      label(notifier.metricNameLookupFailed(), 'name look-ups failed (IDs shown)'),
+      label(notifier.metricNameLookupSkipped(), 'name look-ups skipped (API failing)'),
     ]),
     graph('Queues', [
       notifier.queue.metricApproximateNumberOfMessagesVisible({ label: 'queue depth', statistic: cloudwatch.Stats.MAXIMUM }),

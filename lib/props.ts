@@ -284,6 +284,20 @@ export interface DodoSlackNotifierProps {
    * @default - no summaries
    */
   readonly summaries?: DodoSlackSummaries;
+  /**
+   * A Dodo API key (plaintext secret): messages, roll-ups and summaries then show product names
+   * (the ID after them) and an abandoned checkout its payment's amount, customer and products,
+   * looked up through Dodo's SDK and cached a day per function instance. Only the transformer and
+   * the summary function may read it. A look-up never holds a message back: past 1.5 s, or when
+   * the API or the key fails, the message shows the IDs.
+   * @default - messages show IDs
+   */
+  readonly dodoApiKeySecret?: secretsmanager.ISecret;
+  /**
+   * The Dodo API base URL for both modes (a proxy), https; requires `dodoApiKeySecret`.
+   * @default - Dodo's live or test API host, by the webhook's mode
+   */
+  readonly dodoApiUrl?: string;
 }
 
 /**

@@ -11,9 +11,10 @@
  * rounds alternated; `dodo-slack serve` (2,000 events into a 127.0.0.1 Slack stand-in) against a
  * bare node:http server, same client, alternated; the CLI start against `node -e 0`. Also: a
  * 300-event burst into a rate-limited stand-in, and 10,000 launch-day events into a stand-in taking
- * 1 message/s, where serve rolls the backlog up. Then the AWS bill (scripts/bench/cost/): the
+ * 1 message/s, where serve rolls the backlog up; a message with names on a warm cache against the
+ * same message without. Then the AWS bill (scripts/bench/cost/): the
  * requests the pipeline makes per webhook, counted on the emulators, and the template's standing
- * resources, at list prices; `--only cost` runs that part alone. Prints a table (or, with --json, one JSON object:
+ * resources, at list prices. `--only cost` or `--only names` runs that part alone. Prints a table (or, with --json, one JSON object:
  * the figures, the budgets, the machine) and pass/fail per budget.
  *
  * Only loopback addresses; every step has a timeout and the whole run a watchdog. Figures that
@@ -33,6 +34,7 @@ import { Defaults } from '../lambda/shared/defaults';
 import { LAUNCH_DAY_MIX, launchDayPicker } from './bench/launch-day';
 import { costTable, runCostModel, type CostResult } from './bench/cost';
 import { byService } from './bench/cost/model';
+import { measureNames } from './bench/names';
 
 /** Fresh processes per bundle, alternated with the NodejsFunction-defaults bundle's. */
 const INIT_PAIRS = 21;
@@ -101,6 +103,8 @@ export interface BenchFigures {
   awsUsdPerMillionWebhooksBurst: number | null;
   /** USD a month of the default deploy standing with no traffic. */
   awsFixedUsdPerMonth: number | null;
+  /** CPU per message through the pipeline with names on a warm cache ÷ without the names port, median of per-round ratios. */
+  namesWarmVsNone: number | null;
 }
 
 /** What the harnesses (scripts/bench/receiver-events.ts, transformer-events.ts) send back, per round and in total. */
@@ -144,6 +148,7 @@ interface Details {
   receiverChecks?: number[];
   transformerChecks?: number[];
   serve?: ServeRunResult;
+  names?: Awaited<ReturnType<typeof measureNames>>;
   serveRuns?: ServeRunResult[];
   serveRatios?: number[];
   burst?: ServeRunResult;
@@ -153,10 +158,10 @@ interface Details {
 }
 
 const json = process.argv.includes('--json');
-/** `--only cost`: the cost part alone (about a minute and a half), for iterating on it. */
+/** `--only cost` / `--only names`: that part alone, for iterating on it. */
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
-if (only !== undefined && only !== 'cost') throw new Error(`--only takes "cost", got ${JSON.stringify(only)}`);
+if (only !== undefined && only !== 'cost' && only !== 'names') throw new Error(`--only takes "cost" or "names", got ${JSON.stringify(only)}`);
 /** The figures of the part that ran (all of them without --only). */
 const COST_FIGURES = ['awsUsdPerMillionWebhooks', 'awsUsdPerMillionWebhooksBurst', 'awsFixedUsdPerMonth'] as const;
 const progress = (line: string): void => {
@@ -225,12 +230,23 @@ async function main(): Promise<number> {
     awsUsdPerMillionWebhooks: null,
     awsUsdPerMillionWebhooksBurst: null,
     awsFixedUsdPerMonth: null,
+    namesWarmVsNone: null,
   };
-  if (only !== 'cost') await measurePerformance(figures, details);
+  if (only === undefined || only === 'names') {
+    const names = await step('names: a payment with 3 products through the pipeline, names on a warm cache vs no names port, rounds alternated', details, () => measureNames());
+    if (names) {
+      details.names = names;
+      figures.namesWarmVsNone = round(median(names.ratios), 3);
+    }
+  }
+  if (only === undefined) await measurePerformance(figures, details);
 
-  const cost = await step(`cost: the pipeline on the emulators (${COST_TRICKLE_WEBHOOKS} webhooks per configuration, a ${COST_BURST_WEBHOOKS.toLocaleString('en-US')}-webhook burst at Slack's pace)`, details, () =>
-    runCostModel({ trickleWebhooks: COST_TRICKLE_WEBHOOKS, burstWebhooks: COST_BURST_WEBHOOKS, progress }),
-  );
+  const cost =
+    only === 'names'
+      ? undefined
+      : await step(`cost: the pipeline on the emulators (${COST_TRICKLE_WEBHOOKS} webhooks per configuration, a ${COST_BURST_WEBHOOKS.toLocaleString('en-US')}-webhook burst at Slack's pace)`, details, () =>
+          runCostModel({ trickleWebhooks: COST_TRICKLE_WEBHOOKS, burstWebhooks: COST_BURST_WEBHOOKS, progress }),
+        );
   if (cost) {
     details.cost = cost;
     figures.awsUsdPerMillionWebhooks = round(cost.awsUsdPerMillionWebhooks, 3);
@@ -254,7 +270,7 @@ async function main(): Promise<number> {
   } else {
     process.stdout.write(table(figures, budgets, machine, details));
   }
-  const measured = only === 'cost' ? COST_FIGURES.map((name) => figures[name]) : Object.values(figures);
+  const measured = only === 'cost' ? COST_FIGURES.map((name) => figures[name]) : only === 'names' ? [figures.namesWarmVsNone] : Object.values(figures);
   const unmeasured = measured.some((value) => value === null);
   return unmeasured || details.problems.length > 0 ? 1 : 0;
 }
@@ -425,6 +441,7 @@ export const RATIO_BUDGETS = {
   transformerCpuVsMinimal: 4,
   verifyVsReference: 5,
   cliStartVsNode: 4,
+  namesWarmVsNone: 1.2,
 } as const;
 
 function checkBudgets(f: BenchFigures, details: Details): Record<string, Budget> {
@@ -459,6 +476,7 @@ function checkBudgets(f: BenchFigures, details: Details): Record<string, Budget>
       f.verifyVsReference === null ? null : f.verifyVsReference >= RATIO_BUDGETS.verifyVsReference,
     ),
     cliStartVsNode: atMost('cliStartVsNode', RATIO_BUDGETS.cliStartVsNode, (v) => `${v} x (${f.cliStartMs} ms vs ${f.nodeStartMs} ms)`),
+    namesWarmVsNone: atMost('namesWarmVsNone', RATIO_BUDGETS.namesWarmVsNone, (v) => `${v} x (${details.names?.withUs.toFixed(1)} vs ${details.names?.withoutUs.toFixed(1)} µs per message, median of ${details.names?.ratios.length ?? 0} per-round ratios)`),
     burst10kTimeToChannelSeconds: atMost('burst10kTimeToChannelSeconds', 120, (v) => `${v} s`),
     burst10kMessages: atMost('burst10kMessages', 120, (v) => String(v)),
     burst10kExactlyOnce: budget(
@@ -508,6 +526,7 @@ function table(f: BenchFigures, budgets: Record<string, Budget>, machine: Record
     ],
     ['verify vs standardwebhooks', ratio(f.verifyVsReference), `${show(f.verifyOpsPerSec, ' ops/s')} vs ${show(f.referenceVerifyOpsPerSec, ' ops/s')}, 2 KB bodies, per CPU-second; per round ${perRound(d.verifyRatios, 1)}`],
     ['CLI start vs node -e 0', ratio(f.cliStartVsNode), `${show(f.cliStartMs, ' ms')} vs ${show(f.nodeStartMs, ' ms')}, median of per-pair ratios`],
+    ['names (warm cache) vs none', ratio(f.namesWarmVsNone), d.names ? `${d.names.withUs.toFixed(1)} vs ${d.names.withoutUs.toFixed(1)} µs CPU per message, median of per-round ratios` : ''],
     [
       'serve vs bare node:http',
       ratio(f.serveVsNodeHttp),

@@ -3,8 +3,9 @@
  * HTML approximation of Slack (the top-level `text` as the message body, then the attachment:
  * colour bar, sections, fields, context, buttons)
  * and screenshots it with headless Chromium into docs/gallery/<family>.png, then writes
- * docs/messages.md with every image, its event type and its notification text, and last a daily
- * summary (lambda/summaries/) of the test suite's mix of JPY, KWD, EUR and USD events.
+ * docs/messages.md with every image, its event type and its notification text, then a daily
+ * summary (lambda/summaries/) of the test suite's mix of JPY, KWD, EUR and USD events, and last the
+ * same payment, subscription, abandoned checkout and summary with names a Dodo API key looked up.
  *
  *   npx ts-node --transpile-only scripts/render-gallery.ts
  *
@@ -18,6 +19,7 @@ import * as path from 'node:path';
 import type { KnownBlock } from '@slack/types';
 import type { BuiltinTemplateOptions, SlackMessage } from '../lambda/shared/transformation';
 import type { DodoWebhookEnvelope } from '../lambda/shared/webhook';
+import type { KnownNames } from '../lambda/shared/names';
 import { validateSlackMessage } from '../lambda/messages/slack-limits';
 import { renderBuiltinMessage } from '../lambda/messages/templates';
 import { cardOf, renderCard } from '../lambda/transformer/threads/card';
@@ -283,6 +285,8 @@ function main(): void {
   );
   process.stdout.write('summary: daily\n');
 
+  sections.push(...renderNamed(chromium, sum));
+
   const intro = [
     '# What the built-in messages look like',
     '',
@@ -305,6 +309,53 @@ function main(): void {
   ].join('\n');
   fs.writeFileSync(MESSAGES_MD, `${intro}\n${sections.join('\n')}`);
   renderThreads(chromium);
+}
+
+/**
+ * What a Dodo API key adds: the names the look-ups found (as the stand-in in the tests answers),
+ * passed to the same templates. The product's ID stays after its name.
+ */
+const NAMES: KnownNames = {
+  products: { pdt_R8AWMPiV8RyJElcCKvAID: 'Pro plan (monthly)', pdt_tea: 'Sencha, 100 g', pdt_pro: 'Pro plan (yearly)', pdt_a: 'Starter', pdt_b: 'Extra seat' },
+  payments: {
+    pay_9KdWq2mXz7LpR4tYb1NcV: {
+      totalAmount: 4900,
+      currency: 'EUR',
+      customer: { customer_id: 'cus_2bQ7xN1mKp9sVt4LwZ8Ya', name: 'Grace Hopper', email: 'grace@example.com' },
+      productCart: [{ product_id: 'pdt_R8AWMPiV8RyJElcCKvAID', quantity: 1 }],
+    },
+  },
+};
+
+function renderNamed(chromium: string | undefined, sum: (events: typeof DAY_MIX) => Counters): string[] {
+  const sections: string[] = [
+    '# With a Dodo API key: names, not IDs\n\nThe same messages when a Dodo API key is set ([README](../README.md#names-not-ids)): ' +
+      'each product by its name with its ID after it, and an abandoned checkout with what its payment was.\n',
+  ];
+  const picture = (message: SlackMessage, file: string, alt: string) => {
+    const problems = validateSlackMessage(message);
+    if (problems.length > 0) throw new Error(`${file} renders an invalid message: ${problems.join('; ')}`);
+    if (!chromium) return '```\n' + JSON.stringify(message.attachments?.[0]?.blocks, null, 2) + '\n```';
+    screenshot(chromium, messageHtml(message), path.join(GALLERY, `${file}.png`), estimateHeight(message));
+    return `![${alt}](gallery/${file}.png)`;
+  };
+  for (const fixture of ['payment.succeeded', 'subscription.cancelled', 'abandoned_checkout.detected']) {
+    const envelope = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${fixture}.json`), 'utf8')) as DodoWebhookEnvelope;
+    const message = renderBuiltinMessage(envelope, OPTIONS, NAMES);
+    const file = `named-${fixture.split('.')[0]}`;
+    sections.push(`## \`${fixture}\` with names\n\nMessage text: \`${message.text.replace(/`/g, "'")}\`\n\n${picture(message, file, `${fixture} with names`)}\n`);
+    process.stdout.write(`named: ${fixture}\n`);
+  }
+  const summary = buildSummaryMessage({
+    period: periodOf('day', parseCalendarDate('2026-12-01'), 'UTC'),
+    totals: sum(DAY_MIX),
+    previous: sum(PREVIOUS_DAY),
+    computedAtMs: Date.parse('2026-12-02T09:00:00Z'),
+    names: NAMES,
+  });
+  sections.push(`## Daily summary with names\n\nThe top products by revenue, named.\n\n${picture(summary, 'named-summary', 'a daily summary with product names')}\n`);
+  process.stdout.write('named: summary\n');
+  return sections;
 }
 
 /**

@@ -24,6 +24,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
 const AWS_ADAPTERS = [
   'receiver/handler.ts',
   'receiver/sqs-webhook-queue.ts',
+  'shared/aws/dodo-api-key.ts',
   'shared/aws/secrets-manager.ts',
   'shared/aws/sqs-message.ts',
   'shared/aws/telemetry.ts',

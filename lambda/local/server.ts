@@ -30,6 +30,7 @@ import type { NotifierConfig } from '../shared/config-file';
 import { ANY_ROUTE } from './store';
 import { loadTransformationFile } from './transformation-file';
 import { startSummaryScheduler, type SummaryScheduler } from './summaries';
+import { localNameLookup } from './names';
 import type { Pipeline } from '../transformer/pipeline';
 
 /**
@@ -96,6 +97,14 @@ export interface LocalServerOptions {
   readonly slackApiUrl?: string;
   /** App mode: event-type globs whose replies are also broadcast to the channel. @default Defaults.replyBroadcast */
   readonly replyBroadcast?: readonly string[];
+  /**
+   * Dodo API key (`DODO_API_KEY`): messages, roll-ups and summaries show product names, and an
+   * abandoned checkout its payment, looked up through Dodo's SDK and kept in the store. Never printed.
+   * @default - messages show IDs
+   */
+  readonly dodoApiKey?: string;
+  /** Dodo API base URL for both modes (a stand-in, a proxy). @default Dodo's live or test host, by the webhook's mode */
+  readonly dodoApiUrl?: string;
   /** Print the core's structured logs too. @default false */
   readonly verbose?: boolean;
   /** Summaries to post on schedule (`--summary`, `--tz`), to the route of the other messages. @default - none */
@@ -177,6 +186,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     // Nothing else delivers from this data dir: a claim older than the longest delivery was abandoned.
     inProgressTimeoutMs: longestDeliveryMs(destination.routes, settings.slackTimeoutMs),
   });
+  const names =
+    options.dodoApiKey === undefined
+      ? undefined
+      : localNameLookup({ apiKey: options.dodoApiKey, ...(options.dodoApiUrl === undefined ? {} : { apiUrl: options.dodoApiUrl }), stored: (maxEntries) => store.names(maxEntries), logger, metrics });
   let pipeline: Pipeline;
   try {
     pipeline = createPipeline(
@@ -188,6 +201,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         countForSummaries: (webhook) => store.summaries.count(webhook),
         userCode,
         ...(destination.postToSlack ? { postToSlack: destination.postToSlack } : {}),
+        ...(names === undefined ? {} : { names }),
         logger,
         metrics,
       },
@@ -242,6 +256,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       // Summaries go to the first route (the only one without --config).
       routeId: destination.routes[0].id,
       ...(options.summaries.clock ? { now: options.summaries.clock } : {}),
+      ...(names === undefined ? {} : { names }),
       onQueued: (schedule, firstDay) => {
         options.print(`${clock()} ${schedule.kind === 'day' ? 'daily' : 'weekly'} summary of ${firstDay} (${timeZone}) queued\n`);
         loop.wake();

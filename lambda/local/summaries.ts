@@ -9,26 +9,27 @@ import { composeSummary, postedSummaryKey, SUMMARY_EVENT_TYPE, summaryWebhookId,
 import { periodOf, parseCalendarDate, previousPeriod, type PeriodKind } from '../summaries/period';
 import { formatSummarySchedule, nextRunAt, periodForRun, type SummarySchedule } from '../summaries/schedule';
 import type { SummaryStore } from './store/summaries';
+import type { NameLookup } from '../shared/ports';
 
 /** The summary of the day (or the Monday-first week) containing `date` in `timeZone`, as it stands at `nowMs`. */
 export async function summaryOnDemand(
   store: SummaryStore,
-  options: { readonly kind: PeriodKind; readonly date: string; readonly timeZone: string; readonly routeId: string; readonly nowMs?: number },
+  options: { readonly kind: PeriodKind; readonly date: string; readonly timeZone: string; readonly routeId: string; readonly nowMs?: number; readonly names?: NameLookup },
 ): Promise<SlackMessage> {
   const period = periodOf(options.kind, parseCalendarDate(options.date), options.timeZone);
   const spec: SummarySpec = { kind: options.kind, timeZone: options.timeZone, routeId: options.routeId };
-  return (await composeSummary(store.source, spec, period, options.nowMs ?? Date.now())).message;
+  return (await composeSummary(store.source, spec, period, options.nowMs ?? Date.now(), options.names)).message;
 }
 
 /**
  * Composes the summary a run at `runAtMs` reports on and queues it, unless that period was
  * already posted. Resolves with the period's first day when queued, undefined when it was posted before.
  */
-export async function postScheduledSummary(store: SummaryStore, spec: SummarySpec, schedule: SummarySchedule, runAtMs: number, nowMs = Date.now()): Promise<string | undefined> {
+export async function postScheduledSummary(store: SummaryStore, spec: SummarySpec, schedule: SummarySchedule, runAtMs: number, nowMs = Date.now(), names?: NameLookup): Promise<string | undefined> {
   const period = periodForRun(schedule, runAtMs, spec.timeZone);
   const key = postedSummaryKey(spec, period.firstDay);
   if (store.posted(key)) return undefined;
-  const composed = await composeSummary(store.source, spec, period, nowMs);
+  const composed = await composeSummary(store.source, spec, period, nowMs, names);
   const queued = store.postSummary(
     key,
     { periodFirstDay: period.firstDay, postedAtMs: nowMs, reported: composed.totals, message: composed.message },
@@ -55,6 +56,8 @@ export interface SummarySchedulerOptions {
   readonly onQueued: (schedule: SummarySchedule, periodFirstDay: string) => void;
   readonly onError: (schedule: SummarySchedule, error: unknown) => void;
   readonly now?: () => number;
+  /** Names the summaries' top products. @default - IDs */
+  readonly names?: NameLookup;
 }
 
 export interface SummaryScheduler {
@@ -80,7 +83,7 @@ export function startSummaryScheduler(options: SummarySchedulerOptions): Summary
 
   const run = async (schedule: SummarySchedule, runAtMs: number): Promise<void> => {
     try {
-      const queued = await postScheduledSummary(options.store, spec(schedule), schedule, runAtMs, now());
+      const queued = await postScheduledSummary(options.store, spec(schedule), schedule, runAtMs, now(), options.names);
       if (queued !== undefined) options.onQueued(schedule, queued);
     } catch (error) {
       options.onError(schedule, error);

@@ -53,7 +53,14 @@ export interface ConfigFileRoute {
 
 export interface NotifierConfig {
   readonly routes: readonly ConfigFileRoute[];
+  /** serve: the environment variable holding the Dodo API key (names for IDs). @default DODO_API_KEY */
+  readonly dodoApiKeyEnv?: string;
+  /** AWS: name or complete ARN of the Secrets Manager secret holding the Dodo API key. @default - no look-ups */
+  readonly dodoApiKeySecret?: string;
 }
+
+/** Top-level fields of the configuration besides `routes` and `$schema` (the schema test holds both to them). */
+export const CONFIG_TOP_LEVEL_FIELDS = ['$schema', 'routes', 'dodoApiKeyEnv', 'dodoApiKeySecret'] as const;
 
 export interface ConfigProblem {
   /** JSON path of the fault, e.g. `routes[1].filter`. */
@@ -134,7 +141,15 @@ export function parseNotifierConfig(text: string, file: string): { readonly conf
     throw new ConfigFileError(file, [{ path: '', message: `must be an object {"routes": […]}, got ${kindOf(parsed)}` }]);
   }
   for (const key of Object.keys(parsed)) {
-    if (key !== 'routes' && key !== '$schema') problem(key, 'is not a field of the configuration; it has "routes" (and "$schema")');
+    if (!(CONFIG_TOP_LEVEL_FIELDS as readonly string[]).includes(key)) problem(key, 'is not a field of the configuration; it has "routes" (and "$schema", "dodoApiKeyEnv", "dodoApiKeySecret")');
+  }
+  const apiKeyEnv = parsed.dodoApiKeyEnv;
+  if (apiKeyEnv !== undefined && (typeof apiKeyEnv !== 'string' || !ENV_NAME.test(apiKeyEnv))) {
+    problem('dodoApiKeyEnv', `must be the name of an environment variable, e.g. "DODO_API_KEY", got ${JSON.stringify(apiKeyEnv)}`);
+  }
+  const apiKeySecret = parsed.dodoApiKeySecret;
+  if (apiKeySecret !== undefined && (typeof apiKeySecret !== 'string' || !(SECRET_NAME.test(apiKeySecret) || COMPLETE_SECRET_ARN.test(apiKeySecret)))) {
+    problem('dodoApiKeySecret', `must be the name or complete ARN of a Secrets Manager secret, e.g. "dodo/api-key", got ${JSON.stringify(apiKeySecret)}`);
   }
   const routes = parsed.routes;
   if (!Array.isArray(routes)) {
@@ -195,6 +210,8 @@ export function parseNotifierConfig(text: string, file: string): { readonly conf
   return {
     config: {
       routes: (routes as Record<string, unknown>[]).map((route) => toRoute(route, baseDir)),
+      ...(typeof apiKeyEnv === 'string' ? { dodoApiKeyEnv: apiKeyEnv } : {}),
+      ...(typeof apiKeySecret === 'string' ? { dodoApiKeySecret: apiKeySecret } : {}),
     },
     warnings,
   };

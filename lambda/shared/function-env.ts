@@ -55,6 +55,10 @@ export const TransformerEnv = {
   RollupAfterSeconds: 'ROLLUP_AFTER_SECONDS',
   /** Comma-separated event-type globs never folded, besides Defaults.rollupNeverFold. */
   RollupNeverFold: 'ROLLUP_NEVER_FOLD',
+  /** ARN of the secret holding a Dodo API key (names for IDs); unset = messages show IDs. */
+  DodoApiKeySecretArn: 'DODO_API_KEY_SECRET_ARN',
+  /** Dodo API base URL for both modes; unset = Dodo's host of the webhook's mode. */
+  DodoApiUrl: 'DODO_API_URL',
 } as const;
 
 /** Key attributes of the summaries' table (the construct creates it, lambda/summaries/dynamodb-aggregates.ts uses it). */
@@ -65,6 +69,9 @@ export const SummariesEnv = {
   SummaryTableName: 'SUMMARY_TABLE_NAME',
   /** The transformer's queue: summaries go through the same delivery path as events. */
   QueueUrl: 'QUEUE_URL',
+  /** As the transformer's: the top products are named. */
+  DodoApiKeySecretArn: 'DODO_API_KEY_SECRET_ARN',
+  DodoApiUrl: 'DODO_API_URL',
 } as const;
 
 /** One destination channel: which events, which Slack secret, which transformation. */

@@ -41,5 +41,9 @@ export const MetricName = {
   EventsRolledUp: 'EventsRolledUp',
   /** Milliseconds from the webhook's timestamp to Slack's 200 `ok`. */
   DeliveryLatency: 'DeliveryLatency',
+  /** Dodo API look-ups (names for IDs) that failed: timeout, 4xx, 5xx, unusable key; the message showed the IDs. */
+  NameLookupFailed: 'NameLookupFailed',
+  /** Messages that did not wait for look-ups because the API failed moments ago (the circuit is open). */
+  NameLookupSkipped: 'NameLookupSkipped',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -4,6 +4,8 @@
  * `dodo-slack serve`; recorders in tests.
  */
 import type { MetricName } from './metrics';
+import type { KnownNames, NamesWanted } from './names';
+import type { WebhookMode } from './webhook';
 
 /** Logging port (Powertools Logger fits it; tests pass a recorder). Never pass secrets. */
 export interface CoreLogger {
@@ -35,6 +37,18 @@ export interface SecretSource {
    * environment variable) says 0: a re-read then shows at once that there is nothing new.
    */
   readonly minRefreshIntervalMs: number;
+}
+
+/**
+ * Names for the IDs a message shows (product names, an abandoned checkout's payment), from the Dodo
+ * API through a cache (lambda/shared/dodo-names.ts). Never in the way: it answers within its time
+ * limit whatever the API does, leaving out what it could not find, and never rejects.
+ */
+export interface NameLookup {
+  /** What is known about `wanted` in `mode`'s Dodo (test and live objects are apart). */
+  find(wanted: NamesWanted, mode: WebhookMode): Promise<KnownNames>;
+  /** Longest `find` may take (its time limit): engines with a deadline reserve it per record. */
+  readonly timeLimitMs: number;
 }
 
 /** Does nothing: for callers that do not care about logs or metrics. */

@@ -58,6 +58,8 @@ export interface TransformInput {
   readonly rawBody: string;
   /** Standard Webhooks headers of the original request (`webhook-id`, `webhook-timestamp`). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Built-in templates: names the Dodo API gave for the IDs the event carries (absent without a Dodo API key). */
+  readonly names?: import('./names').KnownNames;
 }
 
 /** What a transformation decided for one event. A failure is a rejected promise with a TransformationError. */

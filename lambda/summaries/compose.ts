@@ -6,7 +6,8 @@
  */
 import type { SlackMessage } from '../shared/transformation';
 import { subtractCounters, type Counters } from './facts';
-import { buildSummaryMessage, type LateArrivals } from './message';
+import { buildSummaryMessage, summaryProductIds, type LateArrivals } from './message';
+import type { NameLookup } from '../shared/ports';
 import { previousPeriod, type Period, type PeriodKind } from './period';
 
 /** Which summary: its period kind, time zone and the route it posts to. */
@@ -59,8 +60,8 @@ export function postedSummaryKey(spec: SummarySpec, periodFirstDay: string): str
 /** Event type a queued summary carries (never a Dodo type). */
 export const SUMMARY_EVENT_TYPE = 'dodo_slack.summary';
 
-/** Composes the summary of `period` as it stands at `nowMs`. */
-export async function composeSummary(source: SummarySource, spec: SummarySpec, period: Period, nowMs: number): Promise<ComposedSummary> {
+/** Composes the summary of `period` as it stands at `nowMs`; with `names`, its top products are named (live mode: summaries count live events). */
+export async function composeSummary(source: SummarySource, spec: SummarySpec, period: Period, nowMs: number, names?: NameLookup): Promise<ComposedSummary> {
   const previous = previousPeriod(period);
   const [totals, previousTotals] = await Promise.all([source.totals(period.startMs, period.endMs), source.totals(previous.startMs, previous.endMs)]);
 
@@ -78,6 +79,8 @@ export async function composeSummary(source: SummarySource, spec: SummarySpec, p
       noted.push({ period: earlier, reported: now });
     }
   }
-  const message = buildSummaryMessage({ period, totals, previous: previousTotals, late, computedAtMs: nowMs });
+  const productIds = summaryProductIds(totals);
+  const known = names === undefined || productIds.length === 0 ? undefined : await names.find({ productIds, paymentIds: [] }, 'live');
+  const message = buildSummaryMessage({ period, totals, previous: previousTotals, late, computedAtMs: nowMs, ...(known === undefined ? {} : { names: known }) });
   return { period, message, totals, noted };
 }

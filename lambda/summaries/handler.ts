@@ -12,6 +12,9 @@ import { ServiceName } from '../shared/metrics';
 import { toSqsMessage } from '../shared/aws/sqs-message';
 import { createTelemetry, withTelemetry, type LambdaHandler, type Telemetry } from '../shared/aws/telemetry';
 import { dynamoSummaryStore } from './dynamodb-aggregates';
+import { awsNameLookup } from '../shared/aws/dodo-api-key';
+import { Defaults } from '../shared/defaults';
+import type { NameLookup } from '../shared/ports';
 import { parseScheduledSummaryEvent, runScheduledSummary, type ScheduledSummaryResult } from './scheduled';
 
 export interface SummaryHandlerOptions {
@@ -24,11 +27,28 @@ export interface SummaryHandlerOptions {
 
 export function createSummaryHandler(options: SummaryHandlerOptions = {}): LambdaHandler<unknown, ScheduledSummaryResult> {
   const telemetry = options.telemetry ?? createTelemetry(ServiceName.Summaries);
+  // One per instance: its key and the names it found are cached across invocations.
+  let names: { readonly arn: string; readonly lookup: NameLookup } | undefined;
   return withTelemetry(telemetry, async (event: unknown) => {
     const config = new EnvConfigReader(options.env ?? process.env);
     const tableName = config.required(SummariesEnv.SummaryTableName);
     const queueUrl = config.required(SummariesEnv.QueueUrl);
+    const keyArn = config.optional(SummariesEnv.DodoApiKeySecretArn);
+    const apiUrl = config.optional(SummariesEnv.DodoApiUrl);
     config.throwIfProblems('summary function configuration');
+    if (keyArn !== undefined && names?.arn !== keyArn) {
+      names = {
+        arn: keyArn,
+        lookup: awsNameLookup({
+          secretArn: keyArn,
+          ...(apiUrl === undefined ? {} : { apiUrl }),
+          secretCacheTtlSeconds: Defaults.secretCacheTtlSeconds,
+          minRefreshIntervalMs: 10_000,
+          logger: telemetry.coreLogger,
+          metrics: telemetry.coreMetrics,
+        }),
+      };
+    }
     const input = parseScheduledSummaryEvent(event);
     const sqs = options.sqs ?? new SQSClient({});
     const result = await runScheduledSummary(input, {
@@ -37,6 +57,7 @@ export function createSummaryHandler(options: SummaryHandlerOptions = {}): Lambd
         await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, ...toSqsMessage(webhook) }));
       },
       ...(options.now ? { now: options.now } : {}),
+      ...(keyArn !== undefined && names !== undefined ? { names: names.lookup } : {}),
     });
     telemetry.logger.info('Summary', { ...result, kind: input.kind, timeZone: input.timeZone, routeId: input.routeId });
     return result;

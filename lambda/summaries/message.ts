@@ -9,6 +9,7 @@ import type { SlackMessage } from '../shared/transformation';
 import { formatMinorUnits } from '../messages/money';
 import { escapeMrkdwn, truncate } from '../messages/mrkdwn';
 import { SlackLimits } from '../messages/slack-limits';
+import { productName, type KnownNames } from '../shared/names';
 import { TEST_LEFT_OUT, type Counters } from './facts';
 import { localDateTime, offsetLabel, periodLabel, type Period } from './period';
 
@@ -26,7 +27,16 @@ export interface SummaryInput {
   readonly previous: Counters;
   readonly late?: readonly LateArrivals[];
   readonly computedAtMs: number;
+  /** Product names found by look-ups: the top products are named, with their ID after. @default - IDs only */
+  readonly names?: KnownNames;
 }
+
+/** The product IDs a summary of these totals would show (the top three of each currency): what is worth a look-up. */
+export function summaryProductIds(totals: Counters): string[] {
+  return [...new Set(currencyTotals(totals).flatMap((entry) => entry.products.slice(0, TOP_PRODUCTS).map((product) => product.productId)))];
+}
+
+const TOP_PRODUCTS = 3;
 
 /** Figures of one currency, read from the counters. */
 export interface CurrencyTotals {
@@ -130,7 +140,13 @@ function codeText(raw: string): string {
   return `\`${escapeMrkdwn(raw.replace(/`/g, "'"))}\``;
 }
 
-function currencySection(now: CurrencyTotals, before: CurrencyTotals | undefined, versus: string): SectionBlock {
+/** A product: its name and ID when a look-up found the name, else the ID. */
+function productText(productId: string, names: KnownNames | undefined): string {
+  const name = productName(names, productId);
+  return name === undefined ? codeText(productId) : `${escapeMrkdwn(truncate(name, 100))} (${codeText(productId)})`;
+}
+
+function currencySection(now: CurrencyTotals, before: CurrencyTotals | undefined, versus: string, names?: KnownNames): SectionBlock {
   const change = (current: number, previous: number | undefined) => {
     const label = changeLabel(current, previous ?? 0);
     return label === undefined ? '' : ` ${label} ${versus}`;
@@ -153,7 +169,7 @@ function currencySection(now: CurrencyTotals, before: CurrencyTotals | undefined
     );
   }
   if (now.products.length > 0) {
-    const top = now.products.slice(0, 3).map((product) => `${codeText(product.productId)} ${money(product.revenue, now.currency)}`);
+    const top = now.products.slice(0, TOP_PRODUCTS).map((product) => `${productText(product.productId, names)} ${money(product.revenue, now.currency)}`);
     fields.push(field(now.products.length > 1 ? 'Top products' : 'Top product', top.join('\n')));
   }
   return { type: 'section', text: { type: 'mrkdwn', text: `*${escapeMrkdwn(now.currency)}*` }, fields: fields.slice(0, SlackLimits.sectionFields) };
@@ -225,7 +241,7 @@ export function buildSummaryMessage(input: SummaryInput): SlackMessage {
   const nets = currencies.filter((entry) => entry.payments > 0 || entry.refunds > 0).map((entry) => money(entry.net, entry.currency));
   const line = `${title}: ${plural(payments, 'payment')}${nets.length > 0 ? ` · net ${nets.join(', ')}` : ''}`;
 
-  const blocks: KnownBlock[] = currencies.slice(0, MAX_CURRENCY_SECTIONS).map((entry) => currencySection(entry, previous.get(entry.currency), VERSUS[period.kind]));
+  const blocks: KnownBlock[] = currencies.slice(0, MAX_CURRENCY_SECTIONS).map((entry) => currencySection(entry, previous.get(entry.currency), VERSUS[period.kind], input.names));
   if (currencies.length > MAX_CURRENCY_SECTIONS) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `and ${currencies.length - MAX_CURRENCY_SECTIONS} more currencies` }] });
   }

@@ -7,6 +7,7 @@
  * queued; the transformer's deduplication on its webhook-id covers a send whose answer was lost.
  */
 import type { QueuedWebhook } from '../shared/webhook';
+import type { NameLookup } from '../shared/ports';
 import { composeSummary, SUMMARY_EVENT_TYPE, summaryWebhookId, type PostedSummary, type SummarySource, type SummarySpec } from './compose';
 import type { Counters } from './facts';
 import { checkTimeZone, lastCompletedPeriod, type PeriodKind } from './period';
@@ -41,7 +42,7 @@ export function parseScheduledSummaryEvent(event: unknown): ScheduledSummaryEven
 
 export async function runScheduledSummary(
   event: ScheduledSummaryEvent,
-  deps: { readonly store: ScheduledSummaryStore; readonly enqueue: (webhook: QueuedWebhook) => Promise<void>; readonly now?: () => number },
+  deps: { readonly store: ScheduledSummaryStore; readonly enqueue: (webhook: QueuedWebhook) => Promise<void>; readonly now?: () => number; readonly names?: NameLookup },
 ): Promise<ScheduledSummaryResult> {
   const now = deps.now ?? Date.now;
   const scheduled = event.scheduledTime === undefined ? Number.NaN : Date.parse(event.scheduledTime);
@@ -53,7 +54,7 @@ export async function runScheduledSummary(
   if (record?.queuedAtMs !== undefined) return { outcome: 'already-queued', period: period.firstDay };
   let outcome: 'queued' | 'queued-again' = 'queued-again';
   if (!record) {
-    const composed = await composeSummary(deps.store, spec, period, now());
+    const composed = await composeSummary(deps.store, spec, period, now(), deps.names);
     const posted: PostedSummary = { periodFirstDay: period.firstDay, postedAtMs: now(), reported: composed.totals, message: composed.message };
     const recorded = await deps.store.recordPosted(spec, posted, composed.noted.map((entry) => ({ periodFirstDay: entry.period.firstDay, reported: entry.reported })));
     // Another invocation recorded it first: send what it recorded (the same webhook-id, deduplicated downstream).

@@ -26,6 +26,8 @@ import type { CachedSecret } from '../shared/secret-cache';
 import { describeSlackResult, type PostToSlack, type SlackPostResult } from './slack-client';
 import { createAppDelivery, SlackAppFailure, type SlackAppDeps, type SlackAppTarget } from './slack-app-delivery';
 import { markTestMode } from '../messages/test-mode';
+import { namesWanted, type KnownNames } from '../shared/names';
+import type { NameLookup } from '../shared/ports';
 
 /** The body of a precomposed record: which route posts it, and the message. */
 export interface PrecomposedPost {
@@ -104,6 +106,8 @@ export interface DeliveryDeps {
    * succeeds or its receives run out. @default - summaries off
    */
   readonly countForSummaries?: (webhook: QueuedWebhook) => Promise<void>;
+  /** Names for the IDs built-in messages show (Dodo API look-ups, bounded in time, never failing). @default - IDs only */
+  readonly names?: NameLookup;
 }
 
 export interface DeliveryRecord {
@@ -213,13 +217,16 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
     transformInput: () => TransformInput,
     timeLeftMs: () => number,
     precomposed?: PrecomposedPost,
+    knownNames?: () => Promise<KnownNames>,
   ): Promise<RouteDone> {
     const { webhook } = record;
     const context = { webhookId: webhook.webhookId, eventType: webhook.eventType, routeId: route.config.id, attempt: record.receiveCount };
 
     let outcome;
     try {
-      outcome = precomposed ? ({ kind: 'message', message: precomposed.message } as const) : await route.transform(transformInput());
+      // Built-in templates show names where the look-ups found them; user code gets the event as Dodo sent it.
+      const input = knownNames !== undefined && route.config.transformation.kind === 'builtin' ? { ...transformInput(), names: await knownNames() } : undefined;
+      outcome = precomposed ? ({ kind: 'message', message: precomposed.message } as const) : await route.transform(input ?? transformInput());
     } catch (error) {
       metrics.count(MetricName.TransformationError);
       const reason = error instanceof SyntaxError ? 'the webhook body is not JSON' : `transformation failed: ${errorMessage(error)}`;
@@ -246,6 +253,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
           eventType: webhook.eventType,
           ...(webhook.mode === 'test' ? { mode: 'test' as const } : {}),
           envelope: input.envelope,
+          ...(knownNames !== undefined && route.config.transformation.kind === 'builtin' ? { names: await knownNames() } : {}),
           message: outcome.message,
           retried: record.receiveCount > 1,
           acquirePost: (channel) => deps.rateLimiter.acquire(`channel ${channel}`, Math.max(0, timeLeftMs())),
@@ -327,6 +335,9 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
 
       for (const record of records) {
         const transformInput = once(() => transformInputOf(record.webhook));
+        const names = deps.names;
+        // Looked up once per record, for every built-in route that takes it.
+        const knownNames = names === undefined || record.webhook.precomposed ? undefined : onceAsync(() => names.find(namesWanted(transformInput().envelope), record.webhook.mode ?? 'live'));
         const isLastReceive = record.receiveCount >= deps.maxReceiveCount;
         const notAttempted = (delaySeconds: number, reason: string): RecordOutcome =>
           isLastReceive ? { kind: 'requeue', delaySeconds, reason } : { kind: 'retry', delaySeconds, reason };
@@ -383,7 +394,7 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
             continue;
           }
           try {
-            const { value, duplicate } = await deps.runOnce(`${route.config.id}:${record.webhook.webhookId}`, () => deliverRoute(route, record, transformInput, timeLeftMs, precomposed));
+            const { value, duplicate } = await deps.runOnce(`${route.config.id}:${record.webhook.webhookId}`, () => deliverRoute(route, record, transformInput, timeLeftMs, precomposed, knownNames));
             if (duplicate) {
               metrics.count(MetricName.DuplicateSuppressed);
               logger.info('Duplicate suppressed: already handled', { webhookId: record.webhook.webhookId, routeId: route.config.id });
@@ -506,6 +517,21 @@ function once<T>(compute: () => T): () => T {
     }
     if (result.ok) return result.value;
     throw result.error;
+  };
+}
+
+/** `compute` started at most once; every caller gets its promise. */
+function onceAsync<T>(compute: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => {
+    if (promise === undefined) {
+      try {
+        promise = compute();
+      } catch (error) {
+        promise = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    return promise;
   };
 }
 

@@ -22,6 +22,7 @@ import { Limits, type Limit } from '../shared/limits';
 import { EnvConfigReader } from '../shared/env-config';
 import { fromSqsRecord } from '../shared/aws/sqs-message';
 import { secretsManagerSource } from '../shared/aws/secrets-manager';
+import { awsNameLookup } from '../shared/aws/dodo-api-key';
 import { createTelemetry, withTelemetry, type LambdaHandler, type Telemetry } from '../shared/aws/telemetry';
 import { dynamoSummaryCounter } from '../summaries/dynamodb-aggregates';
 import type { DeliveryProcessor, DeliveryRecord, RecordOutcome } from './delivery';
@@ -70,6 +71,9 @@ export interface TransformerConfig {
   readonly rollupAfterSeconds: number;
   /** Event-type globs never folded, besides Defaults.rollupNeverFold. */
   readonly rollupNeverFold: readonly string[];
+  /** ARN of the Dodo API key's secret; undefined = messages show IDs. */
+  readonly dodoApiKeySecretArn: string | undefined;
+  readonly dodoApiUrl: string | undefined;
 }
 
 /**
@@ -97,6 +101,8 @@ export function transformerConfigFromEnv(env: NodeJS.ProcessEnv, { idempotencyTa
     summaryTableName: config.optional(TransformerEnv.SummaryTableName),
     rollupAfterSeconds: within(TransformerEnv.RollupAfterSeconds, Defaults.rollupAfterSeconds, Limits.rollupAfterSeconds),
     rollupNeverFold: (config.optional(TransformerEnv.RollupNeverFold) ?? '').split(',').map((glob) => glob.trim()).filter((glob) => glob !== ''),
+    dodoApiKeySecretArn: config.optional(TransformerEnv.DodoApiKeySecretArn),
+    dodoApiUrl: config.optional(TransformerEnv.DodoApiUrl),
   };
   if (transformerConfig.routes.some((route) => route.slackChannelId !== undefined) && transformerConfig.threadTableName === undefined) {
     config.problems.push(`${TransformerEnv.ThreadTableName} is not set, and a route posts with a Slack bot token (its threads live there)`);
@@ -237,6 +243,18 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
       // whether the event goes out on its own or in a roll-up.
       ...(config.summaryTableName === undefined ? {} : { countForSummaries: dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName) }),
       ...(options.userCode === undefined ? {} : { userCode: options.userCode }),
+      ...(config.dodoApiKeySecretArn === undefined
+        ? {}
+        : {
+            names: awsNameLookup({
+              secretArn: config.dodoApiKeySecretArn,
+              ...(config.dodoApiUrl === undefined ? {} : { apiUrl: config.dodoApiUrl }),
+              secretCacheTtlSeconds: config.secretCacheTtlSeconds,
+              minRefreshIntervalMs: options.secretMinRefreshIntervalMs ?? SECRET_MIN_REFRESH_INTERVAL_MS,
+              logger: coreLogger,
+              metrics: telemetry.coreMetrics,
+            }),
+          }),
       logger: coreLogger,
       metrics: telemetry.coreMetrics,
     },

@@ -15,7 +15,7 @@
  * read from, the thread store, the summary counter, the Slack clients, the clock, logs and metrics.
  * Each port has one contract suite its adapters pass (test/contracts/).
  */
-import type { CoreLogger, CoreMetrics, SecretSource } from '../shared/ports';
+import type { CoreLogger, CoreMetrics, NameLookup, SecretSource } from '../shared/ports';
 import type { RouteConfig } from '../shared/function-env';
 import type { QueuedWebhook } from '../shared/webhook';
 import { Defaults } from '../shared/defaults';
@@ -53,6 +53,11 @@ export interface PipelinePorts {
   readonly postToSlack?: PostToSlack;
   /** App mode's Web API client. @default real HTTP to `settings.slackApiUrl` */
   readonly slackWebApi?: SlackWebApi;
+  /**
+   * Names for the IDs built-in messages, roll-ups and summaries show (lambda/shared/dodo-names.ts,
+   * with the engine's key and cache). Bounded in time and never failing. @default - messages show IDs
+   */
+  readonly names?: NameLookup;
   readonly logger: CoreLogger;
   readonly metrics: CoreMetrics;
   readonly now?: () => number;
@@ -187,11 +192,12 @@ export function createPipeline(routes: readonly RouteConfig[], ports: PipelinePo
     metrics,
     // Before starting a record: time for its user code (worst case), one Slack request and settling;
     // app mode checks the time again before each of its posts.
-    reserveTimeMs: userCodeWorstMs(routes) + resolved.slackTimeoutMs + resolved.settleMarginMs,
+    reserveTimeMs: userCodeWorstMs(routes) + resolved.slackTimeoutMs + resolved.settleMarginMs + (ports.names?.timeLimitMs ?? 0),
     baseBackoffSeconds: resolved.baseBackoffSeconds,
     deferDelaySeconds: resolved.deferDelaySeconds,
     ...(ports.now ? { now: ports.now } : {}),
     ...(ports.countForSummaries === undefined ? {} : { countForSummaries: ports.countForSummaries }),
+    ...(ports.names === undefined ? {} : { names: ports.names }),
   });
 
   const rollups = createRollupProcessor({
@@ -203,8 +209,9 @@ export function createPipeline(routes: readonly RouteConfig[], ports: PipelinePo
     rateLimiter,
     logger,
     metrics,
-    reserveTimeMs: resolved.slackTimeoutMs + resolved.settleMarginMs,
+    reserveTimeMs: resolved.slackTimeoutMs + resolved.settleMarginMs + (ports.names?.timeLimitMs ?? 0),
     ...(ports.countForSummaries === undefined ? {} : { countForSummaries: ports.countForSummaries }),
+    ...(ports.names === undefined ? {} : { names: ports.names }),
   });
 
   return {

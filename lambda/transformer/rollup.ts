@@ -27,6 +27,8 @@ import { MetricName } from '../shared/metrics';
 import { compileEventGlobs } from '../shared/event-glob';
 import { withMentions, type RouteSelection } from '../shared/route-rules';
 import { renderRollupMessage, type RollupItem } from '../messages/templates/rollup';
+import { mergeWanted, namesWanted, type KnownNames } from '../shared/names';
+import type { NameLookup } from '../shared/ports';
 import { DeliveryInProgressError, type DeliveryRecord, type RouteDone, type RunOnce } from './delivery';
 import type { RateLimiter } from './rate-limiter';
 import { describeSlackResult, type PostToSlack } from './slack-client';
@@ -101,6 +103,8 @@ export interface RollupDeps {
    * the single delivery counts before it posts; a failure leaves the roll-up to be retried.
    */
   readonly countForSummaries?: (webhook: QueuedWebhook) => Promise<void>;
+  /** Product names for the events a roll-up lists (look-ups bounded in time, never failing). @default - IDs only */
+  readonly names?: NameLookup;
 }
 
 /** Summary counts in flight at once for one roll-up (one UpdateItem each). */
@@ -252,11 +256,17 @@ export function createRollupProcessor(deps: RollupDeps): RollupProcessor {
 
       if (claimed.length < MIN_ROLLUP_EVENTS) return release(`only ${claimed.length} event(s) left to fold`, false);
 
+      // Roll-ups fold live-mode events only; their products are named when look-ups know them.
+      let names: KnownNames | undefined;
+      if (deps.names !== undefined) {
+        const wanted = mergeWanted(claimed.map((id) => namesWanted(items.get(id)!.envelope)));
+        names = await deps.names.find({ productIds: wanted.productIds, paymentIds: [] }, 'live');
+      }
       let message: SlackMessage;
       try {
         // The route's mentions whose filter holds for any of the folded events, once each.
         const mentions = [...new Set(claimed.flatMap((id) => route.selection.mentionsFor(webhooks.get(id)!)))];
-        message = withMentions(renderRollupMessage(claimed.map((id) => items.get(id)!), templateOptions), mentions);
+        message = withMentions(renderRollupMessage(claimed.map((id) => items.get(id)!), templateOptions, names), mentions);
       } catch (error) {
         return release(`the roll-up message could not be built: ${errorText(error)}`, false);
       }

@@ -30,6 +30,7 @@ import type { RateLimiter } from './rate-limiter';
 import { describeApiResult, type SlackApiMethod, type SlackApiResult, type SlackWebApi } from './slack-web-api';
 import { THREAD_KEY_SHAPE, threadKeyOf, type ThreadKey } from './threads/thread-key';
 import { applyEvent, emptyCard, renderCard, sameCard } from './threads/card';
+import type { KnownNames } from '../shared/names';
 import { isOurMessage, messageMetadata, type MessageRole } from './threads/metadata';
 import type { ThreadRecord, ThreadStore } from './threads/thread-store';
 import { parseDate } from '../messages/templates/layout';
@@ -102,6 +103,8 @@ export interface AppDeliveryInput {
    */
   readonly mode?: WebhookMode;
   readonly envelope: DodoWebhookEnvelope;
+  /** Names look-ups found for the event's IDs (built-in routes with a Dodo API key): the card names the product. */
+  readonly names?: KnownNames;
   /** The route's transformation output (may carry `thread_key`). */
   readonly message: SlackMessage & { readonly thread_key?: unknown };
   /** True when this delivery was attempted before: every post looks for an earlier copy first. */
@@ -286,7 +289,7 @@ export function createAppDelivery(deps: SlackAppDeps) {
 
     /** Starts the thread with a parent showing `card`; stores it over `previous` (a thread whose parent is gone or elsewhere). */
     async function startThread(previous: ThreadRecord | undefined): Promise<ThreadRecord> {
-      const card = applyEvent(previous?.card ?? emptyCard(key!), envelope);
+      const card = applyEvent(previous?.card ?? emptyCard(key!), envelope, input.names);
       const parent = await postOnce('parent', cardMessage(card));
       const record: ThreadRecord = { channel, ts: parent.ts, card, lastEventAt: Math.max(previous?.lastEventAt ?? 0, eventAt), version: (previous?.version ?? 0) + 1 };
       const stored = previous === undefined ? await deps.threads.create(routeId, key!, record) : await deps.threads.replace(routeId, key!, record, previous.version);
@@ -305,7 +308,7 @@ export function createAppDelivery(deps: SlackAppDeps) {
     async function joinThread(thread: ThreadRecord): Promise<ThreadRecord> {
       let current = thread;
       for (let round = 0; round < 3; round += 1) {
-        const card = applyEvent(current.card, envelope);
+        const card = applyEvent(current.card, envelope, input.names);
         if (sameCard(card, current.card)) return current;
         if ((await update(current.ts, card)) === 'gone') return startThread(current);
         const record: ThreadRecord = { ...current, card, lastEventAt: Math.max(current.lastEventAt, eventAt), version: current.version + 1 };

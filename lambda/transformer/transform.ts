@@ -103,7 +103,7 @@ function createBuiltinTransform(options: Extract<TransformationSpec, { kind: 'bu
     promiseOf((): TransformOutcome => {
       let message: SlackMessage;
       try {
-        message = renderBuiltinMessage(input.envelope, options);
+        message = renderBuiltinMessage(input.envelope, options, input.names);
       } catch (error) {
         throw new TransformationError(
           `built-in template threw on ${input.eventType}: ${error instanceof Error ? error.message : String(error)}`,

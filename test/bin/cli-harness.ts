@@ -41,6 +41,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   delete env.SLACK_WEBHOOK_URL;
   delete env.SLACK_BOT_TOKEN;
   delete env.SLACK_CHANNEL;
+  delete env.DODO_API_KEY;
   return { ...env, ...extra };
 }
 

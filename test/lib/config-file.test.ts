@@ -110,6 +110,12 @@ describe('cdk synth -c config=FILE', () => {
     expect(schedules.map((schedule) => (JSON.parse(schedule.Properties.Target.Input) as { routeId: string }).routeId)).toEqual(['Sales']);
   });
 
+  test("the file's dodoApiKeySecret (by name) reaches the transformer, which may read it", () => {
+    const withKey = writeConfig('with-key.json', { routes: [ROUTING_CONFIG.routes[2]], dodoApiKeySecret: 'dodo/api-key', dodoApiKeyEnv: 'DODO_API_KEY' });
+    const template = Template.fromStack(buildApp(testApp({ config: withKey })));
+    expect(renderCfnString(functionEnv(template, 'NotifierTransformerFunction')[TransformerEnv.DodoApiKeySecretArn])).toContain(':secret:dodo/api-key');
+  });
+
   test('the stack prop takes the same file', () => {
     const stack = new DodoSlackNotifierStack(testApp(), 'WithFile', { routesConfigFile: configFile });
     const routes = JSON.parse(renderCfnString(functionEnv(Template.fromStack(stack), 'NotifierTransformerFunction')[TransformerEnv.Routes])) as RouteConfig[];

@@ -28,7 +28,7 @@ beforeEach(() => {
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
 /** Versions whose data dir holds an open roll-up (schema 4 has roll-ups in its migrations). */
-const hasRollup = (version: string): boolean => version.endsWith('-rollups') || version === 'schema-4';
+const hasRollup = (version: string): boolean => version.endsWith('-rollups') || version === 'schema-4' || version === 'schema-5';
 const copyOf = (version: string): void => cpSync(path.join(FIXTURES, version), dataDir, { recursive: true });
 const userVersion = (): number => {
   const db = new Database(path.join(dataDir, STORE_FILE), { readonly: true });
@@ -40,8 +40,8 @@ const userVersion = (): number => {
 };
 
 test('there is a data dir of each earlier schema, with and without roll-ups', () => {
-  expect(VERSIONS).toEqual(['schema-1', 'schema-2', 'schema-2-rollups', 'schema-3', 'schema-3-rollups', 'schema-4']);
-  expect(SCHEMA_VERSION).toBe(5);
+  expect(VERSIONS).toEqual(['schema-1', 'schema-2', 'schema-2-rollups', 'schema-3', 'schema-3-rollups', 'schema-4', 'schema-5']);
+  expect(SCHEMA_VERSION).toBe(6);
 });
 
 describe.each(VERSIONS)('a data dir written at %s', (version) => {
@@ -76,7 +76,7 @@ describe.each(VERSIONS)('a data dir written at %s', (version) => {
       expect(march['pay.n|USD']).toBe(1);
 
       const thread = await store.threads({ ttlSeconds: 3600 }).get('default', 'payment:pay_old');
-      if (version.startsWith('schema-3') || version === 'schema-4') expect(thread).toMatchObject({ channel: 'C0OLDCHAN', ts: '1764493200.000100', version: 1 });
+      if (version.startsWith('schema-3') || version === 'schema-4' || version === 'schema-5') expect(thread).toMatchObject({ channel: 'C0OLDCHAN', ts: '1764493200.000100', version: 1 });
       else expect(thread).toBeUndefined();
 
       const openRollup = store.rollups.due(T0 + 60_000);
@@ -91,6 +91,12 @@ describe.each(VERSIONS)('a data dir written at %s', (version) => {
       const id = reopened.events.accept('default', { webhookId: 'msg_new_test', webhookTimestamp: '1796029200', eventType: 'payment.succeeded', body: '{}', mode: 'test' }, T0);
       expect(reopened.events.get(id)).toMatchObject({ webhookId: 'msg_new_test', mode: 'test' });
       expect(queuedWebhookOf(reopened.events.get(id)!).mode).toBe('test');
+      // Schema 6: the look-ups' cache starts empty and keeps what it is given until it expires.
+      const names = reopened.names(10);
+      expect(names.get('live:product:pdt_old', T0)).toBeUndefined();
+      names.set('live:product:pdt_old', 'Old plan', T0 + 1000);
+      expect(names.get('live:product:pdt_old', T0)).toBe('Old plan');
+      expect(names.get('live:product:pdt_old', T0 + 1000)).toBeUndefined();
     } finally {
       reopened.close();
     }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { CONFIG_ROUTE_FIELDS, ConfigFileError, parseNotifierConfig, readNotifierConfig } from '../../lambda/shared/config-file';
+import { CONFIG_ROUTE_FIELDS, CONFIG_TOP_LEVEL_FIELDS, ConfigFileError, parseNotifierConfig, readNotifierConfig } from '../../lambda/shared/config-file';
 
 const SCHEMA_FILE = path.join(__dirname, '..', '..', 'schema', 'dodo-slack.config.schema.json');
 const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
@@ -28,6 +28,8 @@ const VALID: readonly (readonly [string, unknown])[] = [
     }),
   ],
   ['app mode on both engines', config({ id: 'Threads', slackBotTokenEnv: 'SLACK_BOT_TOKEN', slackBotTokenSecret: 'dodo/slack-bot', slackChannelId: 'C0123456789', replyBroadcast: ['dispute.*'] })],
+  ['a Dodo API key for both engines (variable, secret ARN)', { ...config(sales), dodoApiKeyEnv: 'DODO_API_KEY', dodoApiKeySecret: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:dodo/api-AbCdEf' }],
+  ['a Dodo API key secret by name', { ...config(sales), dodoApiKeySecret: 'dodo/api-key' }],
   ['user code with a time limit', config({ ...sales, transformation: { code: 'transforms/sales.js', timeoutMs: 2000 } })],
   ['an empty filter and $exist, $startsWith, $nin, $neq, $eq with an array', config({ ...sales, filter: {} }, { id: 'Risk', slackWebhookUrlEnv: 'SLACK_RISK_URL', filter: { 'data.customer.customer_id': { $exist: true }, type: { $startsWith: 'dispute.' }, 'data.currency': { $nin: ['INR'], $neq: 'EUR' }, 'data.tags': { $eq: ['a', 'b'] } } })],
 ];
@@ -63,6 +65,9 @@ const INVALID: readonly (readonly [string, unknown, string])[] = [
   ['webhook on serve, app mode on AWS', config({ ...sales, slackBotTokenSecret: 'dodo/bot', slackChannelId: 'C0123456789' }), 'routes[0]'],
   ['an environment variable name with a dash', config({ id: 'Sales', slackWebhookUrlEnv: 'SLACK-URL' }), 'routes[0].slackWebhookUrlEnv'],
   ['a secret name with a space', config({ id: 'Sales', slackWebhookSecret: 'dodo slack' }), 'routes[0].slackWebhookSecret'],
+  ['a Dodo API key variable with a dash', { ...config(sales), dodoApiKeyEnv: 'DODO-KEY' }, 'dodoApiKeyEnv'],
+  ['a Dodo API key secret with a space', { ...config(sales), dodoApiKeySecret: 'dodo key' }, 'dodoApiKeySecret'],
+  ['a Dodo API key in a route', config({ ...sales, dodoApiKeyEnv: 'DODO_API_KEY' }), 'routes[0].dodoApiKeyEnv'],
 ];
 
 describe('the configuration file: parser and JSON Schema agree', () => {
@@ -88,6 +93,15 @@ describe('the configuration file: parser and JSON Schema agree', () => {
   test('the schema lists exactly the route fields the parser knows, in the same order', () => {
     const route = (schema.definitions as Record<string, { properties: Record<string, unknown> }>).route;
     expect(Object.keys(route.properties)).toEqual([...CONFIG_ROUTE_FIELDS]);
+  });
+
+  test('the schema lists exactly the top-level fields the parser knows', () => {
+    expect(Object.keys(schema.properties as Record<string, unknown>)).toEqual([...CONFIG_TOP_LEVEL_FIELDS]);
+  });
+
+  test('the Dodo API key fields are read as given', () => {
+    const { config: parsed } = parseNotifierConfig(JSON.stringify({ ...config(sales), dodoApiKeyEnv: 'DODO_KEY', dodoApiKeySecret: 'dodo/api-key' }), 'f.json');
+    expect(parsed).toMatchObject({ dodoApiKeyEnv: 'DODO_KEY', dodoApiKeySecret: 'dodo/api-key' });
   });
 
   test('duplicate ids (which JSON Schema cannot express) are refused by the parser, compared case-insensitively', () => {

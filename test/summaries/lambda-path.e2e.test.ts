@@ -21,6 +21,7 @@ import { startDynalite, type Dynalite } from '../support/dynalite';
 import { DAY_MIX, PREVIOUS_DAY } from '../support/summary-events';
 import { captureOutput } from '../support/capture-output';
 import { startFauxqs, type Fauxqs } from '../support/fauxqs';
+import { FakeDodoApi } from '../support/fake-dodo-api';
 
 jest.setTimeout(60_000);
 
@@ -105,4 +106,30 @@ test('events counted once through the transformer; the scheduled summary is queu
   // A summary is not an event: it added nothing to the aggregates.
   expect((await dynamoSummaryStore(db.client, TABLE).totals(Date.parse('2026-12-02T00:00:00Z'), Date.parse('2026-12-03T00:00:00Z'))).events).toBeUndefined();
   await expect(summary({ kind: 'month' }, context())).rejects.toThrow('summary event: kind must be "day" or "week"');
+});
+
+test("with the Dodo API key's secret, the summary function names the top products (the API asked once per product)", async () => {
+  const KEY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dodo-api-AbCdEf';
+  const api = new FakeDodoApi().product('pdt_tea', 'Sencha').product('pdt_pro', 'Pro plan');
+  const apiUrl = await api.start();
+  secretsManager.on(GetSecretValueCommand, { SecretId: KEY_ARN }).resolves({ SecretString: 'dodo_sk_summary_key' });
+  try {
+    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'notifier-names' }))).QueueUrl!;
+    const summary = createSummaryHandler({
+      env: { [SummariesEnv.SummaryTableName]: TABLE, [SummariesEnv.QueueUrl]: queueUrl, [SummariesEnv.DodoApiKeySecretArn]: KEY_ARN, [SummariesEnv.DodoApiUrl]: apiUrl },
+      dynamodb: db.client,
+      sqs,
+      now: () => Date.parse('2026-12-02T08:00:02Z'),
+    });
+    // UTC's Dec 1 (the Berlin summary of the test before is another spec); the events are counted already.
+    expect(await summary({ kind: 'day', timeZone: 'UTC', routeId: 'default', scheduledTime: '2026-12-02T08:00:00Z' }, context())).toMatchObject({ outcome: 'queued' });
+    const { Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+    expect(messages).toHaveLength(1);
+    expect(messages[0].Body).toContain('Sencha (`pdt_tea`)');
+    expect(messages[0].Body).toContain('Pro plan (`pdt_pro`)');
+    expect(api.requestsFor('/products/pdt_tea')).toEqual([{ method: 'GET', path: '/products/pdt_tea', authorization: 'Bearer dodo_sk_summary_key' }]);
+    expect(output.join('')).not.toContain('dodo_sk_summary_key');
+  } finally {
+    await api.stop();
+  }
 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { answer, FakeSlack, ok } from '../support/fake-slack';
 import { Recorder, route, webhook } from '../support/delivery';
 import type { QueuedWebhook } from '../../lambda/shared/webhook';
+import type { NameLookup } from '../../lambda/shared/ports';
 
 const SLACK_PATH = '/services/T1/B1/rollup-secret';
 
@@ -52,7 +53,7 @@ describe('roll-up delivery', () => {
     slack.respond = () => ok;
   });
 
-  function setup(options: { runOnce?: RunOnce; settings?: RollupSettings; routes?: ReturnType<typeof route>[]; countForSummaries?: (webhook: QueuedWebhook) => Promise<void> } = {}) {
+  function setup(options: { runOnce?: RunOnce; settings?: RollupSettings; routes?: ReturnType<typeof route>[]; countForSummaries?: (webhook: QueuedWebhook) => Promise<void>; names?: NameLookup } = {}) {
     const recorder = new Recorder();
     const runOnce = options.runOnce ?? createIdempotentRunOnce({ persistenceStore: new MemoryPersistenceLayer(), expiresAfterSeconds: 3600, inProgressTimeoutMs: 10_000 }).runOnce;
     const processor = createRollupProcessor({
@@ -64,6 +65,7 @@ describe('roll-up delivery', () => {
       logger: recorder,
       metrics: recorder,
       ...(options.countForSummaries ? { countForSummaries: options.countForSummaries } : {}),
+      ...(options.names ? { names: options.names } : {}),
     });
     return { processor, recorder, runOnce };
   }
@@ -89,6 +91,15 @@ describe('roll-up delivery', () => {
     const single = await runOnce(`default:${batch[0].webhook.webhookId}`, () => ((ran = true), Promise.resolve('delivered')));
     expect(single.duplicate).toBe(true);
     expect(ran).toBe(false);
+  });
+
+  test("with names, the roll-up's listed payments say what they were for; live mode, products only, one look-up per roll-up", async () => {
+    const asked: unknown[] = [];
+    const names: NameLookup = { timeLimitMs: 1500, find: (wanted, mode) => (asked.push({ wanted, mode }), Promise.resolve({ products: { pdt_R8AWMPiV8RyJElcCKvAID: 'Pro plan' } })) };
+    const { processor } = setup({ names });
+    expect(await processor.deliver('default', records(5))).toMatchObject({ kind: 'posted' });
+    expect(slack.requests[0].body).toContain('Pro plan');
+    expect(asked).toEqual([{ wanted: { productIds: ['pdt_R8AWMPiV8RyJElcCKvAID'], paymentIds: [] }, mode: 'live' }]);
   });
 
   test('a failed roll-up keeps no record: the retry covers the same events as a whole', async () => {

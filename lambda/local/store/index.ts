@@ -7,6 +7,7 @@
  *   summaries   summary counters and posted summaries                 (the summaries' DynamoDB table)
  *   threads     app mode's threads and cards                          (the thread DynamoDB table)
  *   rollups     roll-ups in progress                                  (messages drained from SQS)
+ *   names       the Dodo API's answers for IDs, until they expire     (each Lambda instance's memory)
  *
  * One `serve` owns a data dir at a time (lock.ts); the `dead-letters` and `summary` commands may open
  * it beside a running serve (SQLite serialises the writes).
@@ -18,6 +19,8 @@ import { rollupStore, type RollupStore } from './rollups';
 import { storeRunOnce, type StoreRunOnce, type StoreRunOnceOptions } from './run-once';
 import { summaryStore, type SummaryStore } from './summaries';
 import { storeThreads } from './threads';
+import { storeNameCache } from './names';
+import type { NameCache } from '../../shared/dodo-names';
 
 export { STORE_FILE } from './database';
 export { StoreError } from './store-error';
@@ -38,6 +41,8 @@ export interface LocalStore {
   runOnce(options: StoreRunOnceOptions): StoreRunOnce;
   /** App mode's threads, each forgotten `ttlSeconds` after its last write. */
   threads(options: { readonly ttlSeconds: number; readonly now?: () => number }): ThreadStore;
+  /** The look-ups' cache, at most `maxEntries` entries. */
+  names(maxEntries: number): NameCache;
   /** Closes the connection and releases the lock (a plain function: it may be passed on alone). */
   readonly close: () => void;
 }
@@ -56,6 +61,7 @@ export function openStore(dataDir: string, options: OpenOptions = {}): LocalStor
     rollups: rollupStore(database),
     runOnce: (runOnceOptions) => storeRunOnce(database, runOnceOptions),
     threads: (threadOptions) => storeThreads(database, threadOptions),
+    names: (maxEntries) => storeNameCache(database, maxEntries),
     close,
   };
 }

@@ -11,13 +11,14 @@
  *      version of their own, so this step keeps what is there)
  *   5  events.mode: `live` or `test`, the mode of the signing key that verified the event (the
  *      events already held were accepted before modes existed, so they are live)
+ *   6  names: the Dodo API's answers for IDs (product names, payments), each with its expiry
  */
 import type Database from 'better-sqlite3';
 import { summaryFactsOfWebhook } from '../../summaries/facts';
 import { StoreError } from './store-error';
 
 /** The schema this version writes. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -31,6 +32,7 @@ export function migrate(db: Database.Database): void {
     if (version < 3) migrateTo3(db);
     if (version < 4) migrateTo4(db);
     if (version < 5) migrateTo5(db);
+    if (version < 6) migrateTo6(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
@@ -142,4 +144,16 @@ function migrateTo5(db: Database.Database): void {
   const columns = db.prepare('PRAGMA table_info(events)').all() as { name: string }[];
   if (columns.some((column) => column.name === 'mode')) return;
   db.exec(`ALTER TABLE events ADD COLUMN mode TEXT NOT NULL DEFAULT 'live' CHECK (mode IN ('live', 'test'));`);
+}
+
+/** Schema 6: the look-ups' cache (names.ts); it starts empty, every name is asked once again. */
+function migrateTo6(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS names (
+      key TEXT PRIMARY KEY,
+      value TEXT NOT NULL,
+      expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS names_expiry ON names (expires_at);
+  `);
 }

@@ -4,6 +4,7 @@
  */
 import type { BuiltinTemplateOptions } from '../../shared/transformation';
 import { formatMinorUnits, formatWithSettlement } from '../money';
+import { productName, type KnownNames } from '../../shared/names';
 import { code, type DashboardLink, type Fact, join, type Mrkdwn, plain, str } from './layout';
 
 /**
@@ -80,8 +81,14 @@ export function idFact(label: string, value: unknown): Fact {
   return { label, value: text === undefined ? undefined : code(text) };
 }
 
-/** Product ids (with quantities when above one) from a product cart; at most `max` listed. */
-export function productsFact(cart: unknown, max = 5): Fact {
+/** A product as a message shows it: its name with the ID after it when a look-up found the name, else the ID. */
+export function productLabel(productId: string, names?: KnownNames): Mrkdwn {
+  const name = productName(names, productId);
+  return name === undefined ? code(productId) : join([plain(name, 200), `(${code(productId)})` as Mrkdwn]);
+}
+
+/** Product ids (with quantities when above one) from a product cart, named when `names` knows them; at most `max` listed. */
+export function productsFact(cart: unknown, names?: KnownNames, max = 5): Fact {
   if (!Array.isArray(cart)) return { label: 'Product', value: undefined };
   const items: Mrkdwn[] = [];
   for (const item of cart) {
@@ -90,7 +97,7 @@ export function productsFact(cart: unknown, max = 5): Fact {
     if (!id) continue;
     const quantity = (item as { quantity?: unknown }).quantity;
     const suffix = typeof quantity === 'number' && quantity > 1 ? plain(` × ${quantity}`) : ('' as Mrkdwn);
-    items.push(`${code(id)}${suffix}` as Mrkdwn);
+    items.push(`${productLabel(id, names)}${suffix}` as Mrkdwn);
   }
   if (items.length === 0) return { label: 'Product', value: undefined };
   const shown = items.slice(0, max);

@@ -4,6 +4,7 @@
  */
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
+import type { KnownNames } from '../../shared/names';
 import { canonicalEventType } from '../../shared/event-glob';
 import { renderAbandonedCheckout } from './abandoned-checkout';
 import { renderCredit } from './credit';
@@ -17,7 +18,7 @@ import { renderPayout } from './payout';
 import { renderRefund } from './refund';
 import { renderSubscription } from './subscription';
 
-type FamilyRenderer = (envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions) => SlackMessage;
+type FamilyRenderer = (envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions, names?: KnownNames) => SlackMessage;
 
 /** Family (the part of the type before the first dot) → its template. */
 const FAMILY_RENDERERS: Readonly<Record<string, FamilyRenderer>> = {
@@ -33,8 +34,12 @@ const FAMILY_RENDERERS: Readonly<Record<string, FamilyRenderer>> = {
   entitlement_grant: renderEntitlementGrant,
 };
 
-/** Renders one Dodo event as a Slack message; unknown types get a readable generic message. */
-export function renderBuiltinMessage(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions = {}): SlackMessage {
+/**
+ * Renders one Dodo event as a Slack message; unknown types get a readable generic message.
+ * `names`: what look-ups found about the IDs it carries (product names, an abandoned checkout's
+ * payment); without them, or for an ID they do not know, the message shows the ID.
+ */
+export function renderBuiltinMessage(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions = {}, names?: KnownNames): SlackMessage {
   // The envelope keeps the type Dodo sent (mention globs and the context line use it); families
   // look their events up by the canonical name, so `payout.not_initiated` renders as `payout.created`.
   const type = typeof envelope.type === 'string' ? envelope.type : '';
@@ -45,5 +50,5 @@ export function renderBuiltinMessage(envelope: DodoWebhookEnvelope, options: Bui
   };
   const family = canonicalEventType(type).split('.')[0] ?? '';
   const renderer = Object.prototype.hasOwnProperty.call(FAMILY_RENDERERS, family) ? FAMILY_RENDERERS[family] : undefined;
-  return (renderer ?? renderGeneric)(normalised, options);
+  return renderer === undefined ? renderGeneric(normalised, options) : renderer(normalised, options, names);
 }

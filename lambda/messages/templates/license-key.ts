@@ -2,7 +2,8 @@
 import type { LicenseKey } from 'dodopayments/resources/license-keys';
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
-import { asLoose, dashboardLinks, idFact, sentence, textFact } from './common';
+import { productName, type KnownNames } from '../../shared/names';
+import { asLoose, dashboardLinks, idFact, productLabel, sentence, textFact } from './common';
 import { describeEventType } from './generic';
 import { buildMessage, code, date, humanize, str } from './layout';
 
@@ -26,7 +27,7 @@ function activations(used: unknown, limit: unknown): string | undefined {
   return `${usedCount ?? 0} of ${limitCount}`;
 }
 
-export function renderLicenseKey(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
+export function renderLicenseKey(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions, names?: KnownNames): SlackMessage {
   const licenseKey = asLoose<LicenseKey>(envelope.data);
   const headline = envelope.type === 'license_key.created' ? 'License key issued' : describeEventType(envelope.type);
   const preview = licenseKeyPreview(licenseKey.key);
@@ -36,10 +37,10 @@ export function renderLicenseKey(envelope: DodoWebhookEnvelope, options: Builtin
     {
       tone: 'info',
       headline,
-      summary: sentence(preview && `Key ${preview}`, product && `for product ${product}`),
+      summary: sentence(preview && `Key ${preview}`, product && `for product ${(names && productName(names, product)) ?? product}`),
       facts: [
         { label: 'Key', value: preview ? code(preview) : undefined },
-        { label: 'Product', value: product ? code(product) : undefined },
+        { label: 'Product', value: product ? productLabel(product, names) : undefined },
         textFact('Status', humanize(licenseKey.status) ?? 'unknown'),
         textFact('Activations', activations(licenseKey.instances_count, licenseKey.activations_limit)),
         { label: 'Expires', value: date(licenseKey.expires_at) ?? (licenseKey.expires_at === null ? code('never') : undefined) },

@@ -2,6 +2,7 @@
 import type { Payment } from 'dodopayments/resources/payments';
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
+import type { KnownNames } from '../../shared/names';
 import { formatMinorUnits } from '../money';
 import { asLoose, customerFact, dashboardLinks, customerLabel, idFact, moneyFact, optionalMoneyFact, productsFact, sentence, textFact } from './common';
 import { eventStyle, type EventStyle } from './generic';
@@ -25,7 +26,7 @@ function paymentMethod(payment: ReturnType<typeof asLoose<Payment>>): string | u
   return humanize(payment.payment_method_type) ?? humanize(payment.payment_method);
 }
 
-export function renderPayment(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
+export function renderPayment(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions, names?: KnownNames): SlackMessage {
   const payment = asLoose<Payment>(envelope.data);
   const event = eventStyle(PAYMENT_EVENTS, envelope.type);
   const amount = formatMinorUnits(payment.total_amount, payment.currency);
@@ -40,7 +41,7 @@ export function renderPayment(envelope: DodoWebhookEnvelope, options: BuiltinTem
       facts: [
         moneyFact('Amount', payment.total_amount, payment.currency, payment.settlement_amount, payment.settlement_currency ?? undefined),
         customerFact(payment.customer, options),
-        productsFact(payment.product_cart),
+        productsFact(payment.product_cart, names),
         textFact('Status', humanize(payment.status) ?? 'unknown'),
         { label: 'Payment method', value: (() => { const method = paymentMethod(payment); return method ? plain(method) : undefined; })() },
         optionalMoneyFact('Tax', payment.tax, payment.currency),

@@ -12,6 +12,7 @@
  *     tell exactly which events the message stands for.
  *
  * Pure and deterministic, like every template; payload text goes through the layout's escaping.
+ * With `names` (look-ups' product names), a listed event says what it was for.
  */
 import type { ActionsBlock, Button, KnownBlock, MessageAttachment } from '@slack/types';
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
@@ -20,6 +21,7 @@ import { canonicalEventType } from '../../shared/event-glob';
 import { currencyCode, formatMinorUnits, parseMinorUnits } from '../money';
 import { escapeMrkdwn, slackDate, truncate } from '../mrkdwn';
 import { SlackLimits, validateSlackMessage } from '../slack-limits';
+import { cartProductIds, productName, type KnownNames } from '../../shared/names';
 import { customerLabel, DASHBOARD_PAGES } from './common';
 import { describeEventType } from './generic';
 import { code, dashboardUrl, mentionFor, oneLine, parseDate, str } from './layout';
@@ -128,13 +130,21 @@ function noteworthy(family: Family, max: number): RollupItem[] {
   return [...failures, ...rest].slice(0, max);
 }
 
-function itemLine(item: RollupItem, family: string, options: BuiltinTemplateOptions): string {
+/** The names of the products an event is about, when look-ups found them (none otherwise: the line stays as it was). */
+function productNames(data: Record<string, unknown>, names: KnownNames | undefined): string | undefined {
+  if (names === undefined) return undefined;
+  const ids = [...cartProductIds(data.product_cart), ...(typeof data.product_id === 'string' ? [data.product_id] : [])];
+  const found = [...new Set(ids)].map((id) => productName(names, id)).filter((name): name is string => name !== undefined);
+  return found.length > 0 ? found.slice(0, 3).join(', ') : undefined;
+}
+
+function itemLine(item: RollupItem, family: string, options: BuiltinTemplateOptions, names?: KnownNames): string {
   const data = item.envelope.data ?? {};
   const amount = amountOf(data);
   const money = amount ? formatMinorUnits(amount.minor, amount.currency) : undefined;
   const who = customerLabel(data.customer as Parameters<typeof customerLabel>[0], options);
   const reason = isFailureType(item.eventType) ? str(data.error_code) ?? str(data.reason) : undefined;
-  const parts = [describeEventType(canonicalEventType(item.eventType)), money, who && `from ${who}`, reason && `(${reason})`].filter(
+  const parts = [describeEventType(canonicalEventType(item.eventType)), money, who && `from ${who}`, productNames(data, names), reason && `(${reason})`].filter(
     (part): part is string => typeof part === 'string' && part !== '',
   );
   const id = objectIdOf(family, data);
@@ -144,7 +154,7 @@ function itemLine(item: RollupItem, family: string, options: BuiltinTemplateOpti
   return `• ${escapeMrkdwn(truncate(oneLine(parts.join(' · ')), 300))}${idText}`;
 }
 
-function familyAttachment(family: Family, options: BuiltinTemplateOptions, listed: number): MessageAttachment {
+function familyAttachment(family: Family, options: BuiltinTemplateOptions, listed: number, names?: KnownNames): MessageAttachment {
   const title = FAMILY_TITLES[family.name] ?? describeEventType(family.name);
   const types = [...family.types.entries()].sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0]));
   const lines = types.map(([type, totals]) => typeLine(type, totals));
@@ -154,7 +164,7 @@ function familyAttachment(family: Family, options: BuiltinTemplateOptions, liste
   const notable = noteworthy(family, listed);
   if (notable.length > 0) {
     const header = notable.some((item) => isFailureType(item.eventType)) ? '*Worth a look*' : '*Largest*';
-    const body = notable.map((item) => itemLine(item, family.name, options));
+    const body = notable.map((item) => itemLine(item, family.name, options, names));
     // Whole lines only: a cut link would render as raw text.
     let text = header;
     for (const line of body) {
@@ -182,7 +192,7 @@ function familyAttachment(family: Family, options: BuiltinTemplateOptions, liste
  * One roll-up message for `items` (at least one). Counts distinct webhook-ids: a webhook-id that
  * appears twice (a redelivery still pending beside the original) is one event.
  */
-export function renderRollupMessage(items: readonly RollupItem[], options: BuiltinTemplateOptions = {}): SlackMessage {
+export function renderRollupMessage(items: readonly RollupItem[], options: BuiltinTemplateOptions = {}, names?: KnownNames): SlackMessage {
   const unique = new Map<string, RollupItem>();
   for (const item of items) if (!unique.has(item.webhookId)) unique.set(item.webhookId, item);
   const events = [...unique.values()];
@@ -218,7 +228,7 @@ export function renderRollupMessage(items: readonly RollupItem[], options: Built
   }
 
   const shown = ordered.slice(0, MAX_FAMILIES);
-  const attachments = shown.map((family) => familyAttachment(family, options, LISTED_PER_FAMILY));
+  const attachments = shown.map((family) => familyAttachment(family, options, LISTED_PER_FAMILY, names));
   const hidden = ordered.slice(MAX_FAMILIES);
   const times = events.map((item) => parseDate(item.envelope.timestamp)).filter((ms): ms is number => ms !== undefined);
   const context: string[] = [];

@@ -5,10 +5,11 @@
 import type { SubscriptionActiveWebhookEvent } from 'dodopayments/resources/webhooks/webhooks';
 import type { BuiltinTemplateOptions, SlackMessage } from '../../shared/transformation';
 import type { DodoWebhookEnvelope } from '../../shared/webhook';
+import type { KnownNames } from '../../shared/names';
 import { formatMinorUnits } from '../money';
-import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, sentence, textFact } from './common';
+import { asLoose, customerFact, customerLabel, dashboardLinks, idFact, productLabel, sentence, textFact } from './common';
 import { eventStyle, type EventStyle } from './generic';
-import { buildMessage, code, date, type Fact, humanize, join, type Mrkdwn, plain, str } from './layout';
+import { buildMessage, date, type Fact, humanize, join, type Mrkdwn, plain, str } from './layout';
 
 type SubscriptionPayload = SubscriptionActiveWebhookEvent['data'];
 
@@ -47,7 +48,7 @@ function dateFact(label: string, value: unknown): Fact {
   return { label, value: date(value) };
 }
 
-export function renderSubscription(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions): SlackMessage {
+export function renderSubscription(envelope: DodoWebhookEnvelope, options: BuiltinTemplateOptions, names?: KnownNames): SlackMessage {
   const subscription = asLoose<SubscriptionPayload>(envelope.data);
   const event = eventStyle(SUBSCRIPTION_EVENTS, envelope.type);
   const price = pricePerPeriod(subscription);
@@ -58,13 +59,13 @@ export function renderSubscription(envelope: DodoWebhookEnvelope, options: Built
 
   const productParts: Mrkdwn[] = [];
   const productId = str(subscription.product_id);
-  if (productId) productParts.push(code(productId));
+  if (productId) productParts.push(productLabel(productId, names));
   if (quantity) productParts.push(plain(`× ${quantity}`));
 
   let scheduled: Mrkdwn | undefined;
   if (change && typeof change === 'object') {
     const name = str(change.product_name);
-    const target = name ? plain(name, 200) : str(change.product_id) ? code(String(change.product_id)) : undefined;
+    const target = name ? plain(name, 200) : str(change.product_id) ? productLabel(String(change.product_id), names) : undefined;
     const when = date(change.effective_at);
     if (target) scheduled = join([plain('to'), target, ...(when ? [plain('on'), when] : [])]);
   }

@@ -17,7 +17,8 @@ import { canonicalEventType } from '../../shared/event-glob';
 import { omit } from '../../shared/omit';
 import { formatMinorUnits, parseMinorUnits, currencyCode } from '../../messages/money';
 import { buildMessage, humanize, parseDate, plain, str, type Fact, type Tone } from '../../messages/templates/layout';
-import { dashboardLinks, idFact, textFact } from '../../messages/templates/common';
+import { dashboardLinks, idFact, productLabel, textFact } from '../../messages/templates/common';
+import { productName as foundProductName, type KnownNames } from '../../shared/names';
 import { formatDisputeAmount } from '../../messages/templates/dispute';
 import { threadKindOf, type ThreadKey, type ThreadKind } from './thread-key';
 
@@ -41,7 +42,7 @@ export interface CardState {
   readonly payment?: IdPart;
   readonly refunds?: Readonly<Record<string, Part>>;
   readonly disputes?: Readonly<Record<string, Part>>;
-  readonly subscription?: Part & { readonly nextBillingDate?: string; readonly productId?: string };
+  readonly subscription?: Part & { readonly nextBillingDate?: string; readonly productId?: string; readonly productName?: string };
   /** Subscription threads: the latest renewal payment. */
   readonly lastPayment?: IdPart;
   readonly payout?: Part;
@@ -114,7 +115,7 @@ export function emptyCard(key: ThreadKey): CardState {
  * no part (an older one, a license key, an event a user transformation put in this thread) return
  * an equal card, so the parent is not edited for them.
  */
-export function applyEvent(state: CardState, envelope: DodoWebhookEnvelope): CardState {
+export function applyEvent(state: CardState, envelope: DodoWebhookEnvelope, names?: KnownNames): CardState {
   const data = (typeof envelope.data === 'object' && envelope.data !== null ? envelope.data : {});
   const type = canonicalEventType(typeof envelope.type === 'string' ? envelope.type : '');
   const family = type.split('.')[0] ?? '';
@@ -158,10 +159,13 @@ export function applyEvent(state: CardState, envelope: DodoWebhookEnvelope): Car
       if (state.kind !== 'subscription' || !newer(state.subscription, at, rank)) break;
       const nextBillingDate = text(data.next_billing_date);
       const productId = text(data.product_id);
+      // The name a look-up found, kept with the card so later events need not find it again.
+      const productName = productId === undefined ? undefined : (foundProductName(names, productId) ?? (productId === state.subscription?.productId ? state.subscription.productName : undefined));
       set('subscription', {
         ...part(at, rank, data.status ?? verb, data.recurring_pre_tax_amount, data.currency),
         ...(nextBillingDate === undefined ? {} : { nextBillingDate }),
         ...(productId === undefined ? {} : { productId }),
+        ...(productName === undefined ? {} : { productName }),
       });
       break;
     }
@@ -183,7 +187,7 @@ export function applyEvent(state: CardState, envelope: DodoWebhookEnvelope): Car
 
 /** The card as built from `events` in any order: the fold the store keeps incrementally. */
 export function cardOf(key: ThreadKey, events: readonly DodoWebhookEnvelope[]): CardState {
-  return events.reduce(applyEvent, emptyCard(key));
+  return events.reduce((state, envelope) => applyEvent(state, envelope), emptyCard(key));
 }
 
 /** Whether two states are the same card, whatever order their parts were set in. */
@@ -291,7 +295,7 @@ export function renderCard(state: CardState, options: BuiltinTemplateOptions = {
       if (state.lastPayment) facts.push(textFact('Latest payment', `${money(state.lastPayment.amount, state.lastPayment.currency) ?? ''} ${statusWord(state.lastPayment.status) ?? ''}`.trim()));
       if (state.dunning) facts.push(textFact('Dunning', statusWord(state.dunning.status)));
       ids.push(idFact('Subscription', objectId));
-      if (sub?.productId) ids.push(idFact('Product', sub.productId));
+      if (sub?.productId) ids.push(sub.productName === undefined ? idFact('Product', sub.productId) : { label: 'Product', value: productLabel(sub.productId, { products: { [sub.productId]: sub.productName } }) });
       links = dashboardLinks(['subscription', objectId]);
       break;
     }
