@@ -7,6 +7,7 @@
  *   summaries   summary counters and posted summaries                 (the summaries' DynamoDB table)
  *   threads     app mode's threads and cards                          (the thread DynamoDB table)
  *   rollups     roll-ups in progress                                  (messages drained from SQS)
+ *   alerts      open alert episodes                                   (the alerts' items in DynamoDB)
  *
  * One `serve` owns a data dir at a time (lock.ts); the `dead-letters` and `summary` commands may open
  * it beside a running serve (SQLite serialises the writes).
@@ -17,6 +18,8 @@ import { eventStore, type EventStore } from './events';
 import { rollupStore, type RollupStore } from './rollups';
 import { storeRunOnce, type StoreRunOnce, type StoreRunOnceOptions } from './run-once';
 import { summaryStore, type SummaryStore } from './summaries';
+import { alertSource, alertStore } from './alerts';
+import type { AlertSource, AlertStore } from '../../alerts/run';
 import { storeThreads } from './threads';
 
 export { STORE_FILE } from './database';
@@ -34,6 +37,9 @@ export interface LocalStore {
   readonly events: EventStore;
   readonly summaries: SummaryStore;
   readonly rollups: RollupStore;
+  readonly alerts: AlertStore;
+  /** What the alert rules read: a rolling window over counted and not yet counted events. */
+  readonly alertSource: AlertSource;
   /** Deduplication over the store's records. */
   runOnce(options: StoreRunOnceOptions): StoreRunOnce;
   /** App mode's threads, each forgotten `ttlSeconds` after its last write. */
@@ -54,6 +60,8 @@ export function openStore(dataDir: string, options: OpenOptions = {}): LocalStor
     events: eventStore(database),
     summaries: summaryStore(database),
     rollups: rollupStore(database),
+    alerts: alertStore(database),
+    alertSource: alertSource(database),
     runOnce: (runOnceOptions) => storeRunOnce(database, runOnceOptions),
     threads: (threadOptions) => storeThreads(database, threadOptions),
     close,
