@@ -22,7 +22,7 @@ export function alertStore(database: StoreDatabase): AlertStore {
   return {
     list: () =>
       promiseOf(() =>
-        (sql('SELECT rule, id, opened_at, detail, pending_kind, pending_message FROM alert_episodes ORDER BY opened_at').all() as {
+        (sql('SELECT rule, id, opened_at, detail, pending_kind, pending_message FROM alert_episodes ORDER BY opened_at, rule').all() as {
           rule: AlertRule;
           id: string;
           opened_at: number;
