@@ -62,15 +62,15 @@ export async function readAlertInputs(source: AlertSource, nowMs: number, needsG
   ]);
   return {
     nowMs,
-    lastHour: lastHour as Counters,
-    hourBaseline: (hourBaselines as Counters[]).reduce<Counters>((sum, counters) => addCounters(sum, counters), {}),
-    lastDay: lastDay as Counters,
-    dayBaseline: dayBaseline as Counters,
+    lastHour,
+    hourBaseline: hourBaselines.reduce<Counters>((sum, counters) => addCounters(sum, counters), {}),
+    lastDay,
+    dayBaseline,
     dayBaselineDays: windows.dayBaselineDays,
-    month: month as Counters,
+    month,
     monthName: windows.monthName,
-    ...(lastAcceptedMs === undefined ? {} : { lastAcceptedMs: lastAcceptedMs as number }),
-    ...(longestGapMs === undefined ? {} : { longestGapMs: longestGapMs as number }),
+    ...(lastAcceptedMs === undefined ? {} : { lastAcceptedMs }),
+    ...(longestGapMs === undefined ? {} : { longestGapMs }),
   };
 }
 

@@ -149,7 +149,7 @@ test('silence after the threshold, resolved when webhooks arrive again; disputes
   await send('dispute.opened', 1, NOW - 3 * 3_600_000);
   await drain();
   slack.requests.length = 0;
-  expect((await alerts(NOW)).opened.sort()).toEqual(['disputes', 'silence']);
+  expect([...(await alerts(NOW)).opened].sort()).toEqual(['disputes', 'silence']);
   await drain();
   expect(alertTexts().sort()).toEqual([
     expect.stringMatching(/^Alert: dispute ratio 5 % for 2026-12: 1 dispute\(s\) opened against 20 successful payment\(s\)/),

@@ -97,7 +97,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 it('30 payments succeeded and 20 failed: one failure alert, not repeated by later runs or a restart', async () => {
   const { slack: fake, url } = await slack();
   const dataDir = path.join(scratch, 'failures');
-  let handle = await serve(dataDir, url, '--alerts');
+  const handle = await serve(dataDir, url, '--alerts');
   await sendMix(handle.url, [
     ['payment.succeeded', 30],
     ['payment.failed', 20, { error_code: 'card_declined' }],
@@ -110,7 +110,7 @@ it('30 payments succeeded and 20 failed: one failure alert, not repeated by late
 
   await handle.process.stop('SIGTERM');
   running.splice(running.indexOf(handle), 1);
-  handle = await serve(dataDir, url, '--alerts');
+  await serve(dataDir, url, '--alerts');
   await pause(3000);
   expect(texts(fake)).toHaveLength(1);
 });
