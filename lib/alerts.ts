@@ -168,3 +168,27 @@ export class NotifierAlerts extends Construct {
     });
   }
 }
+
+/**
+ * The app's context → the `alerts` prop: `alerts=on` (every rule) or the rules to turn on
+ * (`failures,disputes`), `silenceAfter=SECONDS` for a fixed silence threshold (on its own it turns
+ * the silence rule on). Undefined when neither is set.
+ */
+export function parseAlertsContext(rules: string | undefined, silenceAfter: string | undefined): DodoSlackAlerts | undefined {
+  if (rules === undefined && silenceAfter === undefined) return undefined;
+  const seconds = silenceAfter === undefined ? undefined : Number(silenceAfter);
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) throw new Error(`context silenceAfter must be a number of seconds, e.g. -c silenceAfter=21600; got ${JSON.stringify(silenceAfter)}`);
+  const all = ['silence', 'failures', 'refunds', 'disputes'] as const;
+  let on: readonly string[];
+  if (rules === undefined) on = ['silence'];
+  else if (rules === 'on') on = all;
+  else {
+    on = rules.split(',').map((rule) => rule.trim()).filter((rule) => rule !== '');
+    const unknown = on.filter((rule) => !(all as readonly string[]).includes(rule));
+    if (unknown.length > 0 || on.length === 0) throw new Error(`context alerts must be "on" or comma-separated rules of ${all.join(', ')}; got ${JSON.stringify(rules)}`);
+  }
+  const alerts: Record<string, unknown> = {};
+  for (const rule of all) alerts[rule] = on.includes(rule) ? {} : false;
+  if (seconds !== undefined) alerts.silence = { afterSeconds: seconds };
+  return alerts as DodoSlackAlerts;
+}

@@ -1,8 +1,11 @@
 /** The `alerts` prop: the schedule, the function's settings and grants, the silence alarm, validation, cdk-nag. */
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { actionsOn, functionEnv, onlyResource, resourcesOf, roleStatements, synthNotifier, unacknowledgedNagFindings } from './helpers';
+import { actionsOn, functionEnv, onlyResource, resourcesOf, roleStatements, synthNotifier, testApp, unacknowledgedNagFindings } from './helpers';
 import { DodoSlackNotifier } from '../../lib/dodo-slack-notifier';
 import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../lib/app-config';
+import { parseAlertsContext } from '../../lib/alerts';
 
 interface AlarmProperties {
   readonly MetricName?: string;
@@ -68,4 +71,15 @@ test('invalid alerts props are named', () => {
 test('cdk-nag: alerts add no unacknowledged finding', () => {
   const { app } = synthNotifier({ alerts: {}, summaries: { daily: { hour: 9 } } });
   expect(unacknowledgedNagFindings(app)).toEqual([]);
+});
+
+test('the app\'s context: -c alerts=on turns every rule on, a list only those, -c silenceAfter fixes the threshold', () => {
+  const settingsOf = (context: Record<string, string>) => {
+    const template = Template.fromStack(buildApp(testApp(context)));
+    return JSON.parse(functionEnv(template, 'NotifierAlertsFunction').ALERT_SETTINGS as string) as unknown;
+  };
+  expect(settingsOf({ alerts: 'on' })).toEqual({ silence: {}, failures: {}, refunds: {}, disputes: {} });
+  expect(settingsOf({ alerts: 'failures,disputes', silenceAfter: '7200' })).toEqual({ silence: { afterSeconds: 7200 }, failures: {}, refunds: false, disputes: {} });
+  expect(parseAlertsContext(undefined, undefined)).toBeUndefined();
+  expect(() => parseAlertsContext('failure', undefined)).toThrow('context alerts must be "on" or comma-separated rules of silence, failures, refunds, disputes; got "failure"');
 });
