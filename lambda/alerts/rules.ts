@@ -188,10 +188,8 @@ const duration = (ms: number): string => {
 
 const money = (amount: number, currency: string): string => formatMinorUnits(amount, currency) ?? `${amount} ${currency}`;
 
-const message = (text: string): SlackMessage => ({
-  text,
-  blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
-});
+/** One line of text: Slack shows it as the message and in the notification. */
+const message = (text: string): SlackMessage => ({ text });
 
 /** The silence threshold in force (ms): the fixed one, else learned from the longest gap, never under the floor. */
 export function silenceThresholdMs(settings: SilenceSettings, longestGapMs: number | undefined): number {
