@@ -190,5 +190,5 @@ export function parseAlertsContext(rules: string | undefined, silenceAfter: stri
   const alerts: Record<string, unknown> = {};
   for (const rule of all) alerts[rule] = on.includes(rule) ? {} : false;
   if (seconds !== undefined) alerts.silence = { afterSeconds: seconds };
-  return alerts as DodoSlackAlerts;
+  return alerts;
 }
