@@ -195,6 +195,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         secrets: destination.secrets,
         threads: store.threads({ ttlSeconds: Defaults.threadTtlSeconds }),
         countForSummaries: (webhook) => store.summaries.count(webhook),
+        countGivenUp: (webhook) => store.summaries.giveUp(webhook),
         userCode,
         ...(destination.postToSlack ? { postToSlack: destination.postToSlack } : {}),
         logger,
