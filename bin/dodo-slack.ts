@@ -33,6 +33,7 @@ import { namesWanted } from '../lambda/shared/names';
 import { localNameLookup } from '../lambda/local/names';
 import { openStore, STORE_FILE, StoreError } from '../lambda/local/store';
 import { summaryOnDemand } from '../lambda/local/summaries';
+import { serveAlertOptions } from '../lambda/local/alerts';
 import { DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
 import { checkTimeZone, formatCalendarDate, lastCompletedPeriod, parseCalendarDate, PeriodError } from '../lambda/summaries/period';
 import { parseSummarySchedule, ScheduleError, type SummarySchedule } from '../lambda/summaries/schedule';
@@ -80,6 +81,10 @@ Commands:
       --summary <when>        post a summary on schedule: daily@HH:MM (about the day before) or weekly@DAY-HH:MM
                               (e.g. weekly@mon-09:00, about the week before, Monday first); may be given twice
       --tz <Area/City>        the time zone of --summary times and periods (default UTC)
+      --alerts                post alerts (silence, payment failures, refunds, dispute ratio; see README, Alerts)
+      --silence-after <s>     alert when no webhook was accepted for this long (default: learned, at least 6 h)
+      --alerts-off <rules>    comma-separated rules to leave off: silence, failures, refunds, disputes
+      --alert-interval <s>    how often the alert rules are evaluated (default 30)
       --demo                  generate a signing key when DODO_WEBHOOK_SECRET is unset and print a ready send line
       --verbose               also print the core's structured log lines
       --slack-channel <id>    app mode: the channel ID (C…) to post to (default: $SLACK_CHANNEL)
@@ -484,8 +489,14 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     verbose: { type: 'boolean', default: false },
     summary: { type: 'string', multiple: true },
     tz: { type: 'string' },
+    alerts: { type: 'boolean', default: false },
+    'silence-after': { type: 'string' },
+    'alerts-off': { type: 'string' },
+    'alert-interval': { type: 'string' },
   });
   if (values.help) return { help: true };
+  const alerts = serveAlertOptions(values);
+  if (typeof alerts === 'string') throw new UsageError(alerts);
   const schedules: SummarySchedule[] = [];
   for (const text of values.summary ?? []) {
     try {
@@ -558,6 +569,7 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     print: io.stdout,
     printError: io.stderr,
     ...(schedules.length > 0 ? { summaries: { schedules, timeZone } } : {}),
+    ...(alerts === undefined ? {} : { alerts }),
   };
   return demoKey === undefined ? { help: false, options } : { help: false, options, demoKey };
 }

@@ -5,6 +5,7 @@ import { COMPLETE_SECRET_ARN, DEFAULT_CONFIG_FILE } from '../lambda/shared/confi
 import { parseSummarySchedule, WEEKDAYS } from '../lambda/summaries/schedule';
 import { DodoSlackNotifierStack } from './dodo-slack-notifier-stack';
 import type { DodoSlackSummaries } from './summaries';
+import { parseAlertsContext } from './alerts';
 
 /** Stack name when the `stackName` context is not set. */
 export const DEFAULT_STACK_NAME = 'DodoSlackNotifier';
@@ -16,7 +17,8 @@ export const DEFAULT_STACK_NAME = 'DodoSlackNotifier';
  * Context: slackWebhookSecretArn | slackWebhookSecretName, signingSecretArn | signingSecretName,
  * events (comma-separated globs), alarmEmail, stackName, summaries (`daily@09:00`, `weekly@mon-09:00`
  * or both, comma-separated) with summaryTimeZone (IANA, default UTC), config (a routing
- * configuration file; default dodo-slack.config.json when it exists).
+ * configuration file; default dodo-slack.config.json when it exists), alerts (`on` or the rules to
+ * turn on) with silenceAfter (seconds).
  */
 export function buildApp(app: App): DodoSlackNotifierStack {
   const text = (key: ContextKey): string | undefined => {
@@ -67,6 +69,7 @@ export function buildApp(app: App): DodoSlackNotifierStack {
     events,
     alarmEmail: text('alarmEmail'),
     summaries: parseSummariesContext(text('summaries'), text('summaryTimeZone')),
+    alerts: parseAlertsContext(text('alerts'), text('silenceAfter')),
   });
   // A misspelt key (-c event=payment.*) would otherwise be ignored without a word. CDK's own keys
   // (feature flags, aws:cdk:…) all hold a ":" or a "/".
@@ -92,6 +95,8 @@ const CONTEXT_EXAMPLES = {
   summaries: 'daily@09:00,weekly@mon-09:00',
   summaryTimeZone: 'Europe/Berlin',
   config: DEFAULT_CONFIG_FILE,
+  alerts: 'on',
+  silenceAfter: '21600',
 } as const;
 type ContextKey = keyof typeof CONTEXT_EXAMPLES;
 const CONTEXT_KEYS = Object.keys(CONTEXT_EXAMPLES) as ContextKey[];

@@ -49,6 +49,7 @@ import {
 import { grantTableKeyUse } from './encryption';
 import { NotifierSummaries } from './summaries';
 import { checkDodoApiProps, grantDodoApiKey } from './dodo-api-key';
+import { NotifierAlerts } from './alerts';
 import { Transformation } from './transformation';
 import { SlackThreadTable, usesSlackApp } from './slack-app';
 
@@ -125,6 +126,8 @@ export class DodoSlackNotifier extends Construct {
   public static readonly controlTowerDisabledRules: readonly string[] = CONTROL_TOWER_DISABLED_RULES.map((rule) => rule.rule);
   /** Conditional: the summaries' table, function, schedules and alarm; undefined without `summaries`. */
   public readonly summaries?: NotifierSummaries;
+  /** Conditional: the alerts' function, schedule and alarms; undefined without `alerts`. */
+  public readonly alerts?: NotifierAlerts;
 
   constructor(scope: Construct, id: string, props: DodoSlackNotifierProps = {}) {
     super(scope, id);
@@ -429,9 +432,10 @@ export class DodoSlackNotifier extends Construct {
 
     if (props.dashboard === true) this.dashboard = createDashboard(this);
 
-    if (props.summaries) {
+    // Alerts read the summaries' counters: with alerts alone, the counters come without a schedule.
+    if (props.summaries || props.alerts) {
       this.summaries = new NotifierSummaries(this, 'Summaries', {
-        summaries: props.summaries,
+        summaries: props.summaries ?? {},
         queue: this.queue,
         transformerFunction: this.transformerFunction,
         encryptionKey: this.encryptionKey,
@@ -452,6 +456,32 @@ export class DodoSlackNotifier extends Construct {
       });
       this.summaries.errorsAlarm.addAlarmAction(alarmAction);
       grantDodoApiKey(this.summaries.summaryFunction, props.dodoApiKeySecret, props.dodoApiUrl);
+    }
+    if (props.alerts && this.summaries) {
+      this.alerts = new NotifierAlerts(this, 'Alerts', {
+        alerts: props.alerts,
+        table: this.summaries.table,
+        queue: this.queue,
+        routeIds: routes.map((route) => route.id),
+        encryptionKey: this.encryptionKey,
+        webhookQueued: this.metricWebhookQueued(),
+        createFunction: (environment) =>
+          this.handlerFunction('Alerts', 'alerts', {
+            description: 'Dodo Payments webhooks: evaluates the alert rules and queues alerts for delivery',
+            timeout: Duration.seconds(60),
+            memorySize: 256,
+            logRetention,
+            tracing,
+            vpc: props.vpc,
+            vpcSubnets: props.vpcSubnets,
+            serviceName: ServiceName.Alerts,
+            userCode: {},
+            environment,
+          }),
+      });
+      this.alerts.errorsAlarm.addAlarmAction(alarmAction);
+      this.alerts.silenceAlarm?.addAlarmAction(alarmAction);
+      this.alerts.silenceAlarm?.addOkAction(alarmAction);
     }
 
     acknowledgeNagFindings(this, { tracing });

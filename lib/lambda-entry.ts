@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The Lambda handlers this package ships: `lambda/<name>/handler.ts`, prebundled into `dist/handlers/<name>/`. */
-export const HANDLER_NAMES = ['receiver', 'transformer', 'summaries'] as const;
+export const HANDLER_NAMES = ['receiver', 'transformer', 'summaries', 'alerts'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 /** Lock files NodejsFunction understands, in the order we prefer them when several sit in one folder. */

@@ -26,7 +26,7 @@ export function acknowledgeNagFindings(notifier: DodoSlackNotifier, options: { r
     }
   }
 
-  for (const fn of [notifier.receiverFunction, notifier.transformerFunction, notifier.summaries?.summaryFunction]) {
+  for (const fn of [notifier.receiverFunction, notifier.transformerFunction, notifier.summaries?.summaryFunction, notifier.alerts?.alertFunction]) {
     acknowledge(
       fn,
       'AwsSolutions-L1',
@@ -36,7 +36,7 @@ export function acknowledgeNagFindings(notifier: DodoSlackNotifier, options: { r
   }
 
   if (options.tracing) {
-    for (const fn of [notifier.receiverFunction, notifier.transformerFunction, notifier.summaries?.summaryFunction]) {
+    for (const fn of [notifier.receiverFunction, notifier.transformerFunction, notifier.summaries?.summaryFunction, notifier.alerts?.alertFunction]) {
       acknowledge(
         fn?.role?.node.tryFindChild('DefaultPolicy'),
         'AwsSolutions-IAM5[Resource::*]',

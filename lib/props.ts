@@ -15,6 +15,7 @@ import { routeRuleProblems } from '../lambda/shared/route-rules';
 import type { WebhookMode } from '../lambda/shared/webhook';
 import { Limits, withinLimit, type Limit } from '../lambda/shared/limits';
 import { summariesProblems, type DodoSlackSummaries } from './summaries';
+import { alertsProblems, type DodoSlackAlerts } from './alerts';
 import type { Transformation } from './transformation';
 import { slackAppProblems } from './slack-app';
 
@@ -298,6 +299,13 @@ export interface DodoSlackNotifierProps {
    * @default - Dodo's live or test API host, by the webhook's mode
    */
   readonly dodoApiUrl?: string;
+  /**
+   * Alerts posted to Slack: silence (no webhook for longer than a threshold; also a CloudWatch
+   * alarm), payment failures, refund spikes and the month's dispute ratio, each once per episode
+   * with a resolved message. `{}` turns every rule on with its defaults (see README, Alerts).
+   * @default - no alerts
+   */
+  readonly alerts?: DodoSlackAlerts;
 }
 
 /**
@@ -415,6 +423,7 @@ export function validateProps(props: DodoSlackNotifierProps): void {
   problems.push(...slackAppProblems(props));
   const routeIds = [...(hasDefaultRoute(props) ? [DEFAULT_ROUTE_ID] : []), ...(props.routes ?? []).map((route) => route.id)];
   problems.push(...summariesProblems(props.summaries, routeIds));
+  problems.push(...alertsProblems(props.alerts, routeIds));
 
   if (problems.length > 0) {
     throw new Error(`DodoSlackNotifier: invalid props:\n- ${problems.join('\n- ')}`);

@@ -30,6 +30,7 @@ import { addCounters, summaryFactsOf, type Counters } from '../lambda/summaries/
 import { buildSummaryMessage } from '../lambda/summaries/message';
 import { parseCalendarDate, periodOf } from '../lambda/summaries/period';
 import { DAY_MIX, PREVIOUS_DAY } from '../test/support/summary-events';
+import { DEFAULT_ALERT_SETTINGS, evaluateAlerts } from '../lambda/alerts/rules';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'dodo');
@@ -286,6 +287,35 @@ function main(): void {
   process.stdout.write('summary: daily\n');
 
   sections.push(...renderNamed(chromium, sum));
+  // One alert per rule and a resolved message (lambda/alerts/rules.ts), from made-up counters.
+  const alertNow = Date.parse('2026-12-07T12:00:00Z');
+  const alertInputs = {
+    nowMs: alertNow,
+    lastHour: { 'pay.n|USD': 26, 'failreason|card_declined': 9, 'failreason|insufficient_funds': 4, 'failreason|do_not_honor': 1 },
+    hourBaseline: { 'pay.n|USD': 96, 'failreason|card_declined': 4 },
+    lastDay: { 'refund.n|USD': 9, 'refund.amount|USD': 45_000 },
+    dayBaseline: { 'refund.n|USD': 28, 'refund.amount|USD': 140_000 },
+    dayBaselineDays: 28,
+    month: { 'pay.n|USD': 240, 'dispute.opened.n|USD': 2 },
+    monthName: '2026-12',
+    lastAcceptedMs: alertNow - 9 * 3_600_000,
+    longestGapMs: 5 * 3_600_000,
+  };
+  const alertMessages: { name: string; message: SlackMessage }[] = evaluateAlerts(DEFAULT_ALERT_SETTINGS, alertInputs, []).flatMap((decision) => (decision.action === 'open' ? [{ name: decision.episode.rule, message: decision.message }] : []));
+  const failureEpisode = { rule: 'failures' as const, id: 'failures_1', openedAtMs: alertNow };
+  const [resolved] = evaluateAlerts({ failures: {} }, { ...alertInputs, lastHour: { 'pay.n|USD': 40 } }, [failureEpisode]);
+  if (resolved.action === 'resolve') alertMessages.push({ name: 'resolved', message: resolved.message });
+  for (const { name, message } of alertMessages) {
+    let picture: string;
+    if (chromium) {
+      screenshot(chromium, messageHtml(message), path.join(GALLERY, `alert-${name}.png`), estimateHeight(message));
+      picture = `![the ${name} alert as shown in Slack](gallery/alert-${name}.png)`;
+    } else {
+      picture = '```\n' + message.text + '\n```';
+    }
+    sections.push(`## Alert: ${name} (\`alerts\` prop, \`serve --alerts\`)\n\nMessage text: \`${message.text.replace(/`/g, "'")}\`\n\n${picture}\n`);
+    process.stdout.write(`alert: ${name}\n`);
+  }
 
   const intro = [
     '# What the built-in messages look like',

@@ -32,6 +32,8 @@ import { loadTransformationFile } from './transformation-file';
 import { startSummaryScheduler, type SummaryScheduler } from './summaries';
 import { localNameLookup } from './names';
 import type { Pipeline } from '../transformer/pipeline';
+import type { AlertSettings } from '../alerts/rules';
+import { startAlertMonitor, type AlertMonitor } from './alerts';
 
 /**
  * Defaults of `dodo-slack serve` itself. The pipeline's own defaults (tolerance, deduplication
@@ -112,6 +114,13 @@ export interface LocalServerOptions {
     readonly schedules: readonly SummarySchedule[];
     readonly timeZone: string;
     /** The scheduler's clock (tests move it next to a run time). @default Date.now */
+    readonly clock?: () => number;
+  };
+  /** Alert rules to evaluate (`--alerts`, `--silence-after`), posted to the first route. @default - none */
+  readonly alerts?: {
+    readonly settings: AlertSettings;
+    /** How often the rules run. @default AlertServeDefaults.intervalMs */
+    readonly intervalMs?: number;
     readonly clock?: () => number;
   };
   /** Where progress lines and terminal-rendered messages go (stdout). */
@@ -199,6 +208,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         secrets: destination.secrets,
         threads: store.threads({ ttlSeconds: Defaults.threadTtlSeconds }),
         countForSummaries: (webhook) => store.summaries.count(webhook),
+        countGivenUp: (webhook) => store.summaries.giveUp(webhook),
         userCode,
         ...(destination.postToSlack ? { postToSlack: destination.postToSlack } : {}),
         ...(names === undefined ? {} : { names }),
@@ -268,6 +278,26 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     for (const run of scheduler.nextRuns()) options.print(`summary ${run.schedule}: next at ${localDateTime(run.at, timeZone)} ${timeZone}\n`);
   }
 
+  let alerts: AlertMonitor | undefined;
+  if (options.alerts) {
+    alerts = startAlertMonitor({
+      settings: options.alerts.settings,
+      store: store.alerts,
+      source: store.alertSource,
+      events: store.events,
+      // Alerts go to the first route, as summaries do (the only one without --config).
+      routeId: destination.routes[0].id,
+      ...(options.alerts.intervalMs === undefined ? {} : { intervalMs: options.alerts.intervalMs }),
+      ...(options.alerts.clock ? { now: options.alerts.clock } : {}),
+      onRun: (result) => {
+        for (const rule of result.opened) options.print(`${clock()} alert opened: ${rule}\n`);
+        for (const rule of result.resolved) options.print(`${clock()} alert resolved: ${rule}\n`);
+        loop.wake();
+      },
+      onError: (error) => options.printError(`${clock()} error: the alert rules could not be evaluated: ${error instanceof Error ? error.message : String(error)}\n`),
+    });
+  }
+
   const receive = createWebhookReceiver({
     signingKeys,
     enqueue: (webhook) =>
@@ -278,6 +308,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         const routeIds = pipeline.routesTaking(webhook).map((route) => route.id);
         store.events.acceptForRoutes(routeIds.length > 0 ? routeIds : [ANY_ROUTE], webhook);
         loop.wake();
+        alerts?.poke();
       }),
     eventGlobs,
     toleranceSeconds: settings.timestampToleranceSeconds,
@@ -290,6 +321,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     http = await startWebhookHttpServer({ port: options.port, host: options.host, receive, print: options.print, printError: options.printError });
   } catch (error) {
     scheduler?.stop();
+    await alerts?.stop();
     await loop.stop(0);
     store.close();
     throw error;
@@ -308,6 +340,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         // Stop accepting; requests already being read may finish until the deadline, then every connection is cut.
         const httpClosed = http.close(deadline);
         scheduler?.stop();
+        await alerts?.stop();
         const finished = await loop.stop(shutdownTimeoutMs);
         await httpClosed;
         const pending = store.events.count('pending');

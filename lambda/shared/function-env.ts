@@ -74,6 +74,17 @@ export const SummariesEnv = {
   DodoApiUrl: 'DODO_API_URL',
 } as const;
 
+/** Environment variables the construct sets on the alerts function. */
+export const AlertsEnv = {
+  /** The summaries' table: the counters the rules read and the open episodes. */
+  SummaryTableName: 'SUMMARY_TABLE_NAME',
+  QueueUrl: 'QUEUE_URL',
+  /** Route the alerts post to. */
+  RouteId: 'ALERT_ROUTE_ID',
+  /** JSON of the rules and thresholds (lambda/alerts/rules.ts AlertSettings). */
+  Settings: 'ALERT_SETTINGS',
+} as const;
+
 /** One destination channel: which events, which Slack secret, which transformation. */
 export interface RouteConfig {
   /** Stable id, used in idempotency keys, logs and dead-letter attributes. `default` for the top-level route. */

@@ -14,6 +14,7 @@ export const ServiceName = {
   Receiver: 'dodo-slack-receiver',
   Transformer: 'dodo-slack-transformer',
   Summaries: 'dodo-slack-summaries',
+  Alerts: 'dodo-slack-alerts',
 } as const;
 export type ServiceName = (typeof ServiceName)[keyof typeof ServiceName];
 

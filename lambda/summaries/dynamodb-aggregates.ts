@@ -29,7 +29,7 @@ import {
 import { SummaryTableKey } from '../shared/function-env';
 import type { QueuedWebhook } from '../shared/webhook';
 import { postedSummaryKey, type PostedSummary, type SummarySource, type SummarySpec } from './compose';
-import { summaryFactsOfWebhook, type Counters } from './facts';
+import { summaryFactsOfWebhook, UNCOUNTED, type Counters } from './facts';
 
 export const SLOT_MS = 15 * 60_000;
 const SHARDS = 8;
@@ -83,6 +83,31 @@ export function dynamoSummaryCounter(client: DynamoDBClient, tableName: string, 
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as { name?: unknown }).name === 'ConditionalCheckFailedException') return; // counted before
+      throw error;
+    }
+  };
+}
+
+/**
+ * The `countGivenUp` port on DynamoDB: adds one to `uncounted` in the event's slot, unless the
+ * webhook-id was counted after all or is marked already (a marker beside the counted one).
+ */
+export function dynamoUncountedMarker(client: DynamoDBClient, tableName: string, now: () => number = Date.now): (webhook: QueuedWebhook) => Promise<void> {
+  return async (webhook) => {
+    const { occurredAtMs } = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, now(), webhook.mode);
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { [SummaryTableKey.partition]: { S: AGGREGATE_PK }, [SummaryTableKey.sort]: { S: slotKey(occurredAtMs, webhook.webhookId) } },
+          UpdateExpression: 'SET #x = :one ADD #u :one',
+          ConditionExpression: 'attribute_not_exists(#w) AND attribute_not_exists(#x)',
+          ExpressionAttributeNames: { '#w': markerName(webhook.webhookId), '#x': `${markerName(webhook.webhookId)}.x`, '#u': UNCOUNTED },
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: unknown }).name === 'ConditionalCheckFailedException') return;
       throw error;
     }
   };

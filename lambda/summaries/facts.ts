@@ -15,6 +15,7 @@
  *   mrr.gained|C  mrr.lost|C            monthly recurring revenue started / cancelled (see below)
  *   product|C|PRODUCT_ID                revenue of successful single-product payments
  *   unknown.amount                      money events whose amount or currency could not be read
+ *   uncounted                           events whose count was given up (the summary says it is incomplete)
  *   test.left_out                       test-mode events (a `test:` key verified them): the only
  *                                       counter they add, so no figure above includes them
  *
@@ -73,6 +74,12 @@ export function eventTimeMs(envelope: Partial<DodoWebhookEnvelope>, webhookTimes
   if (webhookTimestamp !== undefined && /^\d+$/.test(webhookTimestamp) && seconds > 0) return seconds * 1000;
   return fallbackMs;
 }
+
+/**
+ * Events whose count was given up (the counters failed on every attempt), recorded in their period
+ * when the store takes that much: the period's summary says its figures are incomplete.
+ */
+export const UNCOUNTED = 'uncounted';
 
 /** The one counter a test-mode event adds: how many the period's summary leaves out. */
 export const TEST_LEFT_OUT = 'test.left_out';

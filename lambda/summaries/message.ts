@@ -10,7 +10,7 @@ import { formatMinorUnits } from '../messages/money';
 import { escapeMrkdwn, truncate } from '../messages/mrkdwn';
 import { SlackLimits } from '../messages/slack-limits';
 import { productName, type KnownNames } from '../shared/names';
-import { TEST_LEFT_OUT, type Counters } from './facts';
+import { TEST_LEFT_OUT, UNCOUNTED, type Counters } from './facts';
 import { localDateTime, offsetLabel, periodLabel, type Period } from './period';
 
 /** Late arrivals for an earlier period, already posted: what they added since. */
@@ -212,9 +212,13 @@ function lateBlocks(late: readonly LateArrivals[]): KnownBlock[] {
 
 /** How many test-mode events the figures leave out; nothing when there were none (the message is then as before modes). */
 function testModeBlocks(totals: Counters): KnownBlock[] {
+  const lines: string[] = [];
+  const uncounted = totals[UNCOUNTED] ?? 0;
+  if (uncounted > 0) lines.push(`Incomplete: ${plural(uncounted, 'event')} could not be counted (the counters were unavailable); these figures leave them out`);
   const leftOut = totals[TEST_LEFT_OUT] ?? 0;
-  if (leftOut <= 0) return [];
-  return [{ type: 'context', elements: [{ type: 'mrkdwn', text: `${plural(leftOut, 'test-mode event')} left out (signed with a test-mode key: not in these figures)` }] }];
+  if (leftOut > 0) lines.push(`${plural(leftOut, 'test-mode event')} left out (signed with a test-mode key: not in these figures)`);
+  // One block whatever it says: the block budget below counts one.
+  return lines.length === 0 ? [] : [{ type: 'context', elements: lines.map((text) => ({ type: 'mrkdwn' as const, text })) }];
 }
 
 const TITLE: Readonly<Record<Period['kind'], string>> = { day: 'Daily summary', week: 'Weekly summary' };

@@ -108,6 +108,11 @@ export interface DeliveryDeps {
   readonly countForSummaries?: (webhook: QueuedWebhook) => Promise<void>;
   /** Names for the IDs built-in messages show (Dodo API look-ups, bounded in time, never failing). @default - IDs only */
   readonly names?: NameLookup;
+  /**
+   * The count of a webhook was given up: record, if the store takes it now, that its period is
+   * incomplete (best effort; a failure is logged). @default - not recorded
+   */
+  readonly countGivenUp?: (webhook: QueuedWebhook) => Promise<void>;
 }
 
 export interface DeliveryRecord {
@@ -413,7 +418,14 @@ export function createDeliveryProcessor(deps: DeliveryDeps): DeliveryProcessor {
         }
 
         let outcome = decide(record, results, failures, batchRateLimitSeconds);
-        if (countFailure !== undefined && outcome.kind === 'done') outcome = countAgain(record, outcome, countFailure);
+        if (countFailure !== undefined && outcome.kind === 'done') {
+          outcome = countAgain(record, outcome, countFailure);
+          if (outcome.kind === 'done' && deps.countGivenUp) {
+            await deps.countGivenUp(record.webhook).catch((error: unknown) => {
+              logger.error('The summary of this event\'s period could not be marked incomplete either', { webhookId: record.webhook.webhookId, error: errorMessage(error) });
+            });
+          }
+        }
         outcomes.set(record.id, outcome);
         logOutcome(record, outcome);
       }

@@ -24,7 +24,7 @@ import { fromSqsRecord } from '../shared/aws/sqs-message';
 import { secretsManagerSource } from '../shared/aws/secrets-manager';
 import { awsNameLookup } from '../shared/aws/dodo-api-key';
 import { createTelemetry, withTelemetry, type LambdaHandler, type Telemetry } from '../shared/aws/telemetry';
-import { dynamoSummaryCounter } from '../summaries/dynamodb-aggregates';
+import { dynamoSummaryCounter, dynamoUncountedMarker } from '../summaries/dynamodb-aggregates';
 import type { DeliveryProcessor, DeliveryRecord, RecordOutcome } from './delivery';
 import { createPipeline } from './pipeline';
 import type { UserCodeRegistry } from '../sandbox/registry';
@@ -241,7 +241,12 @@ function wire(options: TransformerHandlerOptions, telemetry: Telemetry): Wiring 
       ...(config.threadTableName === undefined ? {} : { threads: createDynamoDbThreadStore({ tableName: config.threadTableName, ttlSeconds: config.threadTtlSeconds }) }),
       // One conditional UpdateItem per event, once per webhook-id (lambda/summaries/dynamodb-aggregates.ts),
       // whether the event goes out on its own or in a roll-up.
-      ...(config.summaryTableName === undefined ? {} : { countForSummaries: dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName) }),
+      ...(config.summaryTableName === undefined
+        ? {}
+        : {
+            countForSummaries: dynamoSummaryCounter(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName),
+            countGivenUp: dynamoUncountedMarker(options.dynamodb ?? new DynamoDBClient({}), config.summaryTableName),
+          }),
       ...(options.userCode === undefined ? {} : { userCode: options.userCode }),
       ...(config.dodoApiKeySecretArn === undefined
         ? {}

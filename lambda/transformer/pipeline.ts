@@ -47,6 +47,8 @@ export interface PipelinePorts {
    * the SQLite store); called before the event is delivered or folded. @default - not counted
    */
   readonly countForSummaries?: (webhook: QueuedWebhook) => Promise<void>;
+  /** Records a count given up, so the period's summary says it is incomplete. @default - not recorded */
+  readonly countGivenUp?: (webhook: QueuedWebhook) => Promise<void>;
   /** Where `code` transformations' sources are found. @default the code embedded in this bundle */
   readonly userCode?: UserCodeRegistry;
   /** Posts to an incoming webhook (serve prints to the terminal when no URL is set). @default real HTTP */
@@ -198,6 +200,7 @@ export function createPipeline(routes: readonly RouteConfig[], ports: PipelinePo
     ...(ports.now ? { now: ports.now } : {}),
     ...(ports.countForSummaries === undefined ? {} : { countForSummaries: ports.countForSummaries }),
     ...(ports.names === undefined ? {} : { names: ports.names }),
+    ...(ports.countGivenUp === undefined ? {} : { countGivenUp: ports.countGivenUp }),
   });
 
   const rollups = createRollupProcessor({

@@ -137,6 +137,10 @@ describe('the bare construct', () => {
     expect(guardFindings(bareNotifier({ summaries }).file, [])).toContainEqual(expect.stringMatching(/^ct-lambda-pr-3 NotifierSummarySummaryFunction|^ct-lambda-pr-3 NotifierSummaryFunction/));
   });
 
+  test('with alerts (their function, rate schedule, Scheduler role and silence alarm), no finding but the acknowledged ones', () => {
+    expect(guardFindings(bareNotifier({ alerts: {} }).file)).toEqual([]);
+  });
+
   test('in Slack app mode (the thread table), no finding but the acknowledged ones', () => {
     const { file, notifier } = bareNotifier((stack) => ({
       slackBotTokenSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Bot', 'slack/bot'),

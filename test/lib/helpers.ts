@@ -89,7 +89,7 @@ export function onlyResource<P = Record<string, unknown>>(template: Template, ty
 }
 
 /** Environment variables of the function whose logical id starts with `prefix`. */
-export function functionEnv(template: Template, prefix: 'NotifierReceiverFunction' | 'NotifierTransformerFunction'): Record<string, unknown> {
+export function functionEnv(template: Template, prefix: 'NotifierReceiverFunction' | 'NotifierTransformerFunction' | 'NotifierAlertsFunction'): Record<string, unknown> {
   return onlyResource<{ Environment: { Variables: Record<string, unknown> } }>(template, 'AWS::Lambda::Function', prefix).Properties.Environment.Variables;
 }
 

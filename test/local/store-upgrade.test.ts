@@ -41,7 +41,7 @@ const userVersion = (): number => {
 
 test('there is a data dir of each earlier schema, with and without roll-ups', () => {
   expect(VERSIONS).toEqual(['schema-1', 'schema-2', 'schema-2-rollups', 'schema-3', 'schema-3-rollups', 'schema-4', 'schema-5']);
-  expect(SCHEMA_VERSION).toBe(6);
+  expect(SCHEMA_VERSION).toBe(7);
 });
 
 describe.each(VERSIONS)('a data dir written at %s', (version) => {

@@ -207,3 +207,11 @@ test("a DST change: Berlin's 23-hour 29 March takes exactly the events of its lo
   expect(text).toContain('(UTC+01:00 → UTC+02:00, 23 h: the clocks changed)');
   expect(await summaryText('2026-03-30', 'Europe/Berlin')).toContain('1 payment · net €1.00');
 });
+
+test('a count given up in serve marks its period incomplete once; a later count of that webhook-id adds nothing', async () => {
+  const webhook = { webhookId: 'msg_given_up', webhookTimestamp: '1764547200', eventType: 'payment.succeeded', body: JSON.stringify(dodoEvent('payment.succeeded', { timestamp: '2026-12-05T10:00:00.000Z' })) };
+  await store.summaries.giveUp(webhook);
+  await store.summaries.giveUp(webhook);
+  await store.summaries.count(webhook);
+  expect(store.summaries.totals(Date.parse('2026-12-05T00:00:00Z'), Date.parse('2026-12-06T00:00:00Z'))).toEqual({ uncounted: 1 });
+});

@@ -8,7 +8,9 @@ import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { fromSqsRecord, toSqsMessage } from '../../lambda/shared/aws/sqs-message';
 import type { QueuedWebhook } from '../../lambda/shared/webhook';
-import { dynamoSummaryCounter, dynamoSummaryStore, markerName, slotKey } from '../../lambda/summaries/dynamodb-aggregates';
+import { dynamoSummaryCounter, dynamoSummaryStore, dynamoUncountedMarker, markerName, slotKey } from '../../lambda/summaries/dynamodb-aggregates';
+import { buildSummaryMessage } from '../../lambda/summaries/message';
+import { parseCalendarDate, periodOf } from '../../lambda/summaries/period';
 import { runScheduledSummary } from '../../lambda/summaries/scheduled';
 import { FakeSlack } from '../support/fake-slack';
 import { processorFor, route } from '../support/delivery';
@@ -102,6 +104,24 @@ test('when DynamoDB cannot count, the event is posted at once and the record com
   expect(recorder.metric('MessageDeadLettered')).toBe(0);
   expect(recorder.text()).toContain('the summaries leave this event out');
   unreachable.destroy();
+});
+
+test('a count given up marks its period incomplete when the table takes that much, once, and the summary says so', async () => {
+  const counter = dynamoSummaryCounter(db.client, table);
+  const marker = dynamoUncountedMarker(db.client, table);
+  // The counter fails on every receive (throttled, say) while the table still takes the mark.
+  const { processor } = processorFor([route('default', () => slack.url())], { countForSummaries: () => Promise.reject(new Error('ThrottlingException')), countGivenUp: marker });
+  const webhook = queued('msg_given_up', dodoEvent('payment.succeeded', { timestamp: '2026-12-05T10:00:00.000Z' }));
+  for (const receiveCount of [1, 2, 3, 3]) await processor.processBatch([{ id: `g${receiveCount}`, webhook, receiveCount }]);
+  const day = [Date.parse('2026-12-05T00:00:00Z'), Date.parse('2026-12-06T00:00:00Z')] as const;
+  expect(await dynamoSummaryStore(db.client, table).totals(...day)).toEqual({ uncounted: 1 });
+  // Counted after all: the mark adds nothing more.
+  const other = queued('msg_counted_later', dodoEvent('payment.succeeded', { timestamp: '2026-12-05T11:00:00.000Z' }));
+  await counter(other);
+  await marker(other);
+  expect((await dynamoSummaryStore(db.client, table).totals(...day)).uncounted).toBe(1);
+  const message = buildSummaryMessage({ period: periodOf('day', parseCalendarDate('2026-12-05'), 'UTC'), totals: await dynamoSummaryStore(db.client, table).totals(...day), previous: {}, computedAtMs: day[1] });
+  expect(JSON.stringify(message.attachments ?? message.blocks)).toContain('Incomplete: 1 event could not be counted (the counters were unavailable); these figures leave them out');
 });
 
 test('when the count fails only once, the record comes back and the event is counted once, posted once', async () => {

@@ -8,6 +8,7 @@
  *   threads     app mode's threads and cards                          (the thread DynamoDB table)
  *   rollups     roll-ups in progress                                  (messages drained from SQS)
  *   names       the Dodo API's answers for IDs, until they expire     (each Lambda instance's memory)
+ *   alerts      open alert episodes                                   (the alerts' items in DynamoDB)
  *
  * One `serve` owns a data dir at a time (lock.ts); the `dead-letters` and `summary` commands may open
  * it beside a running serve (SQLite serialises the writes).
@@ -18,6 +19,8 @@ import { eventStore, type EventStore } from './events';
 import { rollupStore, type RollupStore } from './rollups';
 import { storeRunOnce, type StoreRunOnce, type StoreRunOnceOptions } from './run-once';
 import { summaryStore, type SummaryStore } from './summaries';
+import { alertSource, alertStore } from './alerts';
+import type { AlertSource, AlertStore } from '../../alerts/run';
 import { storeThreads } from './threads';
 import { storeNameCache } from './names';
 import type { NameCache } from '../../shared/dodo-names';
@@ -37,6 +40,9 @@ export interface LocalStore {
   readonly events: EventStore;
   readonly summaries: SummaryStore;
   readonly rollups: RollupStore;
+  readonly alerts: AlertStore;
+  /** What the alert rules read: a rolling window over counted and not yet counted events. */
+  readonly alertSource: AlertSource;
   /** Deduplication over the store's records. */
   runOnce(options: StoreRunOnceOptions): StoreRunOnce;
   /** App mode's threads, each forgotten `ttlSeconds` after its last write. */
@@ -59,6 +65,8 @@ export function openStore(dataDir: string, options: OpenOptions = {}): LocalStor
     events: eventStore(database),
     summaries: summaryStore(database),
     rollups: rollupStore(database),
+    alerts: alertStore(database),
+    alertSource: alertSource(database),
     runOnce: (runOnceOptions) => storeRunOnce(database, runOnceOptions),
     threads: (threadOptions) => storeThreads(database, threadOptions),
     names: (maxEntries) => storeNameCache(database, maxEntries),

@@ -12,13 +12,14 @@
  *   5  events.mode: `live` or `test`, the mode of the signing key that verified the event (the
  *      events already held were accepted before modes existed, so they are live)
  *   6  names: the Dodo API's answers for IDs (product names, payments), each with its expiry
+ *   7  alert_episodes: the alerts' open episodes; an index on events.received_at for their rules
  */
 import type Database from 'better-sqlite3';
 import { summaryFactsOfWebhook } from '../../summaries/facts';
 import { StoreError } from './store-error';
 
 /** The schema this version writes. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -33,6 +34,7 @@ export function migrate(db: Database.Database): void {
     if (version < 4) migrateTo4(db);
     if (version < 5) migrateTo5(db);
     if (version < 6) migrateTo6(db);
+    if (version < 7) migrateTo7(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
@@ -155,5 +157,20 @@ function migrateTo6(db: Database.Database): void {
       expires_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS names_expiry ON names (expires_at);
+  `);
+}
+
+/** Schema 7: the alerts' open episodes, and an index the rules read the last accepted webhook and the gaps through. */
+function migrateTo7(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS alert_episodes (
+      rule TEXT PRIMARY KEY,
+      id TEXT NOT NULL,
+      opened_at INTEGER NOT NULL,
+      detail TEXT,
+      pending_kind TEXT CHECK (pending_kind IN ('alert', 'resolved')),
+      pending_message TEXT
+    );
+    CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
   `);
 }

@@ -10,7 +10,7 @@
  */
 import type { QueuedWebhook } from '../../shared/webhook';
 import { promiseOf } from '../../shared/promise';
-import { addCounters, summaryFactsOfWebhook, type Counters } from '../../summaries/facts';
+import { addCounters, summaryFactsOfWebhook, UNCOUNTED, type Counters } from '../../summaries/facts';
 import { postedSummaryKey, type PostedSummary, type SummarySource } from '../../summaries/compose';
 import type { StoreDatabase } from './database';
 import { insertEvent } from './events';
@@ -18,6 +18,8 @@ import { insertEvent } from './events';
 export interface SummaryStore {
   /** Adds the webhook's counters unless its webhook-id is counted already (the pipeline's counter port). */
   count(webhook: QueuedWebhook, now?: number): Promise<void>;
+  /** Its count was given up: the webhook-id counts as `uncounted` only, so its period's summary says it is incomplete. */
+  giveUp(webhook: QueuedWebhook, now?: number): Promise<void>;
   /** The summed counters of the webhooks whose event time is in `[startMs, endMs)`. */
   totals(startMs: number, endMs: number): Counters;
   /** The posted summary recorded under `key`, if any. */
@@ -81,6 +83,12 @@ export function summaryStore(database: StoreDatabase): SummaryStore {
           now,
           JSON.stringify(facts.counters),
         );
+      });
+    },
+    giveUp(webhook, now = Date.now()) {
+      return promiseOf(() => {
+        const { occurredAtMs } = summaryFactsOfWebhook(webhook.body, webhook.webhookTimestamp, now, webhook.mode);
+        sql('INSERT OR IGNORE INTO summary_events (webhook_id, occurred_at, received_at, counters) VALUES (?, ?, ?, ?)').run(webhook.webhookId, occurredAtMs, now, JSON.stringify({ [UNCOUNTED]: 1 }));
       });
     },
     totals,
