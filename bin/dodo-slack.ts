@@ -85,6 +85,8 @@ Commands:
       --silence-after <s>     alert when no webhook was accepted for this long (default: learned, at least 6 h)
       --alerts-off <rules>    comma-separated rules to leave off: silence, failures, refunds, disputes
       --alert-interval <s>    how often the alert rules are evaluated (default 30)
+      --alert-thresholds <t>  comma-separated rule.threshold=value, e.g. failures.minFailures=10,disputes.ratio=0.01
+                              (README, Alerts: each rule's thresholds and defaults)
       --demo                  generate a signing key when DODO_WEBHOOK_SECRET is unset and print a ready send line
       --verbose               also print the core's structured log lines
       --slack-channel <id>    app mode: the channel ID (C…) to post to (default: $SLACK_CHANNEL)
@@ -493,6 +495,7 @@ export function parseServeOptions(args: readonly string[], io: CliIo): { readonl
     'silence-after': { type: 'string' },
     'alerts-off': { type: 'string' },
     'alert-interval': { type: 'string' },
+    'alert-thresholds': { type: 'string' },
   });
   if (values.help) return { help: true };
   const alerts = serveAlertOptions(values);

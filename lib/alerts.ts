@@ -17,7 +17,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantTableKeyUse } from './encryption';
 import { AlertsEnv, DEFAULT_ROUTE_ID } from '../lambda/shared/function-env';
-import type { AlertSettings, DisputeSettings, FailureSettings, RefundSettings, SilenceSettings } from '../lambda/alerts/rules';
+import { withAlertThresholds, type AlertSettings, type DisputeSettings, type FailureSettings, type RefundSettings, type SilenceSettings } from '../lambda/alerts/rules';
 
 /** The `alerts` prop: which rules, their thresholds, where they post and how often they run. Every rule is on unless set to `false`. */
 export interface DodoSlackAlerts {
@@ -174,8 +174,11 @@ export class NotifierAlerts extends Construct {
  * (`failures,disputes`), `silenceAfter=SECONDS` for a fixed silence threshold (on its own it turns
  * the silence rule on). Undefined when neither is set.
  */
-export function parseAlertsContext(rules: string | undefined, silenceAfter: string | undefined): DodoSlackAlerts | undefined {
-  if (rules === undefined && silenceAfter === undefined) return undefined;
+export function parseAlertsContext(rules: string | undefined, silenceAfter: string | undefined, thresholds?: string): DodoSlackAlerts | undefined {
+  if (rules === undefined && silenceAfter === undefined) {
+    if (thresholds !== undefined) throw new Error('context alertThresholds applies to alerts; add -c alerts=on');
+    return undefined;
+  }
   const seconds = silenceAfter === undefined ? undefined : Number(silenceAfter);
   if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) throw new Error(`context silenceAfter must be a number of seconds, e.g. -c silenceAfter=21600; got ${JSON.stringify(silenceAfter)}`);
   const all = ['silence', 'failures', 'refunds', 'disputes'] as const;
@@ -190,5 +193,8 @@ export function parseAlertsContext(rules: string | undefined, silenceAfter: stri
   const alerts: Record<string, unknown> = {};
   for (const rule of all) alerts[rule] = on.includes(rule) ? {} : false;
   if (seconds !== undefined) alerts.silence = { afterSeconds: seconds };
-  return alerts;
+  if (thresholds === undefined) return alerts;
+  const tuned = withAlertThresholds(alerts, thresholds);
+  if (typeof tuned === 'string') throw new Error(`context alertThresholds: ${tuned}; e.g. -c alertThresholds=failures.minFailures=10,disputes.ratio=0.01`);
+  return tuned;
 }

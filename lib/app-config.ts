@@ -18,7 +18,7 @@ export const DEFAULT_STACK_NAME = 'DodoSlackNotifier';
  * events (comma-separated globs), alarmEmail, stackName, summaries (`daily@09:00`, `weekly@mon-09:00`
  * or both, comma-separated) with summaryTimeZone (IANA, default UTC), config (a routing
  * configuration file; default dodo-slack.config.json when it exists), alerts (`on` or the rules to
- * turn on) with silenceAfter (seconds).
+ * turn on) with silenceAfter (seconds) and alertThresholds (`failures.minFailures=10,…`).
  */
 export function buildApp(app: App): DodoSlackNotifierStack {
   const text = (key: ContextKey): string | undefined => {
@@ -69,7 +69,7 @@ export function buildApp(app: App): DodoSlackNotifierStack {
     events,
     alarmEmail: text('alarmEmail'),
     summaries: parseSummariesContext(text('summaries'), text('summaryTimeZone')),
-    alerts: parseAlertsContext(text('alerts'), text('silenceAfter')),
+    alerts: parseAlertsContext(text('alerts'), text('silenceAfter'), text('alertThresholds')),
   });
   // A misspelt key (-c event=payment.*) would otherwise be ignored without a word. CDK's own keys
   // (feature flags, aws:cdk:…) all hold a ":" or a "/".
@@ -97,6 +97,7 @@ const CONTEXT_EXAMPLES = {
   config: DEFAULT_CONFIG_FILE,
   alerts: 'on',
   silenceAfter: '21600',
+  alertThresholds: 'failures.minFailures=10,disputes.ratio=0.01',
 } as const;
 type ContextKey = keyof typeof CONTEXT_EXAMPLES;
 const CONTEXT_KEYS = Object.keys(CONTEXT_EXAMPLES) as ContextKey[];

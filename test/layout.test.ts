@@ -16,12 +16,15 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   messages: ['shared'],
   sandbox: ['shared'],
   summaries: ['shared', 'messages'],
+  alerts: ['shared', 'messages', 'summaries'],
   transformer: ['shared', 'messages', 'sandbox', 'summaries'],
-  local: ['shared', 'receiver', 'transformer', 'messages', 'sandbox', 'summaries'],
+  local: ['shared', 'receiver', 'transformer', 'messages', 'sandbox', 'summaries', 'alerts'],
 };
 
 /** The only modules that talk to AWS (SDK, Powertools, Lambda types, middy): handlers and adapters. */
 const AWS_ADAPTERS = [
+  'alerts/dynamodb-alerts.ts',
+  'alerts/handler.ts',
   'receiver/handler.ts',
   'receiver/sqs-webhook-queue.ts',
   'shared/aws/dodo-api-key.ts',

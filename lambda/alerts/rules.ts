@@ -315,3 +315,35 @@ export function evaluateAlerts(settings: AlertSettings, inputs: AlertInputs, ope
   }
   return decisions;
 }
+
+/** The thresholds each rule takes, and whether each is a whole number; one list for serve's flag and the app's context. */
+const THRESHOLDS: { readonly [R in AlertRule]: Readonly<Record<string, { readonly integer: boolean }>> } = {
+  silence: { afterSeconds: { integer: false }, floorSeconds: { integer: false } },
+  failures: { minFailures: { integer: true }, absoluteRate: { integer: false }, factor: { integer: false }, margin: { integer: false } },
+  refunds: { minRefunds: { integer: true }, factor: { integer: false } },
+  disputes: { ratio: { integer: false }, minDisputes: { integer: true } },
+};
+
+/**
+ * `failures.minFailures=10,disputes.ratio=0.01` laid over `settings`: each threshold of a rule that
+ * is on. Returns the reason when an entry is malformed, names no known threshold, is not a positive
+ * number, or is for a rule that is off.
+ */
+export function withAlertThresholds(settings: AlertSettings, text: string): AlertSettings | string {
+  const result: Record<AlertRule, AlertSettings[AlertRule]> = { silence: settings.silence, failures: settings.failures, refunds: settings.refunds, disputes: settings.disputes };
+  for (const entry of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const match = /^(\w+)\.(\w+)=(.+)$/.exec(entry);
+    if (!match) return `"${entry}" is not rule.threshold=value (e.g. failures.minFailures=10)`;
+    const [, rule, name, raw] = match;
+    const known = THRESHOLDS[rule as AlertRule] as Readonly<Record<string, { readonly integer: boolean }>> | undefined;
+    if (known === undefined) return `"${rule}" is not a rule (rules: ${ALERT_RULES.join(', ')})`;
+    const threshold = Object.prototype.hasOwnProperty.call(known, name) ? known[name] : undefined;
+    if (threshold === undefined) return `${rule} has no threshold "${name}" (it has ${Object.keys(known).join(', ')})`;
+    const value = Number(raw);
+    if (!(Number.isFinite(value) && value > 0 && (!threshold.integer || Number.isInteger(value)))) return `${rule}.${name} must be a positive ${threshold.integer ? 'whole ' : ''}number, got "${raw}"`;
+    const current = result[rule as AlertRule];
+    if (current === false || current === undefined) return `${rule}.${name} applies to the ${rule} rule, which is off`;
+    result[rule as AlertRule] = { ...current, [name]: value };
+  }
+  return result as AlertSettings;
+}

@@ -4,7 +4,7 @@
  * precomposed event the delivery loop delivers like a webhook (pacing, retries, dead letters,
  * deduplication). Open episodes live in the store, so a restart does not repeat an open alert.
  */
-import { ALERT_RULES, DEFAULT_ALERT_SETTINGS, type AlertRule, type AlertSettings } from '../alerts/rules';
+import { ALERT_RULES, DEFAULT_ALERT_SETTINGS, withAlertThresholds, type AlertRule, type AlertSettings } from '../alerts/rules';
 import { runAlerts, type AlertRunResult, type AlertSource, type AlertStore } from '../alerts/run';
 import type { EventStore } from './store';
 
@@ -91,6 +91,7 @@ export function serveAlertOptions(values: {
   readonly 'silence-after'?: string;
   readonly 'alerts-off'?: string;
   readonly 'alert-interval'?: string;
+  readonly 'alert-thresholds'?: string;
 }): { readonly settings: AlertSettings; readonly intervalMs?: number } | string | undefined {
   const seconds = (name: string, text: string | undefined, min: number): number | string | undefined => {
     if (text === undefined) return undefined;
@@ -102,7 +103,9 @@ export function serveAlertOptions(values: {
   const interval = seconds('alert-interval', values['alert-interval'], 0.1);
   if (typeof interval === 'string') return interval;
   if (!values.alerts && silenceAfter === undefined) {
-    return values['alerts-off'] !== undefined || interval !== undefined ? '--alerts-off and --alert-interval apply with --alerts (or --silence-after)' : undefined;
+    return values['alerts-off'] !== undefined || interval !== undefined || values['alert-thresholds'] !== undefined
+      ? '--alerts-off, --alert-interval and --alert-thresholds apply with --alerts (or --silence-after)'
+      : undefined;
   }
   // --silence-after alone turns on the silence rule only; --alerts turns on every rule.
   const settings: Record<AlertRule, AlertSettings[AlertRule]> = values.alerts
@@ -113,5 +116,7 @@ export function serveAlertOptions(values: {
     if (!ALERT_RULES.includes(name as AlertRule)) return `--alerts-off: unknown rule "${name}" (rules: ${ALERT_RULES.join(', ')})`;
     settings[name as AlertRule] = false;
   }
-  return { settings: settings as AlertSettings, ...(interval === undefined ? {} : { intervalMs: interval * 1000 }) };
+  const tuned = values['alert-thresholds'] === undefined ? (settings as AlertSettings) : withAlertThresholds(settings as AlertSettings, values['alert-thresholds']);
+  if (typeof tuned === 'string') return `--alert-thresholds: ${tuned}`;
+  return { settings: tuned, ...(interval === undefined ? {} : { intervalMs: interval * 1000 }) };
 }

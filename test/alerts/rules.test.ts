@@ -1,4 +1,4 @@
-import { evaluateAlerts, silenceThresholdMs, type AlertEpisode, type AlertInputs } from '../../lambda/alerts/rules';
+import { DEFAULT_ALERT_SETTINGS, evaluateAlerts, silenceThresholdMs, withAlertThresholds, type AlertEpisode, type AlertInputs } from '../../lambda/alerts/rules';
 
 const NOW = Date.parse('2026-12-07T12:00:00Z');
 const inputs = (overrides: Partial<AlertInputs> = {}): AlertInputs => ({
@@ -89,5 +89,27 @@ describe('dispute ratio', () => {
     expect(evaluateAlerts({ disputes: {} }, inputs({ month: { 'pay.n|USD': 200, 'dispute.opened.n|USD': 1 } }), [])).toEqual([]);
     const [resolved] = evaluateAlerts({ disputes: {} }, inputs({ monthName: '2027-01', month: {} }), [decision.episode]);
     expect(resolved.action).toBe('resolve');
+  });
+});
+
+describe('thresholds from text (serve --alert-thresholds, -c alertThresholds)', () => {
+  test('each threshold of a rule that is on is laid over its settings', () => {
+    expect(withAlertThresholds(DEFAULT_ALERT_SETTINGS, 'failures.minFailures=10, disputes.ratio=0.01,silence.floorSeconds=3600')).toEqual({
+      silence: { floorSeconds: 3600 },
+      failures: { minFailures: 10 },
+      refunds: {},
+      disputes: { ratio: 0.01 },
+    });
+  });
+
+  test.each([
+    ['failures.minFailures', '"failures.minFailures" is not rule.threshold=value (e.g. failures.minFailures=10)'],
+    ['chargebacks.ratio=1', '"chargebacks" is not a rule (rules: silence, failures, refunds, disputes)'],
+    ['failures.ratio=1', 'failures has no threshold "ratio" (it has minFailures, absoluteRate, factor, margin)'],
+    ['failures.minFailures=2.5', 'failures.minFailures must be a positive whole number, got "2.5"'],
+    ['disputes.ratio=-1', 'disputes.ratio must be a positive number, got "-1"'],
+    ['refunds.factor=2', 'refunds.factor applies to the refunds rule, which is off'],
+  ])('%s is refused: %s', (text, reason) => {
+    expect(withAlertThresholds({ ...DEFAULT_ALERT_SETTINGS, refunds: false }, text)).toBe(reason);
   });
 });

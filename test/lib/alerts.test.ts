@@ -82,4 +82,8 @@ test('the app\'s context: -c alerts=on turns every rule on, a list only those, -
   expect(settingsOf({ alerts: 'failures,disputes', silenceAfter: '7200' })).toEqual({ silence: { afterSeconds: 7200 }, failures: {}, refunds: false, disputes: {} });
   expect(parseAlertsContext(undefined, undefined)).toBeUndefined();
   expect(() => parseAlertsContext('failure', undefined)).toThrow('context alerts must be "on" or comma-separated rules of silence, failures, refunds, disputes; got "failure"');
+  // -c alertThresholds sets the rules' thresholds, checked as serve's --alert-thresholds is.
+  expect(settingsOf({ alerts: 'on', alertThresholds: 'failures.minFailures=10,disputes.ratio=0.01' })).toEqual({ silence: {}, failures: { minFailures: 10 }, refunds: {}, disputes: { ratio: 0.01 } });
+  expect(() => parseAlertsContext('failures', undefined, 'refunds.factor=2')).toThrow('context alertThresholds: refunds.factor applies to the refunds rule, which is off');
+  expect(() => parseAlertsContext(undefined, undefined, 'failures.minFailures=10')).toThrow('context alertThresholds applies to alerts; add -c alerts=on');
 });
