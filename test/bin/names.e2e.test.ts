@@ -7,10 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Webhook } from 'standardwebhooks';
+import { postSignedWebhook } from '../support/signed-post';
 import { buildCli, cleanEnv, FakeSlack, FIXTURES_DIR, runCli, startServe, type BuiltCli, type ServeHandle } from './cli-harness';
 import { FakeDodoApi, type FakeDodoBehaviour } from '../support/fake-dodo-api';
 
@@ -55,26 +54,7 @@ function paymentBody(n: number): string {
 }
 
 function send(url: string, n: number): Promise<number> {
-  const webhookId = `msg_names_${n}_${randomBytes(4).toString('hex')}`;
-  const timestamp = new Date();
-  const body = paymentBody(n);
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': webhookId,
-        'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-        'webhook-signature': new Webhook(SIGNING_SECRET).sign(webhookId, timestamp, body),
-      },
-    });
-    req.on('response', (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return postSignedWebhook(url, { webhookId: `msg_names_${n}_${randomBytes(4).toString('hex')}`, body: paymentBody(n), secret: SIGNING_SECRET });
 }
 
 async function startWithKey(): Promise<ServeHandle> {

@@ -5,17 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Webhook } from 'standardwebhooks';
+import { postSignedWebhook } from '../support/signed-post';
 import { buildCli, cleanEnv, FakeSlack, startServe, type BuiltCli, type ServeHandle } from './cli-harness';
 import { dodoEvent } from '../support/summary-events';
 
 jest.setTimeout(120_000);
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
-const signer = new Webhook(SECRET);
 let cli: BuiltCli;
 let scratch: string;
 const running: ServeHandle[] = [];
@@ -55,26 +54,7 @@ async function serveWith(args: readonly string[], slackUrl: string): Promise<Ser
 function send(url: string, type: string, data: Record<string, unknown> = {}): Promise<number> {
   sequence += 1;
   const body = JSON.stringify(dodoEvent(type, { timestamp: new Date().toISOString(), currency: 'USD', amount: 1000, data }));
-  const webhookId = `msg_alert_${sequence}`;
-  const timestamp = new Date();
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST',
-      agent,
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': webhookId,
-        'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-        'webhook-signature': signer.sign(webhookId, timestamp, body),
-      },
-    });
-    req.on('response', (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return postSignedWebhook(url, { webhookId: `msg_alert_${sequence}`, body, secret: SECRET, agent });
 }
 
 async function sendMix(url: string, mix: readonly [string, number, Record<string, unknown>?][]): Promise<void> {

@@ -6,10 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Webhook } from 'standardwebhooks';
+import { postSignedWebhook } from '../support/signed-post';
 import { buildCli, cleanEnv, FakeSlack, runCli, startServe, type BuiltCli, type ServeHandle } from './cli-harness';
 import { eventIndexOf, EXPECTED_ROUTES, ROUTE_IDS, ROUTING_CONFIG, routingEvents, type RoutingEvent } from '../support/routing-story';
 
@@ -58,25 +57,7 @@ function routeEnv(): NodeJS.ProcessEnv {
 }
 
 function send(url: string, event: RoutingEvent, secret: string): Promise<number> {
-  const webhookId = `msg_routing_${event.index}`;
-  const timestamp = new Date();
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': webhookId,
-        'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-        'webhook-signature': new Webhook(secret).sign(webhookId, timestamp, event.body),
-      },
-    });
-    req.on('response', (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(event.body);
-  });
+  return postSignedWebhook(url, { webhookId: `msg_routing_${event.index}`, body: event.body, secret });
 }
 
 async function explain(event: RoutingEvent): Promise<{ routes: string[]; notTaken: { id: string; reason: string }[] }> {

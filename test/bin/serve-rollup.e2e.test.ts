@@ -6,17 +6,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Webhook } from 'standardwebhooks';
+import { postSignedWebhook } from '../support/signed-post';
 import { buildCli, cleanEnv, FakeSlack, FIXTURES_DIR, startServe, type BuiltCli, type ServeHandle } from './cli-harness';
 import { rollupMixType } from '../support/rollup-mix';
 
 jest.setTimeout(150_000);
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
-const signer = new Webhook(SECRET);
 const FIRST_MARKER = 1_900_000_000;
 /** Event indexes the tests use are below this. */
 const MARKER_RANGE = 100_000;
@@ -54,26 +53,7 @@ async function serve(dataDir: string, slackUrl: string, ...args: string[]): Prom
 /** Event `index` (webhook-id msg_rollup_<tag>_<index>, envelope timestamp FIRST_MARKER + index), signed; resolves with the status. */
 function send(url: string, tag: string, index: number, type = rollupMixType(index)): Promise<number> {
   const body = JSON.stringify({ ...fixture(type), type, timestamp: new Date((FIRST_MARKER + index) * 1000).toISOString() });
-  const webhookId = `msg_rollup_${tag}_${index}`;
-  const timestamp = new Date();
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST',
-      agent,
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': webhookId,
-        'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-        'webhook-signature': signer.sign(webhookId, timestamp, body),
-      },
-    });
-    req.on('response', (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return postSignedWebhook(url, { webhookId: `msg_rollup_${tag}_${index}`, body, secret: SECRET, agent });
 }
 
 interface Covered {
